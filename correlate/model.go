@@ -1,0 +1,156 @@
+package correlate
+
+import "github.com/ipctrace/ipctrace/internal/latency"
+
+// Model is the result of correlating one trace (or several traces merged):
+// the data every report renders. JSON names are stable: fields may be added,
+// never renamed. `synth --truth` writes the same schema with the values a
+// scenario is known to produce.
+type Model struct {
+	Trace     Trace     `json:"trace"`
+	Processes []Process `json:"processes"`
+	Pipes     []Pipe    `json:"pipes"`
+	ALPC      []ALPC    `json:"alpc"`
+	RPC       []RPC     `json:"rpc"`
+	Sections  []Section `json:"sections"`
+	Stuck     []Stuck   `json:"stuck"`
+	Deadlocks []Cycle   `json:"deadlocks"`
+	Security  []Exposed `json:"security"`
+	// Warnings are reader and decoder problems (skipped byte ranges with
+	// offsets, undecodable payloads), in the order met.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Trace holds trace-level facts and loss accounting.
+type Trace struct {
+	Files        []string `json:"files,omitempty"`
+	Start        string   `json:"start"` // RFC 3339, 100 ns precision
+	End          string   `json:"end"`
+	DurationUS   float64  `json:"duration_us"`
+	Events       int64    `json:"events"`
+	IPCEvents    int64    `json:"ipc_events"`
+	EventsLost   uint32   `json:"events_lost"`
+	BuffersLost  uint32   `json:"buffers_lost"`
+	LossyWindows []Window `json:"lossy_windows"`
+}
+
+// Window is a time range in which events may be missing (a buffer flagged
+// EVENTS_LOST or BUFFER_LOST, or a gap in buffer sequence numbers).
+type Window struct {
+	Start  string `json:"start"`
+	End    string `json:"end"`
+	Reason string `json:"reason"`
+}
+
+// Process is one process seen in the trace.
+type Process struct {
+	PID         uint32 `json:"pid"`
+	ParentPID   uint32 `json:"parent_pid,omitempty"`
+	Image       string `json:"image"`
+	CommandLine string `json:"command_line"`
+	User        string `json:"user"`
+}
+
+// Flow counts one direction of a conversation.
+type Flow struct {
+	Ops   int64 `json:"ops"`
+	Bytes int64 `json:"bytes"`
+}
+
+// Pipe is one named-pipe conversation: one server end connected to one
+// client end (DESIGN.md §3), or an end that never paired (ClientPID 0).
+type Pipe struct {
+	Name      string `json:"name"`     // \\.\pipe\X
+	Instance  int    `json:"instance"` // 1-based instance number within the name
+	ServerPID uint32 `json:"server_pid"`
+	ClientPID uint32 `json:"client_pid"`
+	// Pairing names the rule that paired the ends (EVENTS.md §3.5):
+	// "filekey" (H1), "listen-completion" (H2), "unpaired".
+	Pairing    string  `json:"pairing"`
+	Confidence float64 `json:"confidence"`
+	// Inferred is true: pairing and read/write matching are inferred from
+	// timing and identity rules (EVENTS.md §3.5–§3.6), not observed.
+	Inferred     bool            `json:"inferred"`
+	ToServer     Flow            `json:"to_server"`
+	ToClient     Flow            `json:"to_client"`
+	Latency      latency.Summary `json:"latency_us"`
+	Failures     map[string]int  `json:"failures"`
+	Impersonated bool            `json:"impersonated"`
+	Lossy        bool            `json:"lossy,omitempty"`
+	First        string          `json:"first,omitempty"`
+	Last         string          `json:"last,omitempty"`
+}
+
+// ALPC is one ALPC conversation keyed by (client PID, server PID, port name).
+type ALPC struct {
+	Port       string          `json:"port"`
+	ClientPID  uint32          `json:"client_pid"`
+	ServerPID  uint32          `json:"server_pid"`
+	Calls      int64           `json:"calls"`
+	Pending    int64           `json:"pending"`
+	Latency    latency.Summary `json:"latency_us"`
+	ServerTime latency.Summary `json:"server_time_us"`
+	Inferred   bool            `json:"inferred"`
+	Lossy      bool            `json:"lossy,omitempty"`
+}
+
+// RPC is one RPC method between a client and a server process.
+type RPC struct {
+	Interface string          `json:"interface"`
+	ProcNum   uint32          `json:"procnum"`
+	Endpoint  string          `json:"endpoint"`
+	Protocol  string          `json:"protocol"`
+	ClientPID uint32          `json:"client_pid"`
+	ServerPID uint32          `json:"server_pid"`
+	Calls     int64           `json:"calls"`
+	Failed    int64           `json:"failed,omitempty"`
+	Latency   latency.Summary `json:"latency_us"`
+}
+
+// Section is one section (FileKey) mapped by views.
+type Section struct {
+	Key   string   `json:"key"` // FileKey, 0x-prefixed hex
+	Name  string   `json:"name"`
+	PIDs  []uint32 `json:"pids"`
+	Views int64    `json:"views"`
+	Bytes uint64   `json:"bytes"` // sum of view sizes
+	Kind  string   `json:"kind,omitempty"`
+}
+
+// Stuck is an operation that had not completed at the end of the trace or
+// took longer than the --stuck-after threshold.
+type Stuck struct {
+	Kind             string  `json:"kind"` // pipe-read, pipe-listen, pipe-transceive, pipe-flush, alpc-reply, alpc-receive, ...
+	PID              uint32  `json:"pid"`
+	TID              uint32  `json:"tid"`
+	Object           string  `json:"object"`
+	Since            string  `json:"since"`
+	WaitedUS         float64 `json:"waited_us"`
+	PeerPID          uint32  `json:"peer_pid"`
+	PeerTID          uint32  `json:"peer_tid"`
+	PeerLastActivity string  `json:"peer_last_activity"`
+	Inferred         bool    `json:"inferred"`
+}
+
+// Cycle is a deadlock: waits that form a cycle across processes.
+type Cycle struct {
+	Cycle []Waiter `json:"cycle"`
+}
+
+// Waiter is one edge source in a wait-for cycle.
+type Waiter struct {
+	PID    uint32 `json:"pid"`
+	TID    uint32 `json:"tid"`
+	Object string `json:"object"`
+}
+
+// Exposed is one IPC object with its security descriptor and exposure verdict.
+type Exposed struct {
+	Object   string   `json:"object"`
+	Type     string   `json:"type"`
+	Owner    string   `json:"owner"`
+	SDDL     string   `json:"sddl"`
+	Exposure []string `json:"exposure"`
+	Severity string   `json:"severity,omitempty"`
+	Error    string   `json:"error,omitempty"`
+}
