@@ -32,6 +32,8 @@ type Trace struct {
 	EventsLost   uint32   `json:"events_lost"`
 	BuffersLost  uint32   `json:"buffers_lost"`
 	LossyWindows []Window `json:"lossy_windows"`
+	// LostEventRecords counts LostEvent class records (EVENTS.md §1.12).
+	LostEventRecords int64 `json:"lost_event_records,omitempty"`
 }
 
 // Window is a time range in which events may be missing (a buffer flagged
@@ -79,6 +81,24 @@ type Pipe struct {
 	Lossy        bool            `json:"lossy,omitempty"`
 	First        string          `json:"first,omitempty"`
 	Last         string          `json:"last,omitempty"`
+
+	// Threads, images and the EVENTS.md §3.2 rule that decided each role
+	// ("fsctl", "disposition", "filekey-bit").
+	ServerTID   uint32 `json:"server_tid,omitempty"`
+	ClientTID   uint32 `json:"client_tid,omitempty"`
+	ServerImage string `json:"server_image,omitempty"`
+	ClientImage string `json:"client_image,omitempty"`
+	ServerRule  string `json:"server_rule,omitempty"`
+	ClientRule  string `json:"client_rule,omitempty"`
+	// RoundTrip: client request (first write or TRANSCEIVE start) to the
+	// end of the client read of the response. QueueDelay: reads of data
+	// already queued, read start − write end. FlushDrain: Flush duration
+	// (the peer draining the pipe). ConnectWait: LISTEN start to a client
+	// connecting. All inferred like Latency.
+	RoundTrip   latency.Summary `json:"round_trip_us"`
+	QueueDelay  latency.Summary `json:"queue_delay_us"`
+	FlushDrain  latency.Summary `json:"flush_drain_us"`
+	ConnectWait latency.Summary `json:"connect_wait_us"`
 }
 
 // ALPC is one ALPC conversation keyed by (client PID, server PID, port name).
@@ -92,6 +112,13 @@ type ALPC struct {
 	ServerTime latency.Summary `json:"server_time_us"`
 	Inferred   bool            `json:"inferred"`
 	Lossy      bool            `json:"lossy,omitempty"`
+	// IdleWorkers counts the server's threads whose last ALPC event at the
+	// end of the trace is WaitForNewMessage (EVENTS.md §4.4).
+	IdleWorkers int    `json:"idle_workers"`
+	ClientImage string `json:"client_image,omitempty"`
+	ServerImage string `json:"server_image,omitempty"`
+	First       string `json:"first,omitempty"`
+	Last        string `json:"last,omitempty"`
 }
 
 // RPC is one RPC method between a client and a server process.
@@ -105,6 +132,8 @@ type RPC struct {
 	Calls     int64           `json:"calls"`
 	Failed    int64           `json:"failed,omitempty"`
 	Latency   latency.Summary `json:"latency_us"`
+	// ServerTime is the duration of the server-side calls (events 6→8).
+	ServerTime latency.Summary `json:"server_time_us"`
 }
 
 // Section is one section (FileKey) mapped by views.
@@ -115,6 +144,12 @@ type Section struct {
 	Views int64    `json:"views"`
 	Bytes uint64   `json:"bytes"` // sum of view sizes
 	Kind  string   `json:"kind,omitempty"`
+	First string   `json:"first,omitempty"`
+	Last  string   `json:"last,omitempty"`
+	// OverlapUS is the time during which views existed in two or more
+	// processes at once; Open counts views still mapped at the end.
+	OverlapUS float64 `json:"overlap_us"`
+	Open      int64   `json:"open_views"`
 }
 
 // Stuck is an operation that had not completed at the end of the trace or
@@ -130,6 +165,10 @@ type Stuck struct {
 	PeerTID          uint32  `json:"peer_tid"`
 	PeerLastActivity string  `json:"peer_last_activity"`
 	Inferred         bool    `json:"inferred"`
+	// Detail says more about the wait (for ALPC: whether the server
+	// received the request); MessageID is the ALPC message id.
+	Detail    string `json:"detail,omitempty"`
+	MessageID uint32 `json:"message_id,omitempty"`
 }
 
 // Cycle is a deadlock: waits that form a cycle across processes.
@@ -146,11 +185,16 @@ type Waiter struct {
 
 // Exposed is one IPC object with its security descriptor and exposure verdict.
 type Exposed struct {
-	Object   string   `json:"object"`
-	Type     string   `json:"type"`
-	Owner    string   `json:"owner"`
-	SDDL     string   `json:"sddl"`
-	Exposure []string `json:"exposure"`
-	Severity string   `json:"severity,omitempty"`
-	Error    string   `json:"error,omitempty"`
+	Object    string   `json:"object"`
+	Type      string   `json:"type"`
+	Owner     string   `json:"owner"`
+	SDDL      string   `json:"sddl"`
+	Exposure  []string `json:"exposure"`
+	Severity  string   `json:"severity,omitempty"`
+	Error     string   `json:"error,omitempty"`
+	OwnerPID  uint32   `json:"owner_pid,omitempty"`
+	OwnerName string   `json:"owner_name,omitempty"`
+	// Ops counts the trace's operations on the object (its traffic).
+	Ops     int64  `json:"ops"`
+	Summary string `json:"summary,omitempty"`
 }

@@ -236,6 +236,17 @@ type Record struct {
 	BufferOffset int64
 	Pos          int
 	Processor    uint16 // processor index of the buffer
+
+	// Compressed reports that the buffer was compressed on disk, so Pos is
+	// an offset in the decompressed image, not in the file.
+	Compressed bool
+	// NoTime reports that the record carries no timestamp (a MESSAGE record
+	// without TRACE_MESSAGE_TIMESTAMP); RawTime and Time are then 0.
+	NoTime bool
+	// Raw is the whole record as stored (header, header extensions,
+	// extended items and payload, without alignment padding). It aliases
+	// the buffer like Payload.
+	Raw []byte
 }
 
 // PointerSize returns the payload pointer width (4 or 8) of the record.
@@ -253,6 +264,21 @@ func (r *Record) PointerSize() int {
 // Clone returns a deep copy of r whose slices do not alias any buffer.
 func (r *Record) Clone() Record {
 	c := *r
+	if r.Raw != nil {
+		// Keep Ext and Payload pointing into the copied Raw when they alias it.
+		c.Raw = append([]byte(nil), r.Raw...)
+		if i, ok := subslice(r.Raw, r.Ext); ok {
+			c.Ext = c.Raw[i : i+len(r.Ext) : i+len(r.Ext)]
+		} else if r.Ext != nil {
+			c.Ext = append([]byte(nil), r.Ext...)
+		}
+		if i, ok := subslice(r.Raw, r.Payload); ok {
+			c.Payload = c.Raw[i : i+len(r.Payload) : i+len(r.Payload)]
+		} else if r.Payload != nil {
+			c.Payload = append([]byte(nil), r.Payload...)
+		}
+		return c
+	}
 	if r.Ext != nil {
 		c.Ext = append([]byte(nil), r.Ext...)
 	}
@@ -260,4 +286,17 @@ func (r *Record) Clone() Record {
 		c.Payload = append([]byte(nil), r.Payload...)
 	}
 	return c
+}
+
+// subslice reports whether sub was sliced from b (b[i:j] without a cap
+// limit) and returns its start index i.
+func subslice(b, sub []byte) (int, bool) {
+	if len(sub) == 0 || len(b) == 0 {
+		return 0, false
+	}
+	i := cap(b) - cap(sub)
+	if i < 0 || i+len(sub) > len(b) || &b[i] != &sub[0] {
+		return 0, false
+	}
+	return i, true
 }

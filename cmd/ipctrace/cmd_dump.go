@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/etw"
+)
+
+type dumpFlags struct {
+	json      bool
+	undecoded bool
+}
+
+var dumpOpts dumpFlags
+
+var dumpCmd = &cobra.Command{
+	Use:   "dump [--json] [--undecoded] FILE.etl",
+	Short: "Print every record of an .etl file, with decoded fields or raw hex",
+	Long: `dump prints one line per record: time (RFC 3339, 100 ns), header kind,
+provider or kernel class GUID (and its name when known), event id or opcode,
+version, pid, tid, then the decoded fields. Records without a decoder keep
+their payload as hex. TraceLogging records show their event name and fields.
+
+--json prints JSON Lines with stable field names:
+  {"time","kind","provider","provider_name","id","opcode","version","pid","tid",
+   "event","fields","notes","payload_hex","error"}
+"fields" uses the JSON names of the decoders package's event types; "notes"
+adds names for codes (FSCTL, NTSTATUS, disposition, path kind; "inferred"
+marks EVENTS.md [I] interpretations).
+
+--undecoded lists instead the event keys that have no decoder, with counts.
+
+Damaged files are read as far as possible; warnings with file offsets go to
+stderr. A file from which nothing can be read exits with status 2.`,
+	Args: cobra.ExactArgs(1),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		return runDump(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], dumpOpts)
+	},
+}
+
+func init() {
+	dumpCmd.Flags().BoolVar(&dumpOpts.json, "json", false, "print JSON Lines")
+	dumpCmd.Flags().BoolVar(&dumpOpts.undecoded, "undecoded", false, "list the keys that have no decoder and how often they occur")
+	rootCmd.AddCommand(dumpCmd)
+}
+
+// dumpLine is the JSON form of one record.
+type dumpLine struct {
+	Time         string          `json:"time"`
+	Kind         string          `json:"kind"`
+	Provider     string          `json:"provider"`
+	ProviderName string          `json:"provider_name,omitempty"`
+	ID           uint16          `json:"id"`
+	Opcode       uint8           `json:"opcode"`
+	Version      uint16          `json:"version"`
+	PID          uint32          `json:"pid"`
+	TID          uint32          `json:"tid"`
+	Event        string          `json:"event,omitempty"`
+	Fields       decoders.Event  `json:"fields,omitempty"`
+	Notes        *decoders.Notes `json:"notes,omitempty"`
+	PayloadHex   *string         `json:"payload_hex,omitempty"` // set when undecoded or on error
+	Error        string          `json:"error,omitempty"`
+}
+
+func runDump(stdout, stderr io.Writer, path string, opt dumpFlags) error {
+	f, err := etw.Open(path)
+	if err != nil {
+		var fe *etw.FormatError
+		if errors.As(err, &fe) || errors.Is(err, etw.ErrNoHeader) {
+			return withCode(exitMalformed, fmt.Errorf("%s: %w", path, err))
+		}
+		return withCode(exitUsage, err)
+	}
+	defer f.Close()
+
+	w := bufio.NewWriterSize(stdout, 1<<16)
+	defer w.Flush()
+	p := decoders.NewParser()
+	undecoded := map[string]int{}
+	records, warnings := 0, 0
+	var line dumpLine
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+
+	printed := map[string]bool{}
+	warn := func(err error) {
+		if msg := err.Error(); !printed[msg] {
+			printed[msg] = true
+			fmt.Fprintf(stderr, "ipctrace: warning: %s: %s\n", path, msg)
+		}
+	}
+	for rec, rerr := range f.Records() {
+		if rerr != nil {
+			warnings++
+			warn(rerr)
+			continue
+		}
+		records++
+		d, ok, derr := p.Decode(rec)
+		if opt.undecoded {
+			if !ok {
+				undecoded[undecodedKey(rec)]++
+			}
+			continue
+		}
+		line = dumpLine{
+			Time:         formatFiletime(rec.Time),
+			Kind:         rec.Kind.String(),
+			Provider:     rec.Provider.String(),
+			ProviderName: decoders.ProviderName(rec.Provider),
+			ID:           rec.ID,
+			Opcode:       rec.Opcode,
+			Version:      rec.Version,
+			PID:          rec.ProcessID,
+			TID:          rec.ThreadID,
+		}
+		if ok && d.Event != nil {
+			line.Event = eventName(d)
+			line.Fields = d.Event
+			line.Notes = decoders.Annotate(d.Event)
+		}
+		if !ok || d.Event == nil || derr != nil {
+			h := hex.EncodeToString(rec.Payload)
+			line.PayloadHex = &h
+		}
+		if derr != nil {
+			line.Error = derr.Error()
+		}
+		if opt.json {
+			if err := enc.Encode(&line); err != nil {
+				return withCode(exitUsage, err)
+			}
+			continue
+		}
+		writeDumpText(w, &line)
+	}
+	for _, werr := range f.Warnings() {
+		warn(werr)
+	}
+	if opt.undecoded {
+		writeUndecoded(w, undecoded, opt.json)
+	}
+	if err := w.Flush(); err != nil {
+		return withCode(exitUsage, err)
+	}
+	if records == 0 && warnings > 0 {
+		return withCode(exitMalformed, fmt.Errorf("%s: no record could be read", path))
+	}
+	return nil
+}
+
+// eventName is the registry name of a decoded event, or the TraceLogging name.
+func eventName(d decoders.Decoded) string {
+	if e, ok := decoders.Lookup(d.Key); ok {
+		return e.Name
+	}
+	return d.Event.EventName()
+}
+
+// undecodedKey names a record's key in the syntax of `stats` and the corpus truth.
+func undecodedKey(rec *etw.Record) string {
+	g := rec.Provider.String()
+	switch {
+	case rec.Kind.IsKernel():
+		return fmt.Sprintf("%s|sys|grp=0x%02x|op=%d|v=%d", g, rec.Group, rec.Opcode, rec.Version)
+	case rec.Kind.IsClassic():
+		return fmt.Sprintf("%s|classic|type=%d|v=%d", g, rec.Opcode, rec.Version)
+	case rec.Kind.IsEventHeader():
+		return fmt.Sprintf("%s|event|id=%d|op=%d|v=%d", g, rec.ID, rec.Opcode, rec.Version)
+	case rec.Kind == etw.KindMessage:
+		return fmt.Sprintf("%s|message|id=%d", g, rec.ID)
+	}
+	return fmt.Sprintf("%s|%s|op=%d|v=%d", g, rec.Kind, rec.Opcode, rec.Version)
+}
+
+func writeUndecoded(w io.Writer, counts map[string]int, asJSON bool) {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if counts[keys[i]] != counts[keys[j]] {
+			return counts[keys[i]] > counts[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		name := ""
+		if g, err := etw.ParseGUID(k[:36]); err == nil {
+			name = decoders.ProviderName(g)
+		}
+		if asJSON {
+			b, _ := json.Marshal(struct {
+				Key          string `json:"key"`
+				ProviderName string `json:"provider_name,omitempty"`
+				Count        int    `json:"count"`
+			}{k, name, counts[k]})
+			fmt.Fprintf(w, "%s\n", b)
+			continue
+		}
+		fmt.Fprintf(w, "%8d  %s", counts[k], k)
+		if name != "" {
+			fmt.Fprintf(w, "  (%s)", name)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func writeDumpText(w *bufio.Writer, l *dumpLine) {
+	w.WriteString(l.Time)
+	w.WriteByte(' ')
+	w.WriteString(l.Kind)
+	w.WriteByte(' ')
+	w.WriteString(l.Provider)
+	if l.ProviderName != "" {
+		w.WriteString(" (")
+		w.WriteString(l.ProviderName)
+		w.WriteByte(')')
+	}
+	fmt.Fprintf(w, " id=%d op=%d v=%d pid=%s tid=%s", l.ID, l.Opcode, l.Version, pidText(l.PID), pidText(l.TID))
+	if l.Event != "" {
+		w.WriteByte(' ')
+		w.WriteString(l.Event)
+		if b, err := json.Marshal(l.Fields); err == nil {
+			w.WriteByte(' ')
+			w.Write(b)
+		}
+		if l.Notes != nil {
+			if b, err := json.Marshal(l.Notes); err == nil {
+				w.WriteString(" notes=")
+				w.Write(b)
+			}
+		}
+	}
+	if l.Error != "" {
+		w.WriteString(" error=")
+		w.WriteString(strconv.Quote(l.Error))
+	}
+	if l.PayloadHex != nil {
+		w.WriteString(" payload=")
+		w.WriteString(*l.PayloadHex)
+	}
+	w.WriteByte('\n')
+}
+
+func pidText(v uint32) string {
+	if v == 0xFFFFFFFF {
+		return "-1"
+	}
+	return strconv.FormatUint(uint64(v), 10)
+}
+
+// formatFiletime renders a FILETIME as RFC 3339 UTC with 100 ns precision.
+func formatFiletime(ft int64) string {
+	const unixEpoch = 116444736000000000 // 1970-01-01 in FILETIME units
+	d := ft - unixEpoch
+	return time.Unix(d/1e7, (d%1e7)*100).UTC().Format("2006-01-02T15:04:05.0000000Z")
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipctrace/ipctrace/probes"
+)
+
+// probeFlags are the flags of `ipctrace probe`.
+var probeFlags struct {
+	count    int
+	size     int
+	mode     string
+	clients  int
+	transact bool
+	expect   string
+}
+
+var probeCmd = &cobra.Command{
+	Use:   "probe pipe|section|rpc|connect [flags]",
+	Short: "Generate reference IPC traffic with known counts, sizes and timing (Windows)",
+	Long: `probe makes IPC traffic whose counts, sizes and timing it measures itself, and
+writes them to an expectation file for 'ipctrace verify':
+
+  probe pipe     a named-pipe server and --clients client processes doing --count
+                 request/response exchanges of --size bytes (--mode byte|message,
+                 --transact for TransactNamedPipe)
+  probe section  two processes hand --count messages of --size bytes through a
+                 named section, signalled by named events
+  probe rpc      --count RpcMgmtIsServerListening calls over ncalrpc (ALPC) to the
+                 endpoint mapper
+  probe connect \\.\pipe\NAME
+                 connect latency or why the open failed (busy, absent, denied), the
+                 server PID and the pipe's security descriptor explained. This check
+                 is itself a client connection.
+
+The probe prints its own latency baseline (p50/p90/p99) and, when a trace session
+is running, drops start/stop marker events into it. Probes run on Windows.`,
+	Args: cobra.RangeArgs(1, 2),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		return runProbe(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args)
+	},
+}
+
+func init() {
+	f := probeCmd.Flags()
+	f.IntVar(&probeFlags.count, "count", 100, "exchanges per client, messages, or calls")
+	f.IntVar(&probeFlags.size, "size", 4096, "bytes per message (pipe, section)")
+	f.StringVar(&probeFlags.mode, "mode", "byte", "pipe mode: byte or message")
+	f.IntVar(&probeFlags.clients, "clients", 1, "pipe client processes")
+	f.BoolVar(&probeFlags.transact, "transact", false, "pipe clients use TransactNamedPipe (needs --mode message)")
+	f.StringVar(&probeFlags.expect, "expect", "", "expectation file to write (default ipctrace-probe-KIND.json)")
+	rootCmd.AddCommand(probeCmd)
+}
+
+func runProbe(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	kind := args[0]
+	o := probes.RunOptions{Count: probeFlags.count, Size: probeFlags.size, Mode: probeFlags.mode,
+		Clients: probeFlags.clients, Transact: probeFlags.transact, Log: stderr}
+	switch kind {
+	case probes.KindConnect:
+		if len(args) != 2 {
+			return withCode(exitUsage, errors.New(`probe connect: give the pipe, e.g. \\.\pipe\NAME`))
+		}
+		o.Target = args[1]
+	case probes.KindPipe, probes.KindSection, probes.KindRPC:
+		if len(args) != 1 {
+			return withCode(exitUsage, fmt.Errorf("probe %s takes no argument", kind))
+		}
+	default:
+		return withCode(exitUsage, fmt.Errorf("probe: unknown probe %q (want pipe, section, rpc or connect)", kind))
+	}
+	e, err := probes.Run(ctx, kind, o)
+	if errors.Is(err, probes.ErrUnsupported) {
+		return withCode(exitUsage, fmt.Errorf("probe %s: %w (%s)", kind, err, probeUnsupportedNote))
+	}
+	if err != nil && !errors.Is(err, probes.ErrSkipped) {
+		return withCode(exitUsage, err)
+	}
+	path := probeFlags.expect
+	if path == "" {
+		path = "ipctrace-probe-" + kind + ".json"
+	}
+	if serr := e.Save(path); serr != nil {
+		return withCode(exitUsage, fmt.Errorf("probe: writing the expectation file: %w", serr))
+	}
+	printProbe(stdout, e)
+	fmt.Fprintf(stdout, "expectation written to %s\n", path)
+	return nil
+}
+
+// printProbe prints what the probe did, for people.
+func printProbe(w io.Writer, e *probes.Expectation) {
+	if e.Skipped != "" {
+		fmt.Fprintf(w, "probe %s skipped: %s\n", e.Kind, e.Skipped)
+		return
+	}
+	fmt.Fprintf(w, "probe %s: %s\n", e.Kind, probeSummary(e))
+	for _, p := range e.Processes {
+		fmt.Fprintf(w, "  process %d  %-7s threads %v\n", p.PID, p.Role, p.TIDs)
+	}
+	for _, p := range e.Pipes {
+		fmt.Fprintf(w, "  pipe %s  server %d  client %d  to_server %d ops/%d bytes  to_client %d ops/%d bytes\n",
+			p.Name, p.ServerPID, p.ClientPID, p.ToServer.Ops, p.ToServer.Bytes, p.ToClient.Ops, p.ToClient.Bytes)
+	}
+	for _, s := range e.Sections {
+		fmt.Fprintf(w, "  section %s  %d bytes (views of %d)  pids %v  %d messages\n", s.Name, s.Size, s.ViewSize, s.PIDs, s.Messages)
+	}
+	for _, r := range e.RPC {
+		fmt.Fprintf(w, "  rpc %s:[%s]  %s  %d calls, %d failed\n", r.Protocol, r.Endpoint, r.Procedure, r.Calls, r.Failed)
+	}
+	if c := e.Connect; c != nil {
+		if c.OK {
+			fmt.Fprintf(w, "  connected to %s in %.1f µs; server pid %d\n", c.Pipe, c.LatencyUS, c.ServerPID)
+		} else {
+			fmt.Fprintf(w, "  could not connect to %s (%.1f µs): %s\n", c.Pipe, c.LatencyUS, c.Reason)
+		}
+		if c.SDDL != "" {
+			fmt.Fprintf(w, "  SDDL: %s\n", c.SDDL)
+		}
+		for _, l := range c.Explanation {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
+		if c.SDError != "" {
+			fmt.Fprintf(w, "  security descriptor: %s\n", c.SDError)
+		}
+		fmt.Fprintf(w, "  note: %s\n", c.Note)
+	}
+	if l := e.Latency; l.Count > 0 {
+		fmt.Fprintf(w, "  local baseline (%d samples, µs): p50 %.1f  p90 %.1f  p99 %.1f  max %.1f  mean %.1f\n",
+			l.Count, l.P50, l.P90, l.P99, l.Max, l.Mean)
+	}
+	if e.Markers.Written > 0 {
+		fmt.Fprintf(w, "  marker events: %d written by provider %s\n", e.Markers.Written, e.Markers.Provider)
+	} else if e.Markers.Error != "" {
+		fmt.Fprintf(w, "  marker events: none (%s)\n", e.Markers.Error)
+	}
+}
+
+func probeSummary(e *probes.Expectation) string {
+	o := e.Options
+	var parts []string
+	if o.Count > 0 && e.Kind != probes.KindConnect {
+		parts = append(parts, fmt.Sprintf("count %d", o.Count))
+	}
+	if e.Kind == probes.KindPipe || e.Kind == probes.KindSection {
+		parts = append(parts, fmt.Sprintf("size %d", o.Size))
+	}
+	if e.Kind == probes.KindPipe {
+		parts = append(parts, "mode "+o.Mode, fmt.Sprintf("clients %d", o.Clients))
+		if o.Transact {
+			parts = append(parts, "transact")
+		}
+	}
+	if o.Target != "" {
+		parts = append(parts, "target "+o.Target)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// exitAfterProbeChild runs the peer half of a probe when this process was
+// started as one, and exits.
+func exitAfterProbeChild() {
+	if probes.IsChild() {
+		os.Exit(probes.ChildMain())
+	}
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// recordFlags are the flags of `ipctrace record` (DESIGN.md §2).
+type recordFlags struct {
+	output     string
+	duration   time.Duration
+	pipes      bool
+	alpc       bool
+	sections   bool
+	rpc        bool
+	security   bool
+	ring       string
+	maxSize    string
+	snapshot   bool
+	session    string
+	classic    bool
+	handles    bool
+	handlesRaw bool
+	noRundown  bool
+	probe      string
+	probeCount int
+	probeSize  int
+	probeMode  string
+	clients    int
+	transact   bool
+	expect     string
+}
+
+var recordOpts recordFlags
+
+var recordCmd = &cobra.Command{
+	Use:   "record -o FILE.etl [--duration D] [--pipes] [--alpc] [--sections] [--rpc] [--security] [--ring SIZE]",
+	Short: "Record IPC activity into an .etl file (Windows, elevated)",
+	Long: `record starts a private ETW system-logger session named ipctrace-<pid> (never the
+shared "NT Kernel Logger" unless --classic), with the kernel FileIo, FileIoInit,
+DiskFileIo, ALPC, VaMap, Process, Thread and Image flags and the
+Microsoft-Windows-Kernel-File and Microsoft-Windows-RPC providers, and writes it to
+FILE.etl. --pipes, --alpc, --sections and --rpc narrow what is enabled (default: all).
+
+It stops on Ctrl-C, console close, after --duration, or when the file reaches
+--max-size, and always stops its session. A session left behind by a killed
+ipctrace is stopped by the next record or watch.
+
+--ring SIZE keeps only the last SIZE (circular file); the file holds the ring when
+the recording stops, and "ipctrace record --snapshot" flushes a running ring to disk.
+--security writes one SecuritySnapshot event per named pipe, named section and
+ALPC port at start and stop (pipes are read through duplicated handles, never
+by connecting to them). --probe runs a reference probe inside the recording and
+writes its expectation file for "ipctrace verify".
+
+Sizes: a number with K, M or G (binary units, optional B); a bare number is MB.`,
+	Args: cobra.NoArgs,
+	RunE: func(cmd *cobra.Command, args []string) error {
+		return runRecord(cmd, &recordOpts)
+	},
+}
+
+func init() {
+	f := recordCmd.Flags()
+	o := &recordOpts
+	f.StringVarP(&o.output, "output", "o", "", "the .etl file to write")
+	f.DurationVar(&o.duration, "duration", 0, "stop after this long (default: until Ctrl-C)")
+	f.BoolVar(&o.pipes, "pipes", false, "named pipes: FileIo kernel events and Microsoft-Windows-Kernel-File")
+	f.BoolVar(&o.alpc, "alpc", false, "ALPC kernel events")
+	f.BoolVar(&o.sections, "sections", false, "sections: MapFile (VaMap) kernel events")
+	f.BoolVar(&o.rpc, "rpc", false, "Microsoft-Windows-RPC events")
+	f.BoolVar(&o.security, "security", false, "write security-descriptor snapshots of pipes, sections and ALPC ports at start and stop")
+	f.StringVar(&o.ring, "ring", "", "circular file: keep only the last SIZE")
+	f.StringVar(&o.maxSize, "max-size", "", "stop when the file reaches SIZE")
+	f.BoolVar(&o.snapshot, "snapshot", false, "flush a running --ring recording to its file and exit")
+	f.StringVar(&o.session, "session", "", "with --snapshot: the session name (default: the only running ipctrace ring session)")
+	f.BoolVar(&o.classic, "classic", false, "use the shared NT Kernel Logger session (no Kernel-File/RPC providers)")
+	f.BoolVar(&o.handles, "handles", false, "also record Object handle events (group mask PERF_OB_HANDLE)")
+	f.BoolVar(&o.handlesRaw, "handles-raw-mask", false, "like --handles, storing 0x80000040 in Masks[4] (EVENTS.md §8.3 C8)")
+	f.BoolVar(&o.noRundown, "no-start-rundown", false, "skip the file-name rundown at start")
+	f.StringVar(&o.probe, "probe", "", "run a reference probe (pipe, section or rpc) inside the recording")
+	f.IntVar(&o.probeCount, "count", 0, "with --probe: exchanges, messages or calls")
+	f.IntVar(&o.probeSize, "size", 0, "with --probe: bytes per message")
+	f.StringVar(&o.probeMode, "mode", "", "with --probe pipe: byte or message")
+	f.IntVar(&o.clients, "clients", 0, "with --probe pipe: client processes")
+	f.BoolVar(&o.transact, "transact", false, "with --probe pipe: clients use TransactNamedPipe (needs --mode message)")
+	f.StringVar(&o.expect, "expect", "", "with --probe: expectation file to write (default FILE.expect.json)")
+	rootCmd.AddCommand(recordCmd)
+}
+
+// errNeedsWindows is the error of record and watch on other systems.
+func errNeedsWindows(cmd string) error {
+	return withCode(exitUsage, fmt.Errorf("%s requires Windows (amd64 or arm64) and an elevated prompt; "+
+		"record on Windows, then analyse the .etl here with report, stats or dump", cmd))
+}
+
+// ErrBadSize is returned by parseSize.
+var errBadSize = errors.New("invalid size")
+
+// parseSize parses "256MB", "1G", "512k", "64" (MB) into bytes.
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "IB")
+	t = strings.TrimSuffix(t, "B")
+	mult := int64(1 << 20)
+	switch {
+	case strings.HasSuffix(t, "K"):
+		mult, t = 1<<10, t[:len(t)-1]
+	case strings.HasSuffix(t, "M"):
+		mult, t = 1<<20, t[:len(t)-1]
+	case strings.HasSuffix(t, "G"):
+		mult, t = 1<<30, t[:len(t)-1]
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
+	if err != nil || n <= 0 || n > (1<<50)/mult {
+		return 0, fmt.Errorf("%w %q: want a positive number with K, M or G", errBadSize, s)
+	}
+	return n * mult, nil
+}
+
+// sizeMB rounds bytes up to whole MB (EVENT_TRACE_PROPERTIES.MaximumFileSize).
+func sizeMB(n int64) uint32 {
+	mb := (n + (1<<20 - 1)) >> 20
+	if mb > 0xFFFFFFFF {
+		mb = 0xFFFFFFFF
+	}
+	return uint32(mb)
+}
+
+// validate checks flag combinations that do not need Windows.
+func (o *recordFlags) validate() error {
+	if o.snapshot {
+		return nil
+	}
+	if o.output == "" {
+		return withCode(exitUsage, errors.New("record: -o FILE.etl is required"))
+	}
+	if o.ring != "" && o.maxSize != "" {
+		return withCode(exitUsage, errors.New("record: --ring and --max-size exclude each other"))
+	}
+	for _, s := range []string{o.ring, o.maxSize} {
+		if s != "" {
+			if _, err := parseSize(s); err != nil {
+				return withCode(exitUsage, fmt.Errorf("record: %w", err))
+			}
+		}
+	}
+	switch o.probe {
+	case "", "pipe", "section", "rpc":
+	default:
+		return withCode(exitUsage, fmt.Errorf("record: --probe %q: want pipe, section or rpc", o.probe))
+	}
+	if o.duration < 0 {
+		return withCode(exitUsage, errors.New("record: --duration must be positive"))
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/report"
+	"github.com/ipctrace/ipctrace/testdata"
+)
+
+// reportFlags are the flags of `ipctrace report`.
+type reportFlags struct {
+	output      string
+	pids        []string
+	process     string
+	pipe        string
+	since       string
+	until       string
+	stuckAfter  time.Duration
+	failOnStuck bool
+}
+
+var reportOpts reportFlags
+
+var reportCmd = &cobra.Command{
+	Use:   "report [FILE.etl...]",
+	Short: "Analyse IPC: pipe, ALPC/RPC and section conversations, latency, stuck operations, exposure",
+	Long: `report reads .etl files and turns their events into conversations: named-pipe
+clients paired with servers, ALPC requests with replies, RPC methods, shared
+sections; with bytes, operation counts and latency per conversation, the
+operations still waiting at the end of the trace (and deadlocks between them),
+loss windows, and the security descriptors captured by 'record --security'.
+
+Several files are merged in time order. Without FILE, the embedded demo trace
+is reported. Values inferred from timing rules are marked.
+
+Exit status: 0 success, 1 usage or I/O error, 2 no file could be read at all,
+3 with --fail-on-stuck when stuck operations exist.`,
+	RunE: func(cmd *cobra.Command, args []string) error {
+		return runReport(cmd.OutOrStdout(), cmd.ErrOrStderr(), args, reportOpts)
+	},
+}
+
+func init() {
+	f := reportCmd.Flags()
+	f.StringVarP(&reportOpts.output, "output", "o", "table", "output format: table, json or jsonl")
+	f.StringSliceVar(&reportOpts.pids, "pid", nil, "only results involving these process ids (repeat or comma-separate)")
+	f.StringVar(&reportOpts.process, "process", "", "only results involving processes with this image name (e.g. svchost.exe)")
+	f.StringVar(&reportOpts.pipe, "pipe", "", `only pipes whose name matches this glob (e.g. "lsass*"; ALPC and sections are then left out)`)
+	f.StringVar(&reportOpts.since, "since", "", "ignore IPC events before this time (RFC 3339, or an offset from the trace start such as 2s)")
+	f.StringVar(&reportOpts.until, "until", "", "ignore IPC events after this time (RFC 3339, or an offset from the trace start)")
+	f.DurationVar(&reportOpts.stuckAfter, "stuck-after", 0, "report operations waiting longer than this (0: every operation still open at the end)")
+	f.BoolVar(&reportOpts.failOnStuck, "fail-on-stuck", false, "exit with status 3 when stuck operations are found")
+	rootCmd.AddCommand(reportCmd)
+}
+
+func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
+	switch fl.output {
+	case "table", "json", "jsonl":
+	default:
+		return withCode(exitUsage, fmt.Errorf("report: unknown output format %q (table, json, jsonl)", fl.output))
+	}
+	opt := correlate.Options{StuckAfter: fl.stuckAfter, Process: fl.process, PipeGlob: fl.pipe}
+	for _, s := range fl.pids {
+		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
+		if err != nil {
+			return withCode(exitUsage, fmt.Errorf("report: --pid %q: not a process id", s))
+		}
+		opt.PIDs = append(opt.PIDs, uint32(v))
+	}
+
+	// --since/--until offsets need the trace start: read it from the first file.
+	var start time.Time
+	needStart := isOffset(fl.since) || isOffset(fl.until)
+	if needStart {
+		st, err := traceStart(paths)
+		if err != nil {
+			return withCode(exitMalformed, err)
+		}
+		start = st
+	}
+	var err error
+	if opt.Since, err = parseWhen(fl.since, start); err != nil {
+		return withCode(exitUsage, fmt.Errorf("report: --since: %w", err))
+	}
+	if opt.Until, err = parseWhen(fl.until, start); err != nil {
+		return withCode(exitUsage, fmt.Errorf("report: --until: %w", err))
+	}
+
+	var m *correlate.Model
+	if len(paths) == 0 {
+		m, err = correlate.AnalyzeReader("demo.etl (embedded demo trace)", bytes.NewReader(testdata.Demo), int64(len(testdata.Demo)), opt)
+	} else {
+		m, err = correlate.AnalyzeFiles(paths, opt)
+	}
+	if err != nil {
+		code := exitUsage
+		var fe *etw.FormatError
+		if errors.As(err, &fe) || errors.Is(err, etw.ErrNoHeader) {
+			code = exitMalformed
+		}
+		return withCode(code, err)
+	}
+	for _, w := range m.Warnings {
+		fmt.Fprintf(stderr, "ipctrace: warning: %s\n", w)
+	}
+	switch fl.output {
+	case "json":
+		err = report.JSON(stdout, m)
+	case "jsonl":
+		err = report.JSONL(stdout, m)
+	default:
+		err = report.Table(stdout, m, report.TableOptions{})
+	}
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if fl.failOnStuck && len(m.Stuck) > 0 {
+		fmt.Fprintf(stderr, "ipctrace: %d stuck operations\n", len(m.Stuck))
+		return withCode(exitStuck, nil)
+	}
+	return nil
+}
+
+// isOffset reports whether s is a duration (an offset from the trace start).
+func isOffset(s string) bool {
+	if s == "" {
+		return false
+	}
+	_, err := time.ParseDuration(s)
+	return err == nil
+}
+
+// parseWhen parses an RFC 3339 time or an offset from start.
+func parseWhen(s string, start time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return start.Add(d), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time nor a duration", s)
+	}
+	return t, nil
+}
+
+// traceStart is the start time of the first readable file (or of the demo).
+func traceStart(paths []string) (time.Time, error) {
+	if len(paths) == 0 {
+		f, err := etw.NewFile(bytes.NewReader(testdata.Demo), int64(len(testdata.Demo)))
+		if err != nil {
+			return time.Time{}, err
+		}
+		return etw.FiletimeToTime(f.Header().StartTime), nil
+	}
+	var errs []error
+	for _, p := range paths {
+		f, err := etw.Open(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		st := f.Header().StartTime
+		f.Close()
+		return etw.FiletimeToTime(st), nil
+	}
+	return time.Time{}, errors.Join(errs...)
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ipctrace/ipctrace/probes"
+)
+
+// runCapture runs the ipctrace command line and returns its exit code and stdout.
+func runCapture(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	verifyFlags.expect, verifyFlags.json = "", false
+	verifyFlags.tolUS, verifyFlags.tolPct = 50, 20
+	var out bytes.Buffer
+	rootCmd.SetOut(&out)
+	defer rootCmd.SetOut(nil)
+	code := run(args)
+	return code, out.String()
+}
+
+// synthProbeTrace writes the synthetic trace of the expectation fixture
+// name (from probes/testdata) with faults o; it returns the .etl and .json paths.
+func synthProbeTrace(t *testing.T, name string, o probes.SynthOptions) (string, string) {
+	t.Helper()
+	src := filepath.Join("..", "..", "probes", "testdata", name)
+	e, err := probes.LoadExpectation(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	etl := filepath.Join(dir, "probe.etl")
+	f, err := os.Create(etl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := probes.SynthTrace(f, e, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return etl, src
+}
+
+func TestVerifyCommand(t *testing.T) {
+	const pipe = `pipe \\.\pipe\ipctrace-probe-4000-0123456789ab`
+	cases := []struct {
+		name    string
+		fixture string
+		o       probes.SynthOptions
+		code    int
+		want    []string
+	}{
+		{"correct-pipe", "pipe-byte-2clients.expect.json", probes.SynthOptions{}, exitOK,
+			[]string{"verify pipe: the trace shows exactly the probe's traffic", "latency tolerance: max(50 µs, 20%)",
+				"C2 held", "C4 held"}},
+		{"correct-message", "pipe-message.expect.json", probes.SynthOptions{}, exitOK,
+			[]string{"the trace shows exactly the probe's traffic"}},
+		{"correct-section", "section.expect.json", probes.SynthOptions{}, exitOK,
+			[]string{"verify section: the trace shows exactly the probe's traffic", "C1 not observable in this trace"}},
+		{"dropped-write", "pipe-byte-2clients.expect.json", probes.SynthOptions{DropWrite: 10}, exitMismatch,
+			[]string{"DIFF  " + pipe + " client 5001: to_server ops 49, expected 50",
+				"DIFF  " + pipe + " client 5001: to_server bytes 49000, expected 50000"}},
+		{"lost-buffer", "pipe-byte-2clients.expect.json", probes.SynthOptions{LoseFrom: 100, LoseTo: 110}, exitMismatch,
+			[]string{"DIFF  trace: 1 buffers lost", "DIFF  trace: events may be missing from"}},
+		{"wrong-bytes", "pipe-message.expect.json", probes.SynthOptions{WrongBytes: 5}, exitMismatch,
+			[]string{"DIFF  " + pipe + " client 5001: to_server bytes 5121, expected 5120"}},
+		{"missing-client", "pipe-byte-2clients.expect.json", probes.SynthOptions{MissingClient: 2}, exitMismatch,
+			[]string{"DIFF  process 5002 (client 2): not in the trace",
+				"DIFF  " + pipe + " client 5002: no conversation in the trace (client 2 missing)"}},
+		{"missing-peer", "section.expect.json", probes.SynthOptions{MissingClient: 1}, exitMismatch,
+			[]string{"DIFF  process 5001 (peer): not in the trace"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			etl, exp := synthProbeTrace(t, c.fixture, c.o)
+			code, out := runCapture(t, "verify", etl, "--expect", exp)
+			if code != c.code {
+				t.Errorf("exit %d, want %d\n%s", code, c.code, out)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestVerifyCommandJSON(t *testing.T) {
+	etl, exp := synthProbeTrace(t, "pipe-byte-2clients.expect.json", probes.SynthOptions{DropWrite: 1})
+	code, out := runCapture(t, "verify", etl, "--expect", exp, "--json")
+	if code != exitMismatch {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	var r probes.Result
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(r.Differences) == 0 || len(r.Rules) != 5 || r.Tolerance != "max(50 µs, 20%)" {
+		t.Errorf("result %+v", r)
+	}
+}
+
+func TestVerifyCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.etl")
+	os.WriteFile(junk, []byte("not an etl file"), 0o644)
+	exp := filepath.Join("..", "..", "probes", "testdata", "section.expect.json")
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"verify", junk}, exitUsage},                                                // no --expect
+		{[]string{"verify", junk, "--expect", filepath.Join(dir, "absent.json")}, exitUsage}, // unreadable expectation
+		{[]string{"verify", junk, "--expect", exp}, exitMalformed},                           // unreadable trace
+	}
+	for _, c := range cases {
+		if code, out := runCapture(t, c.args...); code != c.code {
+			t.Errorf("%v: exit %d, want %d\n%s", c.args, code, c.code, out)
+		}
+	}
+}

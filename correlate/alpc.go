@@ -1,0 +1,400 @@
+package correlate
+
+import (
+	"fmt"
+
+	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/internal/latency"
+)
+
+// ALPC correlation (EVENTS.md §4.3): a Send(m) by one process and the next
+// Receive(m) by another form a hop; a hop A→B followed by a hop B→A with
+// the same m is a request and its reply. Message ids are reused, so every
+// match is scoped by process pair and expires after AlpcExpiry.
+
+type alpcSend struct {
+	pid, tid uint32
+	t        int64
+	reply    bool
+}
+
+// procMsg keys requests and replies by (process, message id).
+type procMsg struct {
+	pid uint32
+	m   uint32
+}
+
+type alpcReq struct {
+	client, ctid uint32
+	server, stid uint32
+	tSend, tRecv int64
+	tReply       int64
+	port         string // "" until known
+}
+
+// portOf is the port of a request: known at receive time, or else the
+// port its server thread waits on next (WaitForNewMessage after the reply).
+func (e *Engine) portOf(r *alpcReq) string {
+	if r.port != "" {
+		return r.port
+	}
+	if th := e.a.thr[r.stid]; th != nil && th.pid == r.server {
+		return th.port
+	}
+	return ""
+}
+
+type alpcWait struct {
+	m   uint32
+	t   int64
+	pid uint32
+}
+
+type alpcThread struct {
+	pid   uint32
+	sendM uint32 // id and time of its last Send
+	sendT int64
+	port  string // port of its last WaitForNewMessage
+	idle  bool   // last ALPC event was WaitForNewMessage
+	last  int64
+}
+
+type alpcKey struct {
+	client, server uint32
+	port           string
+}
+
+type alpcConv struct {
+	m           ALPC
+	lat, server latency.Hist
+	first, last int64
+}
+
+type alpcState struct {
+	pending    map[uint32][]alpcSend // message id → sends not yet received, oldest first
+	reqs       map[procMsg]alpcReq   // (server, m) → request received, no reply sent yet
+	replies    map[procMsg]alpcReq   // (client, m) → reply sent, not yet received
+	waits      map[uint32]alpcWait   // client thread → WaitForReply
+	thr        map[uint32]*alpcThread
+	portOwner  map[string]uint32  // port name → server PID
+	lastServer map[uint32]uint32  // client thread → server of its last call
+	lastByProc map[uint32]uint32  // client process → server of its last call
+	serving    map[uint32]procMsg // server thread → request it received last
+	convs      map[alpcKey]*alpcConv
+	order      []*alpcConv
+	lastSweep  int64
+	slow       []Stuck
+	unmatched  int64 // receives with no send in the trace
+}
+
+func (a *alpcState) init() {
+	a.pending = make(map[uint32][]alpcSend)
+	a.reqs = make(map[procMsg]alpcReq)
+	a.replies = make(map[procMsg]alpcReq)
+	a.waits = make(map[uint32]alpcWait)
+	a.thr = make(map[uint32]*alpcThread)
+	a.portOwner = make(map[string]uint32)
+	a.lastServer = make(map[uint32]uint32)
+	a.lastByProc = make(map[uint32]uint32)
+	a.serving = make(map[uint32]procMsg)
+	a.convs = make(map[alpcKey]*alpcConv)
+}
+
+func (e *Engine) alpcThread(pid, tid uint32, t int64) *alpcThread {
+	th := e.a.thr[tid]
+	if th == nil || th.pid != pid {
+		th = &alpcThread{pid: pid}
+		e.a.thr[tid] = th
+	}
+	th.last = t
+	th.idle = false
+	e.touch(pid, tid, t)
+	return th
+}
+
+func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
+	pid, tid, t, m := d.PID, d.TID, d.Time, ev.MessageID
+	th := e.alpcThread(pid, tid, t)
+	if t-e.a.lastSweep > e.alpcExpiry {
+		e.alpcSweep(t)
+	}
+	switch ev.Op {
+	case decoders.OpAlpcSend:
+		th.sendM, th.sendT = m, t
+		s := alpcSend{pid: pid, tid: tid, t: t}
+		if req, ok := e.a.reqs[procMsg{pid, m}]; ok {
+			// The server answers a request it received: a reply.
+			delete(e.a.reqs, procMsg{pid, m})
+			s.reply = true
+			req.tReply = t
+			e.a.replies[procMsg{req.client, m}] = req
+		}
+		e.a.pending[m] = append(e.a.pending[m], s)
+	case decoders.OpAlpcReceive:
+		q := e.a.pending[m]
+		i := 0
+		for i < len(q) && q[i].pid == pid {
+			i++
+		}
+		if i == len(q) {
+			e.a.unmatched++
+			return
+		}
+		s := q[i]
+		copy(q[i:], q[i+1:])
+		q = q[:len(q)-1]
+		if len(q) == 0 {
+			delete(e.a.pending, m)
+		} else {
+			e.a.pending[m] = q
+		}
+		if s.reply {
+			if req, ok := e.a.replies[procMsg{pid, m}]; ok && req.server == s.pid {
+				delete(e.a.replies, procMsg{pid, m})
+				port := e.portOf(&req)
+				c := e.alpcConv(req.client, req.server, port, req.tSend)
+				c.last = t
+				c.m.Calls++
+				c.lat.Record(t - req.tSend)
+				c.server.Record(req.tReply - req.tRecv)
+				if e.stuckAfter > 0 && t-req.tSend > e.stuckAfter {
+					s := e.alpcStuck(req.ctid, alpcWait{m: m, t: req.tSend, pid: req.client}, req.server, req.stid, port, t)
+					s.Detail = "answered after the --stuck-after threshold"
+					e.a.slow = append(e.a.slow, s)
+				}
+			}
+			if w, ok := e.a.waits[tid]; ok && w.m == m {
+				delete(e.a.waits, tid)
+			}
+			return
+		}
+		// A request (or datagram) from s.pid received by pid.
+		port := e.a.thr[tid].port
+		if port == "" {
+			port = e.rpcEndpoint(s.tid)
+		}
+		e.a.reqs[procMsg{pid, m}] = alpcReq{client: s.pid, ctid: s.tid, server: pid, stid: tid,
+			tSend: s.t, tRecv: t, port: port}
+		e.a.lastServer[s.tid] = pid
+		e.a.serving[tid] = procMsg{pid, m}
+		e.a.lastByProc[s.pid] = pid
+	case decoders.OpAlpcWaitReply:
+		// The call waits since its request was sent.
+		since := t
+		if th.sendM == m && th.sendT != 0 {
+			since = th.sendT
+		}
+		e.a.waits[tid] = alpcWait{m: m, t: since, pid: pid}
+	}
+}
+
+func (e *Engine) alpcWaitNew(d *decoders.Decoded, ev *decoders.AlpcWaitNewMessage) {
+	th := e.alpcThread(d.PID, d.TID, d.Time)
+	th.idle = true
+	if ev.PortName != "" {
+		th.port = ev.PortName
+		if ev.IsServerPort {
+			e.a.portOwner[ev.PortName] = d.PID
+		}
+	}
+}
+
+func (e *Engine) alpcUnwait(d *decoders.Decoded, ev *decoders.AlpcUnwait) {
+	e.alpcThread(d.PID, d.TID, d.Time)
+	if !ntSuccess(ev.Status) {
+		// Released with an error (port closed, cancelled): no reply will come.
+		delete(e.a.waits, d.TID)
+	}
+}
+
+func (e *Engine) alpcConv(client, server uint32, port string, t int64) *alpcConv {
+	k := alpcKey{client, server, port}
+	c := e.a.convs[k]
+	if c == nil {
+		c = &alpcConv{first: t}
+		c.m = ALPC{Port: port, ClientPID: client, ServerPID: server, Inferred: true}
+		e.a.convs[k] = c
+		e.a.order = append(e.a.order, c)
+	}
+	c.last = t
+	return c
+}
+
+// alpcSweep expires unmatched sends and requests (EVENTS.md §4.3 step 6),
+// keeping those a thread still waits on: they are stuck candidates.
+func (e *Engine) alpcSweep(now int64) {
+	e.a.lastSweep = now
+	limit := now - e.alpcExpiry
+	waiting := func(tid, m uint32) bool {
+		w, ok := e.a.waits[tid]
+		return ok && w.m == m
+	}
+	for m, q := range e.a.pending {
+		j := 0
+		for _, s := range q {
+			if s.t >= limit || waiting(s.tid, m) {
+				q[j] = s
+				j++
+			}
+		}
+		if j == 0 {
+			delete(e.a.pending, m)
+		} else {
+			e.a.pending[m] = q[:j]
+		}
+	}
+	for k, r := range e.a.reqs {
+		if r.tRecv < limit && !waiting(r.ctid, k.m) {
+			delete(e.a.reqs, k)
+		}
+	}
+	for k, r := range e.a.replies {
+		if r.tSend < limit && !waiting(r.ctid, k.m) {
+			delete(e.a.replies, k)
+		}
+	}
+}
+
+func (e *Engine) alpcStuck(tid uint32, w alpcWait, peer, peerTID uint32, port string, now int64) Stuck {
+	obj := port
+	if obj == "" {
+		obj = fmt.Sprintf("ALPC message %d", w.m)
+	}
+	s := Stuck{Kind: "alpc-reply", PID: w.pid, TID: tid, Object: obj, Since: ft(w.t),
+		WaitedUS: usOf(now - w.t), PeerPID: peer, PeerTID: peerTID, Inferred: true, MessageID: w.m}
+	if peer != 0 {
+		last, _ := e.procLast(peer)
+		s.PeerLastActivity = ft(last)
+	}
+	return s
+}
+
+// alpcWaiter is an outstanding WaitForReply at the end of the trace.
+type alpcWaiter struct {
+	tid      uint32
+	w        alpcWait
+	received bool // the server received the request (EVENTS.md §4.4 a)
+	server   uint32
+	stid     uint32
+	port     string
+}
+
+// alpcOutstanding lists the client threads still waiting for a reply.
+func (e *Engine) alpcOutstanding() []alpcWaiter {
+	var out []alpcWaiter
+	for tid, w := range e.a.waits {
+		x := alpcWaiter{tid: tid, w: w}
+		found := false
+		for k, r := range e.a.reqs {
+			if k.m == w.m && r.ctid == tid && r.client == w.pid {
+				x.received, x.server, x.stid, x.port = true, r.server, r.stid, e.portOf(&r)
+				found = true
+				break
+			}
+		}
+		if !found {
+			if r, ok := e.a.replies[procMsg{w.pid, w.m}]; ok && r.ctid == tid {
+				// The reply is on its way: not stuck on the server.
+				continue
+			}
+			// Never received (§4.4 b): guess the server from RPC or history.
+			x.port = e.rpcEndpoint(tid)
+			if x.port != "" {
+				x.server = e.a.portOwner[x.port]
+			}
+			if x.server == 0 {
+				// A thread serving a request that calls out again most
+				// likely calls back its caller.
+				for _, r := range e.a.reqs {
+					if r.stid == tid && r.server == w.pid {
+						x.server = r.client
+						break
+					}
+				}
+			}
+			if x.server == 0 {
+				x.server = e.a.lastServer[tid]
+			}
+			if x.server == 0 {
+				x.server = e.a.lastByProc[w.pid]
+			}
+			if x.server != 0 {
+				x.port, x.stid = e.serverPort(x.server, x.port)
+			}
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func (e *Engine) finishALPC(m *Model, end int64, waiters []alpcWaiter) {
+	for _, x := range waiters {
+		if end-x.w.t < e.stuckAfter {
+			continue
+		}
+		s := e.alpcStuck(x.tid, x.w, x.server, x.stid, x.port, end)
+		if x.received {
+			s.Detail = "received by the server, no reply (EVENTS.md §4.4 a)"
+		} else {
+			s.Detail = "never received: no server thread took the message (EVENTS.md §4.4 b)"
+		}
+		if x.server != 0 {
+			c := e.alpcConv(x.w.pid, x.server, x.port, x.w.t)
+			c.m.Pending++
+		}
+		if e.keepPIDs(s.PID, s.PeerPID) {
+			m.Stuck = append(m.Stuck, s)
+		}
+	}
+	for _, s := range e.a.slow {
+		if e.keepPIDs(s.PID, s.PeerPID) {
+			m.Stuck = append(m.Stuck, s)
+		}
+	}
+	idle := make(map[uint32]int)
+	for _, th := range e.a.thr {
+		if th.idle {
+			idle[th.pid]++
+		}
+	}
+	for _, c := range e.a.order {
+		c.m.Latency = c.lat.Summary()
+		c.m.ServerTime = c.server.Summary()
+		c.m.IdleWorkers = idle[c.m.ServerPID]
+		c.m.ClientImage, c.m.ServerImage = e.image(c.m.ClientPID), e.image(c.m.ServerPID)
+		c.m.First, c.m.Last = ft(c.first), ft(c.last)
+		c.m.Lossy = e.l.overlaps(c.first, c.last)
+		if !e.keepPIDs(c.m.ClientPID, c.m.ServerPID) || e.opt.PipeGlob != "" {
+			continue
+		}
+		m.ALPC = append(m.ALPC, c.m)
+	}
+}
+
+// serverPort guesses, for a request nobody received, the server's port
+// (when not known from RPC) and the thread that should have taken it: the
+// server's thread that last waited on that port, else its only ALPC thread.
+func (e *Engine) serverPort(server uint32, port string) (string, uint32) {
+	var best *alpcThread
+	var bestTID uint32
+	n := 0
+	for tid, th := range e.a.thr {
+		if th.pid != server || th.port == "" {
+			continue
+		}
+		if port != "" && th.port != port {
+			continue
+		}
+		n++
+		if best == nil || th.last > best.last || (th.last == best.last && tid < bestTID) {
+			best, bestTID = th, tid
+		}
+	}
+	if best == nil {
+		return port, 0
+	}
+	if port == "" {
+		port = best.port
+	}
+	return port, bestTID
+}

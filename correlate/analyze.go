@@ -1,0 +1,153 @@
+package correlate
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+
+	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/etw"
+)
+
+// ErrNoInput is returned by AnalyzeFiles when none of the files could be
+// read at all (wrapped with the per-file errors).
+var ErrNoInput = errors.New("correlate: no file could be read")
+
+// maxWarnings bounds Model.Warnings; later problems are counted in one line.
+const maxWarnings = 1000
+
+// Source is one trace to analyse: an open file and the name to report.
+type Source struct {
+	Name string
+	File *etw.File
+}
+
+// AnalyzeFiles opens each path, reads its records in time order, decodes
+// and correlates them, and returns the model. Files whose records overlap
+// in time are merged by timestamp. Reader and decoder problems go to
+// Model.Warnings with their offsets; a file that cannot be opened at all is
+// a warning too, unless no file could be opened (ErrNoInput).
+func AnalyzeFiles(paths []string, opt Options) (*Model, error) {
+	var srcs []Source
+	var warns []string
+	var openErrs []error
+	for _, p := range paths {
+		f, err := etw.Open(p)
+		if err != nil {
+			openErrs = append(openErrs, fmt.Errorf("%s: %w", p, err))
+			warns = append(warns, fmt.Sprintf("%s: %v", p, err))
+			continue
+		}
+		defer f.Close()
+		srcs = append(srcs, Source{Name: p, File: f})
+	}
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("%w: %w", ErrNoInput, errors.Join(openErrs...))
+	}
+	m := Analyze(srcs, opt)
+	m.Warnings = append(warns, m.Warnings...)
+	return m, nil
+}
+
+// AnalyzeReader analyses one trace held in r (for example a bytes.Reader).
+func AnalyzeReader(name string, r io.ReaderAt, size int64, opt Options) (*Model, error) {
+	f, err := etw.NewFile(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrNoInput, name, err)
+	}
+	return Analyze([]Source{{Name: name, File: f}}, opt), nil
+}
+
+// stream is one file's time-ordered records being merged.
+type stream struct {
+	src    Source
+	parser *decoders.Parser
+	next   func() (*etw.Record, error, bool)
+	stop   func()
+	rec    *etw.Record
+	warned int
+}
+
+// Analyze correlates already opened traces.
+func Analyze(srcs []Source, opt Options) *Model {
+	e := New(opt)
+	var warns []string
+	dropped := 0
+	warn := func(s string) {
+		if len(warns) < maxWarnings {
+			warns = append(warns, s)
+		} else {
+			dropped++
+		}
+	}
+	var files []string
+	streams := make([]*stream, 0, len(srcs))
+	for _, src := range srcs {
+		files = append(files, src.Name)
+		e.SetHeader(src.File.Header())
+		for b, err := range src.File.Buffers() {
+			if err == nil {
+				e.AddBuffer(b)
+			}
+		}
+		next, stop := iter.Pull2(src.File.Records(etw.TimeOrder()))
+		streams = append(streams, &stream{src: src, parser: decoders.NewParser(), next: next, stop: stop})
+	}
+	defer func() {
+		for _, s := range streams {
+			s.stop()
+		}
+	}()
+	// advance moves s to its next record, collecting reader errors.
+	advance := func(s *stream) {
+		s.rec = nil
+		for {
+			rec, err, ok := s.next()
+			if !ok {
+				return
+			}
+			if err != nil {
+				continue // the File keeps every skipped range; reported below
+			}
+			s.rec = rec
+			return
+		}
+	}
+	for _, s := range streams {
+		advance(s)
+	}
+	for {
+		var cur *stream
+		for _, s := range streams {
+			if s.rec != nil && (cur == nil || s.rec.Time < cur.rec.Time) {
+				cur = s
+			}
+		}
+		if cur == nil {
+			break
+		}
+		rec := cur.rec
+		d, _, err := cur.parser.Decode(rec)
+		if err != nil {
+			warn(fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", cur.src.Name, rec.BufferOffset, rec.Pos, err))
+			// The event holds the fields read before the error: still use
+			// the record for counts, not for correlation.
+			d.Event = nil
+		}
+		e.Add(&d)
+		advance(cur)
+	}
+	m := e.Finish()
+	m.Trace.Files = files
+	for _, s := range streams {
+		for _, err := range s.src.File.Warnings() {
+			warn(fmt.Sprintf("%s: %v", s.src.Name, err))
+		}
+	}
+	if dropped > 0 {
+		warns = append(warns, fmt.Sprintf("%d more warnings not shown", dropped))
+	}
+	m.Warnings = append(m.Warnings, warns...)
+	return m
+}

@@ -1,0 +1,325 @@
+package correlate
+
+import (
+	"path"
+	"strings"
+	"time"
+
+	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/etw"
+)
+
+// notIPC are the providers whose events describe the system, not IPC:
+// trace header, configuration, and the process, thread and image tables.
+var notIPC = map[etw.GUID]bool{
+	decoders.EventTraceGUID: true, decoders.SystemConfigGUID: true, decoders.ProcessGUID: true,
+	decoders.ThreadGUID: true, decoders.ImageGUID: true, decoders.KernelProcessGUID: true,
+}
+
+// anyPID is the header PID/TID of events logged in arbitrary context (EVENTS.md §0.1).
+const anyPID = 0xFFFFFFFF
+
+// Options selects what the engine keeps and how it judges waits.
+type Options struct {
+	// StuckAfter reports completed operations that lasted longer than this
+	// as stuck, and hides outstanding operations younger than this at the
+	// end of the trace. Zero reports every outstanding operation.
+	StuckAfter time.Duration
+	// AlpcExpiry drops unmatched ALPC sends and requests older than this
+	// (message ids are reused, EVENTS.md §4.2). Zero means 60 s.
+	AlpcExpiry time.Duration
+
+	// Filters applied to the model: conversations, stuck operations and
+	// sections that involve none of PIDs, no process whose image matches
+	// Process (case-insensitive, base name) or no pipe matching PipeGlob
+	// (path.Match on the \\.\pipe\ name or its last element) are left out.
+	PIDs     []uint32
+	Process  string
+	PipeGlob string
+	// Since and Until (when non-zero) ignore IPC events outside the window.
+	// Process, thread and name events are always used.
+	Since, Until time.Time
+}
+
+// Engine correlates a time-ordered stream of decoded events.
+// It is not safe for concurrent use.
+type Engine struct {
+	opt          Options
+	since, until int64 // FILETIME bounds, 0 = open
+	stuckAfter   int64 // ticks
+	alpcExpiry   int64
+
+	first, last int64
+	events      int64
+	ipcEvents   int64
+	lostRecords int64
+
+	procs   map[uint32]*proc
+	threads map[uint32]uint32 // TID → PID
+
+	names map[uint64]string // FileKey → last known name
+
+	p   pipeState
+	a   alpcState
+	r   rpcState
+	s   sectionState
+	l   lossState
+	sec []snapshot
+}
+
+// proc is one process of the process table.
+type proc struct {
+	pid, parent uint32
+	image       string
+	cmdline     string
+	user        string
+	last        int64 // time of its last IPC activity
+	lastTID     uint32
+}
+
+// New returns an engine with the given options.
+func New(opt Options) *Engine {
+	e := &Engine{
+		opt:     opt,
+		procs:   make(map[uint32]*proc),
+		threads: make(map[uint32]uint32),
+		names:   make(map[uint64]string),
+	}
+	if !opt.Since.IsZero() {
+		e.since = etw.TimeToFiletime(opt.Since)
+	}
+	if !opt.Until.IsZero() {
+		e.until = etw.TimeToFiletime(opt.Until)
+	}
+	e.stuckAfter = int64(opt.StuckAfter / 100)
+	e.alpcExpiry = int64(opt.AlpcExpiry / 100)
+	if e.alpcExpiry <= 0 {
+		e.alpcExpiry = 60 * 10_000_000
+	}
+	e.p.init()
+	e.a.init()
+	e.r.init()
+	e.s.init()
+	return e
+}
+
+// Add consumes one event. Events must arrive in time order. d.Event is
+// only read during the call: what the engine keeps, it copies.
+func (e *Engine) Add(d *decoders.Decoded) {
+	if d == nil {
+		return
+	}
+	e.events++
+	if d.Time != 0 {
+		if e.first == 0 || d.Time < e.first {
+			e.first = d.Time
+		}
+		if d.Time > e.last {
+			e.last = d.Time
+		}
+	}
+	if !notIPC[d.Key.Provider] && d.Key.Provider != (etw.GUID{}) {
+		e.ipcEvents++
+	}
+	if d.Event == nil {
+		return
+	}
+	switch ev := d.Event.(type) {
+	// Tables: always used, whatever the time window.
+	case *decoders.Process:
+		e.process(d, ev)
+		return
+	case *decoders.Thread:
+		e.thread(ev)
+		return
+	case *decoders.FileName:
+		e.fileName(ev)
+		return
+	case *decoders.LostEvent:
+		e.lostRecords++
+		e.l.record(d.Time)
+		return
+	case *decoders.SecuritySnapshot:
+		e.snapshot(ev)
+		return
+	}
+	if (e.since != 0 && d.Time < e.since) || (e.until != 0 && d.Time > e.until) {
+		return
+	}
+	switch ev := d.Event.(type) {
+	case *decoders.FileCreate:
+		e.fileCreate(d, ev)
+	case *decoders.FileSimpleOp:
+		e.fileSimple(d, ev)
+	case *decoders.FileReadWrite:
+		e.fileReadWrite(d, ev)
+	case *decoders.FileInfo:
+		e.fileInfo(d, ev)
+	case *decoders.FileOpEnd:
+		e.fileOpEnd(d, ev)
+	case *decoders.MapFile:
+		e.mapFile(d, ev)
+	case *decoders.AlpcMessage:
+		e.alpcMessage(d, ev)
+	case *decoders.AlpcWaitNewMessage:
+		e.alpcWaitNew(d, ev)
+	case *decoders.AlpcUnwait:
+		e.alpcUnwait(d, ev)
+	case *decoders.AlpcRaw:
+		e.touch(d.PID, d.TID, d.Time)
+	case *decoders.RPCCallStart:
+		e.rpcStart(d, ev)
+	case *decoders.RPCCallStop:
+		e.rpcStop(d, ev)
+	}
+}
+
+func (e *Engine) process(d *decoders.Decoded, ev *decoders.Process) {
+	switch ev.Op {
+	case decoders.OpProcessStart, decoders.OpProcessDCStart, decoders.OpProcessDCEnd,
+		decoders.OpProcessEnd, decoders.OpProcessDefunct:
+	default:
+		return
+	}
+	p := e.procs[ev.ProcessID]
+	if p == nil || (ev.Op == decoders.OpProcessStart && p.image != "" && p.image != ev.ImageFileName) {
+		// A Start for a known PID with another image is PID reuse.
+		p = &proc{pid: ev.ProcessID}
+		e.procs[ev.ProcessID] = p
+	}
+	if ev.ParentID != 0 {
+		p.parent = ev.ParentID
+	}
+	if ev.ImageFileName != "" {
+		p.image = ev.ImageFileName
+	}
+	if ev.CommandLine != "" {
+		p.cmdline = ev.CommandLine
+	}
+	if ev.UserSID != "" {
+		p.user = ev.UserSID
+	}
+}
+
+func (e *Engine) thread(ev *decoders.Thread) {
+	if ev.Op == decoders.OpProcessEnd || ev.Op == decoders.OpProcessDCEnd {
+		// Keep the mapping: FileIo completions may still name the thread.
+		if _, ok := e.threads[ev.ThreadID]; ok {
+			return
+		}
+	}
+	e.threads[ev.ThreadID] = ev.ProcessID
+	if e.procs[ev.ProcessID] == nil {
+		e.procs[ev.ProcessID] = &proc{pid: ev.ProcessID}
+	}
+}
+
+func (e *Engine) fileName(ev *decoders.FileName) {
+	switch ev.Op {
+	case decoders.OpFileDeleteName:
+		// The name is freed; keep it for late completions of open files.
+		return
+	}
+	if ev.FileName != "" {
+		e.names[ev.FileKey] = ev.FileName
+	}
+}
+
+// pidOf resolves the process of a FileIo event: the issuing thread through
+// the thread table, else the header PID (EVENTS.md §0.1 "fixup").
+func (e *Engine) pidOf(ttid, hdrPID uint32) uint32 {
+	if pid, ok := e.threads[ttid]; ok && ttid != 0 {
+		return pid
+	}
+	if hdrPID != anyPID {
+		return hdrPID
+	}
+	return 0
+}
+
+// touch records IPC activity of a thread.
+func (e *Engine) touch(pid, tid uint32, t int64) {
+	if pid == anyPID || pid == 0 {
+		return
+	}
+	p := e.procs[pid]
+	if p == nil {
+		p = &proc{pid: pid}
+		e.procs[pid] = p
+	}
+	p.last = t
+	p.lastTID = tid
+}
+
+func (e *Engine) procLast(pid uint32) (int64, uint32) {
+	if p := e.procs[pid]; p != nil {
+		return p.last, p.lastTID
+	}
+	return 0, 0
+}
+
+// image returns the short image name of pid, "" when unknown.
+func (e *Engine) image(pid uint32) string {
+	if p := e.procs[pid]; p != nil {
+		return p.image
+	}
+	return ""
+}
+
+// keepPIDs reports whether a result that involves the given processes
+// passes the PID and process-name filters.
+func (e *Engine) keepPIDs(pids ...uint32) bool {
+	if len(e.opt.PIDs) == 0 && e.opt.Process == "" {
+		return true
+	}
+	for _, pid := range pids {
+		if pid == 0 {
+			continue
+		}
+		for _, want := range e.opt.PIDs {
+			if pid == want {
+				return true
+			}
+		}
+		if e.opt.Process != "" {
+			img := e.image(pid)
+			if i := strings.LastIndexAny(img, `\/`); i >= 0 {
+				img = img[i+1:]
+			}
+			want := e.opt.Process
+			if strings.EqualFold(img, want) || strings.EqualFold(strings.TrimSuffix(strings.ToLower(img), ".exe"), strings.TrimSuffix(strings.ToLower(want), ".exe")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keepPipe reports whether a pipe name passes the --pipe filter.
+func (e *Engine) keepPipe(name string) bool {
+	g := e.opt.PipeGlob
+	if g == "" {
+		return true
+	}
+	lname, lg := strings.ToLower(name), strings.ToLower(g)
+	if ok, _ := path.Match(lg, lname); ok {
+		return true
+	}
+	base := lname
+	if i := strings.LastIndexByte(lname, '\\'); i >= 0 {
+		base = lname[i+1:]
+	}
+	ok, _ := path.Match(lg, base)
+	return ok
+}
+
+// ft formats a FILETIME for the model; 0 gives "".
+func ft(t int64) string {
+	if t == 0 {
+		return ""
+	}
+	return etw.FormatFiletime(t)
+}
+
+// usOf converts ticks (100 ns) to microseconds.
+func usOf(ticks int64) float64 { return float64(ticks) / 10 }

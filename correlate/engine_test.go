@@ -1,0 +1,469 @@
+package correlate
+
+import (
+	"testing"
+
+	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/etw"
+)
+
+// The unit tests feed hand-built event sequences (no .etl involved).
+
+const t0 = int64(134117856000000000) // 2026-01-01T00:00:00Z
+const us = int64(10)                 // ticks per microsecond
+
+type feeder struct {
+	t *testing.T
+	e *Engine
+}
+
+func newFeeder(t *testing.T, opt Options) *feeder {
+	f := &feeder{t: t, e: New(opt)}
+	return f
+}
+
+// add feeds ev at t0+at µs with the header PID/TID given.
+func (f *feeder) add(at int64, pid, tid uint32, ev decoders.Event) {
+	f.e.Add(&decoders.Decoded{Time: t0 + at*us, PID: pid, TID: tid, Event: ev})
+}
+
+func (f *feeder) proc(pid uint32, image string, tids ...uint32) {
+	f.add(0, pid, 0, &decoders.Process{Op: decoders.OpProcessDCStart, ProcessID: pid, ImageFileName: image, UserSID: "S-1-5-18"})
+	for _, tid := range tids {
+		f.add(0, pid, tid, &decoders.Thread{Op: decoders.OpProcessDCStart, ProcessID: pid, ThreadID: tid})
+	}
+}
+
+const arb = anyPID // FileIo logged in arbitrary context
+
+// create opens path on fo by thread tid and completes it with status.
+func (f *feeder) create(at, end int64, tid uint32, irp, fo uint64, disp uint8, path string, status uint32) {
+	f.add(at, arb, arb, &decoders.FileCreate{Op: decoders.OpCreate, IrpPtr: irp, FileObject: fo, TTID: tid,
+		CreateOptions: uint32(disp) << 24, OpenPath: path})
+	f.add(end, arb, arb, &decoders.FileOpEnd{IrpPtr: irp, Status: status, ExtraInfo: 1})
+}
+
+func (f *feeder) fsctl(at int64, tid uint32, irp, fo, key uint64, code uint32) {
+	f.add(at, arb, arb, &decoders.FileInfo{Op: decoders.OpFSControl, IrpPtr: irp, FileObject: fo, FileKey: key, TTID: tid, InfoClass: code})
+}
+
+func (f *feeder) rw(at int64, op decoders.Op, tid uint32, irp, fo, key uint64, size uint32) {
+	f.add(at, arb, arb, &decoders.FileReadWrite{Op: op, IrpPtr: irp, FileObject: fo, FileKey: key, TTID: tid, IoSize: size})
+}
+
+func (f *feeder) end(at int64, irp uint64, n uint64, status uint32) {
+	f.add(at, arb, arb, &decoders.FileOpEnd{IrpPtr: irp, ExtraInfo: n, Status: status})
+}
+
+func (f *feeder) simple(at int64, op decoders.Op, tid uint32, irp, fo, key uint64) {
+	f.add(at, arb, arb, &decoders.FileSimpleOp{Op: op, IrpPtr: irp, FileObject: fo, FileKey: key, TTID: tid})
+}
+
+const pipePath = `\Device\NamedPipe\demo`
+
+// pingPong builds: server 100/101 listens on FO 0xS, client 200/201
+// connects, sends 100 bytes, the pending server read returns them, the
+// server answers 40 bytes, the client reads them.
+func pingPong(f *feeder, clientKey uint64) {
+	const sFO, cFO, sKey = 0x1000, 0x2000, 0xA001
+	f.proc(100, "server.exe", 101)
+	f.proc(200, "client.exe", 201)
+	f.create(10, 12, 101, 0x11, sFO, 2, pipePath, 0)
+	f.fsctl(20, 101, 0x12, sFO, sKey, fsctlPipeListen)
+	f.create(50, 55, 201, 0x21, cFO, 1, pipePath, 0)
+	f.end(54, 0x12, 0, 0)                                      // LISTEN completes as the client connects
+	f.rw(60, decoders.OpRead, 101, 0x13, sFO, sKey, 4096)      // pending read
+	f.rw(70, decoders.OpWrite, 201, 0x22, cFO, clientKey, 100) // request
+	f.end(75, 0x13, 100, 0)                                    // read done: latency 75-70 = 5 µs
+	f.end(76, 0x22, 100, 0)
+	f.rw(80, decoders.OpRead, 201, 0x23, cFO, clientKey, 4096) // pending client read
+	f.rw(90, decoders.OpWrite, 101, 0x14, sFO, sKey, 40)       // response
+	f.end(93, 0x23, 40, 0)                                     // latency 3 µs, round trip 93-70 = 23 µs
+	f.end(94, 0x14, 40, 0)
+	f.simple(100, decoders.OpCleanup, 201, 0x24, cFO, clientKey)
+	f.simple(101, decoders.OpClose, 201, 0x25, cFO, clientKey)
+}
+
+func TestPipePingPongH1(t *testing.T) {
+	f := newFeeder(t, Options{})
+	pingPong(f, 0xA000)
+	m := f.e.Finish()
+	if len(m.Pipes) != 1 {
+		t.Fatalf("pipes = %+v, want 1", m.Pipes)
+	}
+	p := m.Pipes[0]
+	if p.Name != `\\.\pipe\demo` || p.ServerPID != 100 || p.ClientPID != 200 || p.Instance != 1 {
+		t.Errorf("pipe identity = %+v", p)
+	}
+	if p.Pairing != pairFileKey || p.Confidence != 1 || !p.Inferred {
+		t.Errorf("pairing = %q %v inferred=%v, want filekey 1 true", p.Pairing, p.Confidence, p.Inferred)
+	}
+	if p.ToServer != (Flow{1, 100}) || p.ToClient != (Flow{1, 40}) {
+		t.Errorf("flows = %+v / %+v", p.ToServer, p.ToClient)
+	}
+	if p.Latency.Count != 2 || p.Latency.Max != 5 || p.Latency.P50 != 3 {
+		t.Errorf("latency = %+v, want 2 samples, max 5, p50 3", p.Latency)
+	}
+	if p.RoundTrip.Count != 1 || p.RoundTrip.Max != 23 {
+		t.Errorf("round trip = %+v, want 23 µs", p.RoundTrip)
+	}
+	if p.ConnectWait.Max != 34 {
+		t.Errorf("connect wait = %+v, want 34 µs", p.ConnectWait)
+	}
+	if p.ServerRule != ruleFSCTL || p.ClientRule != ruleDisposition {
+		t.Errorf("rules = %q / %q", p.ServerRule, p.ClientRule)
+	}
+	if len(m.Stuck) != 0 {
+		t.Errorf("stuck = %+v, want none (the server LISTEN completed)", m.Stuck)
+	}
+	if p.ServerImage != "server.exe" || p.ClientImage != "client.exe" {
+		t.Errorf("images = %q %q", p.ServerImage, p.ClientImage)
+	}
+}
+
+func TestPipePingPongH2(t *testing.T) {
+	f := newFeeder(t, Options{})
+	pingPong(f, 0x7770) // unrelated client FileKey: H1 does not hold
+	m := f.e.Finish()
+	if len(m.Pipes) != 1 {
+		t.Fatalf("pipes = %+v", m.Pipes)
+	}
+	p := m.Pipes[0]
+	if p.Pairing != pairListen || p.Confidence != 1 || p.ClientPID != 200 {
+		t.Errorf("pairing = %q %v client %d, want listen-completion", p.Pairing, p.Confidence, p.ClientPID)
+	}
+	if p.Latency.Count != 2 || p.ToServer.Bytes != 100 {
+		t.Errorf("latency/bytes = %+v %+v", p.Latency, p.ToServer)
+	}
+}
+
+func TestPipeStuckRead(t *testing.T) {
+	f := newFeeder(t, Options{})
+	const sFO, cFO = 0x1000, 0x2000
+	f.proc(100, "server.exe", 101)
+	f.proc(200, "client.exe", 201)
+	f.create(10, 12, 101, 0x11, sFO, 2, pipePath, 0)
+	f.fsctl(20, 101, 0x12, sFO, 0xB001, fsctlPipeListen)
+	f.create(50, 55, 201, 0x21, cFO, 1, pipePath, 0)
+	f.end(54, 0x12, 0, 0)
+	f.rw(60, decoders.OpRead, 101, 0x13, sFO, 0xB001, 4096) // never answered
+	f.rw(70, decoders.OpRead, 201, 0x23, cFO, 0xB000, 10)   // client also reads
+	f.add(1000, 1, 1, &decoders.AlpcWaitNewMessage{})       // trace goes on to 1000 µs
+	m := f.e.Finish()
+	if len(m.Stuck) != 2 {
+		t.Fatalf("stuck = %+v, want 2 reads", m.Stuck)
+	}
+	s := m.Stuck[0]
+	if s.Kind != "pipe-read" || s.PID != 100 || s.TID != 101 || s.PeerPID != 200 || s.WaitedUS != 940 || !s.Inferred {
+		t.Errorf("stuck[0] = %+v", s)
+	}
+	if s.Object != `\\.\pipe\demo` || s.PeerLastActivity == "" {
+		t.Errorf("stuck[0] object/peer activity = %q %q", s.Object, s.PeerLastActivity)
+	}
+	// Both ends wait for each other: a deadlock across the pipe.
+	if len(m.Deadlocks) != 1 || len(m.Deadlocks[0].Cycle) != 2 {
+		t.Errorf("deadlocks = %+v, want one 2-cycle", m.Deadlocks)
+	}
+
+	// With --stuck-after above the wait, nothing is reported.
+	f2 := newFeeder(t, Options{StuckAfter: 2 * 1e6 * 1000}) // 2000 s
+	f2.proc(100, "server.exe", 101)
+	f2.create(10, 12, 101, 0x11, sFO, 2, pipePath, 0)
+	f2.fsctl(20, 101, 0x12, sFO, 0xB001, fsctlPipeListen)
+	if m := f2.e.Finish(); len(m.Stuck) != 0 {
+		t.Errorf("stuck with threshold = %+v, want none", m.Stuck)
+	}
+}
+
+func TestPipeListenStuckAndBusy(t *testing.T) {
+	f := newFeeder(t, Options{})
+	f.proc(100, "server.exe", 101)
+	f.proc(200, "client.exe", 201)
+	f.create(10, 12, 101, 0x11, 0x1000, 2, pipePath, 0)
+	f.fsctl(20, 101, 0x12, 0x1000, 0xB001, fsctlPipeListen)
+	f.create(30, 31, 201, 0x21, 0x2000, 1, pipePath, 0xC00000AE)
+	f.create(40, 41, 201, 0x22, 0x2001, 1, `\Device\NamedPipe\absent`, 0xC0000034)
+	m := f.e.Finish()
+	var busy, absent, server *Pipe
+	for i := range m.Pipes {
+		p := &m.Pipes[i]
+		switch {
+		case p.Failures["PIPE_BUSY"] == 1:
+			busy = p
+		case p.Failures["NOT_FOUND"] == 1:
+			absent = p
+		case p.ServerPID == 100 && p.ClientPID == 0:
+			server = p
+		}
+	}
+	if busy == nil || busy.ClientPID != 200 || busy.ServerPID != 0 || busy.Pairing != pairUnpaired {
+		t.Errorf("busy row = %+v (pipes %+v)", busy, m.Pipes)
+	}
+	if absent == nil || absent.Name != `\\.\pipe\absent` || absent.ServerPID != 0 {
+		t.Errorf("not-found row = %+v", absent)
+	}
+	if server == nil || server.Instance != 1 {
+		t.Errorf("unpaired server row = %+v", server)
+	}
+	if len(m.Stuck) != 1 || m.Stuck[0].Kind != "pipe-listen" || m.Stuck[0].PID != 100 {
+		t.Errorf("stuck = %+v, want the pending LISTEN", m.Stuck)
+	}
+}
+
+func TestPipeTransceiveAndImpersonate(t *testing.T) {
+	f := newFeeder(t, Options{})
+	const sFO, cFO, sKey, cKey = 0x1000, 0x2000, 0xC001, 0xC000
+	f.proc(100, "server.exe", 101)
+	f.proc(200, "client.exe", 201)
+	f.create(10, 12, 101, 0x11, sFO, 2, pipePath, 0)
+	f.fsctl(20, 101, 0x12, sFO, sKey, fsctlPipeListen)
+	f.create(50, 55, 201, 0x21, cFO, 1, pipePath, 0)
+	f.end(53, 0x12, 0, 0)
+	f.rw(60, decoders.OpRead, 101, 0x13, sFO, sKey, 512)
+	f.fsctl(70, 201, 0x22, cFO, cKey, fsctlPipeTransceive) // request + wait for reply
+	f.end(72, 0x13, 64, 0)                                 // server got 64 bytes: 2 µs
+	f.fsctl(73, 101, 0x15, sFO, sKey, fsctlPipeImpersonate)
+	f.end(74, 0x15, 0, 0)
+	f.rw(80, decoders.OpWrite, 101, 0x14, sFO, sKey, 16)
+	f.end(85, 0x22, 16, 0) // transceive returns the 16-byte reply: 5 µs, round trip 15 µs
+	f.end(86, 0x14, 16, 0)
+	m := f.e.Finish()
+	if len(m.Pipes) != 1 {
+		t.Fatalf("pipes = %+v", m.Pipes)
+	}
+	p := m.Pipes[0]
+	if p.ToServer != (Flow{1, 64}) || p.ToClient != (Flow{1, 16}) {
+		t.Errorf("flows = %+v %+v", p.ToServer, p.ToClient)
+	}
+	if p.Latency.Count != 2 || p.Latency.Max != 5 || p.Latency.P50 != 2 {
+		t.Errorf("latency = %+v", p.Latency)
+	}
+	if p.RoundTrip.Count != 1 || p.RoundTrip.Max != 15 {
+		t.Errorf("round trip = %+v", p.RoundTrip)
+	}
+	if !p.Impersonated {
+		t.Error("impersonation not seen")
+	}
+}
+
+func TestPipeQueuedReadAndFlush(t *testing.T) {
+	f := newFeeder(t, Options{})
+	const sFO, cFO, sKey, cKey = 0x1000, 0x2000, 0xC001, 0xC000
+	f.proc(100, "server.exe", 101)
+	f.proc(200, "client.exe", 201)
+	f.create(10, 12, 101, 0x11, sFO, 2, pipePath, 0)
+	f.fsctl(20, 101, 0x12, sFO, sKey, fsctlPipeListen)
+	f.create(50, 55, 201, 0x21, cFO, 1, pipePath, 0)
+	f.end(53, 0x12, 0, 0)
+	f.rw(60, decoders.OpWrite, 201, 0x22, cFO, cKey, 30)
+	f.end(61, 0x22, 30, 0)
+	f.simple(62, decoders.OpFlush, 201, 0x23, cFO, cKey)
+	f.rw(70, decoders.OpRead, 101, 0x13, sFO, sKey, 10) // queued data, read in pieces
+	f.end(71, 0x13, 10, 0)
+	f.rw(72, decoders.OpRead, 101, 0x14, sFO, sKey, 100)
+	f.end(73, 0x14, 20, 0)
+	f.end(74, 0x23, 0, 0) // flush drained after 12 µs
+	m := f.e.Finish()
+	p := m.Pipes[0]
+	if p.Latency.Count != 2 || p.Latency.Max != 11 || p.QueueDelay.Count != 2 || p.QueueDelay.P50 != 9 || p.QueueDelay.Max != 11 {
+		t.Errorf("latency %+v queue %+v", p.Latency, p.QueueDelay)
+	}
+	if p.FlushDrain.Count != 1 || p.FlushDrain.Max != 12 {
+		t.Errorf("flush = %+v", p.FlushDrain)
+	}
+}
+
+func TestPipeTwoInstancesH2Confidence(t *testing.T) {
+	f := newFeeder(t, Options{})
+	f.proc(100, "server.exe", 101, 102)
+	f.proc(200, "a.exe", 201)
+	f.proc(300, "b.exe", 301)
+	f.create(10, 11, 101, 0x11, 0x1000, 2, pipePath, 0)
+	f.create(12, 13, 102, 0x12, 0x1100, 3, pipePath, 0)
+	f.fsctl(20, 101, 0x13, 0x1000, 0xD001, fsctlPipeListen)
+	f.fsctl(21, 102, 0x14, 0x1100, 0xE001, fsctlPipeListen)
+	f.create(50, 55, 201, 0x21, 0x2000, 1, pipePath, 0)
+	f.end(55, 0x13, 0, 0)
+	f.create(60, 66, 301, 0x31, 0x3000, 1, pipePath, 0)
+	f.end(65, 0x14, 0, 0)
+	f.rw(70, decoders.OpWrite, 201, 0x22, 0x2000, 0x5550, 1)
+	f.end(71, 0x22, 1, 0)
+	f.rw(72, decoders.OpWrite, 301, 0x32, 0x3000, 0x6660, 2)
+	f.end(73, 0x32, 2, 0)
+	m := f.e.Finish()
+	if len(m.Pipes) != 2 {
+		t.Fatalf("pipes = %+v", m.Pipes)
+	}
+	for _, p := range m.Pipes {
+		want := map[uint32]int{200: 1, 300: 2}[p.ClientPID]
+		if p.Instance != want || p.Pairing != pairListen {
+			t.Errorf("client %d paired with instance %d by %s, want %d", p.ClientPID, p.Instance, p.Pairing, want)
+		}
+	}
+	if m.Pipes[0].Confidence != 0.5 || m.Pipes[1].Confidence != 1 {
+		t.Errorf("confidences = %v %v, want 0.5 (two listening) then 1", m.Pipes[0].Confidence, m.Pipes[1].Confidence)
+	}
+}
+
+// alpcCall emits one synchronous request/reply: client (cp, ct) → server (sp, st).
+func alpcCall(f *feeder, at int64, cp, ct, sp, st, m uint32) {
+	f.add(at, cp, ct, &decoders.AlpcMessage{Op: decoders.OpAlpcSend, MessageID: m})
+	f.add(at+1, cp, ct, &decoders.AlpcMessage{Op: decoders.OpAlpcWaitReply, MessageID: m})
+	f.add(at+3, sp, st, &decoders.AlpcUnwait{})
+	f.add(at+3, sp, st, &decoders.AlpcMessage{Op: decoders.OpAlpcReceive, MessageID: m})
+	f.add(at+10, sp, st, &decoders.AlpcMessage{Op: decoders.OpAlpcSend, MessageID: m})
+	f.add(at+11, sp, st, &decoders.AlpcWaitNewMessage{IsServerPort: true, PortName: "demoport"})
+	f.add(at+14, cp, ct, &decoders.AlpcUnwait{})
+	f.add(at+14, cp, ct, &decoders.AlpcMessage{Op: decoders.OpAlpcReceive, MessageID: m})
+}
+
+func TestALPCRequestReply(t *testing.T) {
+	f := newFeeder(t, Options{})
+	f.proc(100, "server.exe", 101)
+	f.proc(200, "client.exe", 201)
+	f.add(5, 100, 101, &decoders.AlpcWaitNewMessage{IsServerPort: true, PortName: "demoport"})
+	alpcCall(f, 10, 200, 201, 100, 101, 7)
+	alpcCall(f, 100, 200, 201, 100, 101, 7) // id reused
+	m := f.e.Finish()
+	if len(m.ALPC) != 1 {
+		t.Fatalf("alpc = %+v", m.ALPC)
+	}
+	a := m.ALPC[0]
+	if a.Port != "demoport" || a.ClientPID != 200 || a.ServerPID != 100 || a.Calls != 2 || a.Pending != 0 {
+		t.Errorf("alpc = %+v", a)
+	}
+	if a.Latency.Max != 14 || a.ServerTime.Max != 7 || a.Latency.Count != 2 || !a.Inferred {
+		t.Errorf("latency %+v server %+v", a.Latency, a.ServerTime)
+	}
+	if a.IdleWorkers != 1 {
+		t.Errorf("idle workers = %d, want 1", a.IdleWorkers)
+	}
+	if len(m.Stuck) != 0 {
+		t.Errorf("stuck = %+v", m.Stuck)
+	}
+}
+
+func TestALPCStuck(t *testing.T) {
+	f := newFeeder(t, Options{})
+	f.proc(100, "server.exe", 101)
+	f.proc(200, "client.exe", 201, 202)
+	f.add(5, 100, 101, &decoders.AlpcWaitNewMessage{IsServerPort: true, PortName: "demoport"})
+	alpcCall(f, 10, 200, 201, 100, 101, 7)
+	// (a) received, never answered.
+	f.add(100, 200, 201, &decoders.AlpcMessage{Op: decoders.OpAlpcSend, MessageID: 9})
+	f.add(101, 200, 201, &decoders.AlpcMessage{Op: decoders.OpAlpcWaitReply, MessageID: 9})
+	f.add(103, 100, 101, &decoders.AlpcMessage{Op: decoders.OpAlpcReceive, MessageID: 9})
+	// (b) never received.
+	f.add(200, 200, 202, &decoders.AlpcMessage{Op: decoders.OpAlpcSend, MessageID: 11})
+	f.add(201, 200, 202, &decoders.AlpcMessage{Op: decoders.OpAlpcWaitReply, MessageID: 11})
+	f.add(500, 100, 101, &decoders.AlpcUnwait{})
+	m := f.e.Finish()
+	if len(m.Stuck) != 2 {
+		t.Fatalf("stuck = %+v", m.Stuck)
+	}
+	a, b := m.Stuck[0], m.Stuck[1]
+	if a.Kind != "alpc-reply" || a.PID != 200 || a.TID != 201 || a.PeerPID != 100 || a.PeerTID != 101 || a.WaitedUS != 400 {
+		t.Errorf("stuck a = %+v", a)
+	}
+	if b.Kind != "alpc-reply" || b.TID != 202 || b.PeerPID != 100 || b.PeerTID != 101 || b.Object != "demoport" {
+		t.Errorf("stuck b = %+v", b)
+	}
+	if m.ALPC[0].Pending != 2 || m.ALPC[0].Calls != 1 {
+		t.Errorf("alpc = %+v", m.ALPC[0])
+	}
+	if len(m.Deadlocks) != 0 {
+		t.Errorf("deadlocks = %+v", m.Deadlocks)
+	}
+}
+
+func TestALPCDeadlock(t *testing.T) {
+	f := newFeeder(t, Options{})
+	f.proc(100, "a.exe", 101)
+	f.proc(200, "b.exe", 201)
+	// A → B: received by B's worker 201, which calls back A before answering.
+	f.add(10, 100, 101, &decoders.AlpcMessage{Op: decoders.OpAlpcSend, MessageID: 1})
+	f.add(11, 100, 101, &decoders.AlpcMessage{Op: decoders.OpAlpcWaitReply, MessageID: 1})
+	f.add(12, 200, 201, &decoders.AlpcMessage{Op: decoders.OpAlpcReceive, MessageID: 1})
+	f.add(13, 200, 201, &decoders.AlpcMessage{Op: decoders.OpAlpcSend, MessageID: 2})
+	f.add(14, 200, 201, &decoders.AlpcMessage{Op: decoders.OpAlpcWaitReply, MessageID: 2})
+	f.add(90, 100, 105, &decoders.AlpcWaitNewMessage{})
+	m := f.e.Finish()
+	if len(m.Deadlocks) != 1 {
+		t.Fatalf("deadlocks = %+v (stuck %+v)", m.Deadlocks, m.Stuck)
+	}
+	c := m.Deadlocks[0].Cycle
+	if len(c) != 2 || c[0].PID != 100 || c[0].TID != 101 || c[1].PID != 200 || c[1].TID != 201 {
+		t.Errorf("cycle = %+v", c)
+	}
+}
+
+func TestSections(t *testing.T) {
+	f := newFeeder(t, Options{})
+	f.proc(100, "a.exe", 101)
+	f.proc(200, "b.exe", 201)
+	f.add(1, 0, 0, &decoders.FileName{Op: decoders.OpFileRundown, FileKey: 0x99, FileName: `\BaseNamedObjects\shm`})
+	misc := uint64(0xC4) << 48
+	f.add(10, 100, 101, &decoders.MapFile{Op: decoders.OpMapFile, ViewBase: 0x10000, FileKey: 0x99, MiscInfo: misc, ViewSize: 4096, ProcessID: 100})
+	f.add(20, 200, 201, &decoders.MapFile{Op: decoders.OpMapFile, ViewBase: 0x20000, FileKey: 0x99, MiscInfo: misc, ViewSize: 8192, ProcessID: 200})
+	f.add(50, 100, 101, &decoders.MapFile{Op: decoders.OpUnmapFile, ViewBase: 0x10000, FileKey: 0x99, MiscInfo: misc, ViewSize: 4096, ProcessID: 100})
+	// An image mapped by both is not a shared section.
+	f.add(60, 100, 101, &decoders.MapFile{Op: decoders.OpMapFile, ViewBase: 0x30000, FileKey: 0x77, MiscInfo: 4 << 52, ViewSize: 4096, ProcessID: 100})
+	f.add(61, 200, 201, &decoders.MapFile{Op: decoders.OpMapFile, ViewBase: 0x30000, FileKey: 0x77, MiscInfo: 4 << 52, ViewSize: 4096, ProcessID: 200})
+	f.add(70, 200, 201, &decoders.MapFile{Op: decoders.OpMapFileDCEnd, ViewBase: 0x20000, FileKey: 0x99, MiscInfo: misc, ViewSize: 8192, ProcessID: 200})
+	m := f.e.Finish()
+	if len(m.Sections) != 1 {
+		t.Fatalf("sections = %+v", m.Sections)
+	}
+	s := m.Sections[0]
+	if s.Key != "0x99" || s.Name != `\BaseNamedObjects\shm` || s.Kind != "pagefile" || s.Views != 2 || s.Bytes != 12288 {
+		t.Errorf("section = %+v", s)
+	}
+	if len(s.PIDs) != 2 || s.PIDs[0] != 100 || s.PIDs[1] != 200 || s.OverlapUS != 30 || s.Open != 1 {
+		t.Errorf("section pids/overlap = %+v", s)
+	}
+}
+
+func TestLossWindowsAndLossy(t *testing.T) {
+	f := newFeeder(t, Options{})
+	f.e.SetLoss(5, 1)
+	b := etw.BufferInfo{Flags: etw.BufferFlagEventsLost, FirstTime: t0 + 60*us, LastTime: t0 + 80*us}
+	f.e.AddBuffer(b)
+	f.e.AddBuffer(etw.BufferInfo{FirstTime: t0, LastTime: t0 + 10*us}) // not lossy
+	pingPong(f, 0xA000)
+	f.add(200, 1, 1, &decoders.LostEvent{Op: 32})
+	m := f.e.Finish()
+	tr := m.Trace
+	if tr.EventsLost != 5 || tr.BuffersLost != 1 || tr.LostEventRecords != 1 || len(tr.LossyWindows) != 2 {
+		t.Fatalf("trace loss = %+v", tr)
+	}
+	if tr.LossyWindows[0].Reason != "EVENTS_LOST" {
+		t.Errorf("window reason = %q", tr.LossyWindows[0].Reason)
+	}
+	if !m.Pipes[0].Lossy {
+		t.Error("conversation overlapping the lossy window not marked")
+	}
+}
+
+func TestThreadFixupAndFilters(t *testing.T) {
+	// FileIo events with header PID -1 are attributed through the TTID.
+	f := newFeeder(t, Options{PIDs: []uint32{300}})
+	pingPong(f, 0xA000)
+	if m := f.e.Finish(); len(m.Pipes) != 0 {
+		t.Errorf("--pid 300 kept %+v", m.Pipes)
+	}
+	f = newFeeder(t, Options{Process: "CLIENT"})
+	pingPong(f, 0xA000)
+	if m := f.e.Finish(); len(m.Pipes) != 1 || m.Pipes[0].ClientPID != 200 {
+		t.Errorf("--process client: %+v", m.Pipes)
+	}
+	f = newFeeder(t, Options{PipeGlob: "de*"})
+	pingPong(f, 0xA000)
+	if m := f.e.Finish(); len(m.Pipes) != 1 {
+		t.Errorf("--pipe de*: %+v", m.Pipes)
+	}
+	f = newFeeder(t, Options{PipeGlob: "other"})
+	pingPong(f, 0xA000)
+	if m := f.e.Finish(); len(m.Pipes) != 0 {
+		t.Errorf("--pipe other: %+v", m.Pipes)
+	}
+}

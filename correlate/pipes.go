@@ -1,0 +1,908 @@
+package correlate
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/internal/latency"
+)
+
+// Named-pipe FSCTL codes (EVENTS.md §3.3).
+const (
+	fsctlPipeDisconnect  = 0x00110004
+	fsctlPipeListen      = 0x00110008
+	fsctlPipeTransceive  = 0x0011C017
+	fsctlPipeWait        = 0x00110018
+	fsctlPipeImpersonate = 0x0011001C
+)
+
+// NTSTATUS values the pipe rules look at (EVENTS.md §3.3).
+const (
+	statusPipeConnected = 0xC00000B2
+	statusBufOverflow   = 0x80000005
+)
+
+// FILE_OPEN, the client disposition (EVENTS.md §1.7.2).
+const dispOpen = 1
+
+// Rules naming how an end's role was decided (EVENTS.md §3.2, in order).
+const (
+	ruleFSCTL       = "fsctl"       // 1: issued LISTEN, DISCONNECT or IMPERSONATE
+	ruleDisposition = "disposition" // 2/3: Create disposition
+	ruleFileKeyBit  = "filekey-bit" // 4: FileKey bit 0 (hypothesis)
+)
+
+// Pairing rules (EVENTS.md §3.5).
+const (
+	pairFileKey  = "filekey"
+	pairListen   = "listen-completion"
+	pairUnpaired = "unpaired"
+)
+
+// irpKind is the kind of a pending pipe operation.
+type irpKind uint8
+
+const (
+	irpCreate irpKind = iota + 1
+	irpRead
+	irpWrite
+	irpListen
+	irpTransceive
+	irpFlush
+	irpFSCTL
+	irpOther
+)
+
+var irpStuckKind = [...]string{
+	irpCreate:     "pipe-create",
+	irpRead:       "pipe-read",
+	irpWrite:      "pipe-write",
+	irpListen:     "pipe-listen",
+	irpTransceive: "pipe-transceive",
+	irpFlush:      "pipe-flush",
+	irpFSCTL:      "pipe-fsctl",
+	irpOther:      "pipe-io",
+}
+
+// irpOp is a started operation waiting for its OperationEnd.
+type irpOp struct {
+	kind  irpKind
+	end   *pipeEnd // nil for creates
+	start int64
+	pid   uint32
+	tid   uint32
+	size  uint32
+	fsctl uint32
+	// creates only
+	fo   uint64
+	disp uint8
+	pn   *pipeName
+}
+
+// pipeName is the state shared by every end of one pipe name.
+type pipeName struct {
+	display   string // \\.\pipe\X as first seen
+	instances int
+	servers   []*pipeEnd // open server ends
+	clients   []*pipeEnd // open, unpaired client ends
+	ops       int64
+	// Failed opens by client PID, waiting for that client's next
+	// conversation on the name; left over at the end, they become
+	// unpaired rows.
+	failed map[uint32]*failedOpens
+}
+
+type failedOpens struct {
+	counts      map[string]int
+	first, last int64
+	order       int // creation order, for stable output
+}
+
+// write is one write (or transceive request) not yet consumed by the peer.
+type write struct {
+	irp   uint64
+	start int64
+	end   int64 // 0 until its OperationEnd
+	size  int64 // requested size until completion, then bytes written
+	left  int64 // bytes not yet read by the peer
+	sized bool  // false for a transceive request: its size is unknown
+}
+
+// pipeEnd is one open FileObject on a pipe (DESIGN.md §3).
+type pipeEnd struct {
+	fo, key  uint64
+	pn       *pipeName
+	pid, tid uint32
+	server   bool
+	rule     string
+	instance int
+
+	created   int64 // Create start (0 when opened before the trace)
+	createEnd int64
+	listenEnd int64 // last successful LISTEN completion
+	listenOK  bool
+	listenDur int64
+
+	peer   *pipeEnd
+	conv   *pipeConv
+	paired bool // took part in a conversation at least once
+	closed bool
+	last   int64
+
+	writes   []write // this end's writes not yet read by the peer
+	reqStart int64   // client: start of the unanswered request
+
+	// Counters gathered while unpaired, moved into the conversation.
+	pend pipeCounts
+}
+
+type pipeCounts struct {
+	in       Flow // data read by this end
+	failures map[string]int
+	imp      bool
+}
+
+// pipeConv is one conversation under construction.
+type pipeConv struct {
+	m           Pipe
+	server      *pipeEnd
+	client      *pipeEnd
+	first, last int64
+	read        latency.Hist
+	rtt         latency.Hist
+	queue       latency.Hist
+	flush       latency.Hist
+	connect     latency.Hist
+}
+
+type pipeState struct {
+	ends    map[uint64]*pipeEnd // FileObject → open end
+	byKey   map[uint64]*pipeEnd // FileKey → open end
+	irps    map[uint64]irpOp
+	names   map[string]*pipeName // lower-case name → state
+	convs   []*pipeConv
+	h1      bool // a client FileKey|1 matched a server FileKey
+	stuck   []Stuck
+	failSeq int
+}
+
+func (p *pipeState) init() {
+	p.ends = make(map[uint64]*pipeEnd)
+	p.byKey = make(map[uint64]*pipeEnd)
+	p.irps = make(map[uint64]irpOp)
+	p.names = make(map[string]*pipeName)
+}
+
+// pipeNameOf maps an NT path to the Win32 pipe name: \Device\NamedPipe\X →
+// \\.\pipe\X, \Device\Mup\srv\PIPE\X → \\srv\pipe\X (EVENTS.md §3.1). It
+// returns ok=false for other paths and for the NPFS root.
+func pipeNameOf(nt string) (string, bool) {
+	const dev = `\device\namedpipe\`
+	if len(nt) > len(dev) && strings.EqualFold(nt[:len(dev)], dev) {
+		return `\\.\pipe\` + nt[len(dev):], true
+	}
+	const mup = `\device\mup\`
+	if len(nt) > len(mup) && strings.EqualFold(nt[:len(mup)], mup) {
+		rest := nt[len(mup):]
+		i := strings.IndexByte(rest, '\\')
+		if i > 0 && len(rest) > i+6 && strings.EqualFold(rest[i:i+6], `\pipe\`) {
+			return `\\` + rest[:i] + `\pipe\` + rest[i+6:], true
+		}
+	}
+	return "", false
+}
+
+func (e *Engine) pipeName(name string) *pipeName {
+	k := strings.ToLower(name)
+	pn := e.p.names[k]
+	if pn == nil {
+		pn = &pipeName{display: name}
+		e.p.names[k] = pn
+	}
+	return pn
+}
+
+// endOf returns the open end of a FileObject, creating one for pipes opened
+// before the trace when the FileKey's name says it is a pipe.
+func (e *Engine) endOf(fo, key uint64, ttid, hdrPID uint32, t int64) *pipeEnd {
+	en := e.p.ends[fo]
+	if en == nil {
+		if key == 0 {
+			return nil
+		}
+		name, ok := e.names[key]
+		if !ok {
+			return nil
+		}
+		pname, ok := pipeNameOf(name)
+		if !ok {
+			return nil
+		}
+		en = &pipeEnd{fo: fo, pn: e.pipeName(pname), server: key&1 == 1, rule: ruleFileKeyBit}
+		en.pid = e.pidOf(ttid, hdrPID)
+		en.tid = ttid
+		e.p.ends[fo] = en
+		if en.server {
+			e.addServer(en)
+		} else {
+			en.pn.clients = append(en.pn.clients, en)
+		}
+	}
+	if key != 0 && en.key != key {
+		if en.key != 0 && e.p.byKey[en.key] == en {
+			delete(e.p.byKey, en.key)
+		}
+		en.key = key
+		e.p.byKey[key] = en
+	}
+	if ttid != 0 {
+		en.tid = ttid
+		if pid := e.pidOf(ttid, hdrPID); pid != 0 {
+			en.pid = pid
+		}
+	}
+	en.last = t
+	en.pn.ops++
+	e.touch(en.pid, en.tid, t)
+	if en.conv != nil {
+		en.conv.last = t
+	}
+	return en
+}
+
+func (e *Engine) addServer(en *pipeEnd) {
+	en.pn.instances++
+	en.instance = en.pn.instances
+	en.pn.servers = append(en.pn.servers, en)
+}
+
+func (e *Engine) fileCreate(d *decoders.Decoded, ev *decoders.FileCreate) {
+	name, ok := pipeNameOf(ev.OpenPath)
+	if !ok {
+		return
+	}
+	pn := e.pipeName(name)
+	pn.ops++
+	pid := e.pidOf(ev.TTID, d.PID)
+	e.p.irps[ev.IrpPtr] = irpOp{kind: irpCreate, start: d.Time, pid: pid, tid: ev.TTID,
+		fo: ev.FileObject, disp: ev.Disposition(), pn: pn}
+}
+
+func (e *Engine) createEnd(op irpOp, t int64, status uint32) {
+	if !ntSuccess(status) {
+		e.createFailed(op, t, status)
+		return
+	}
+	if old := e.p.ends[op.fo]; old != nil {
+		e.closeEnd(old, t) // the FileObject address was reused
+	}
+	en := &pipeEnd{fo: op.fo, pn: op.pn, pid: op.pid, tid: op.tid, created: op.start,
+		createEnd: t, last: t, rule: ruleDisposition, server: op.disp != dispOpen}
+	e.p.ends[op.fo] = en
+	if en.server {
+		e.addServer(en)
+	} else {
+		op.pn.clients = append(op.pn.clients, en)
+	}
+}
+
+// createFailed records a failed open of a pipe name: a client that found
+// the pipe busy, absent or denied (EVENTS.md §3.2). The failure belongs to
+// the client's next conversation on the name (a retry that succeeds), or
+// to an unpaired row when there is none.
+func (e *Engine) createFailed(op irpOp, t int64, status uint32) {
+	pn := op.pn
+	if pn.failed == nil {
+		pn.failed = make(map[uint32]*failedOpens)
+	}
+	f := pn.failed[op.pid]
+	if f == nil {
+		e.p.failSeq++
+		f = &failedOpens{counts: map[string]int{}, first: op.start, order: e.p.failSeq}
+		pn.failed[op.pid] = f
+	}
+	f.counts[failureName(status)]++
+	f.last = t
+}
+
+func (e *Engine) fileSimple(d *decoders.Decoded, ev *decoders.FileSimpleOp) {
+	en := e.endOf(ev.FileObject, ev.FileKey, ev.TTID, d.PID, d.Time)
+	if en == nil {
+		return
+	}
+	if !en.server {
+		e.pairClient(en)
+	}
+	switch ev.Op {
+	case decoders.OpFlush:
+		e.startIRP(ev.IrpPtr, irpFlush, en, d.Time, ev.TTID, 0, 0)
+	case decoders.OpClose:
+		e.closeEnd(en, d.Time)
+	}
+}
+
+func (e *Engine) fileReadWrite(d *decoders.Decoded, ev *decoders.FileReadWrite) {
+	en := e.endOf(ev.FileObject, ev.FileKey, ev.TTID, d.PID, d.Time)
+	if en == nil {
+		return
+	}
+	if !en.server {
+		e.pairClient(en)
+	}
+	if ev.Op == decoders.OpWrite {
+		e.startIRP(ev.IrpPtr, irpWrite, en, d.Time, ev.TTID, ev.IoSize, 0)
+		en.writes = append(en.writes, write{irp: ev.IrpPtr, start: d.Time,
+			size: int64(ev.IoSize), left: int64(ev.IoSize), sized: true})
+		if !en.server && en.reqStart == 0 {
+			en.reqStart = d.Time
+		}
+		return
+	}
+	e.startIRP(ev.IrpPtr, irpRead, en, d.Time, ev.TTID, ev.IoSize, 0)
+}
+
+func (e *Engine) fileInfo(d *decoders.Decoded, ev *decoders.FileInfo) {
+	if ev.Op != decoders.OpFSControl {
+		if en := e.endOf(ev.FileObject, ev.FileKey, ev.TTID, d.PID, d.Time); en != nil {
+			if !en.server {
+				e.pairClient(en)
+			}
+			e.startIRP(ev.IrpPtr, irpOther, en, d.Time, ev.TTID, 0, 0)
+		}
+		return
+	}
+	en := e.endOf(ev.FileObject, ev.FileKey, ev.TTID, d.PID, d.Time)
+	if en == nil {
+		return
+	}
+	switch ev.InfoClass {
+	case fsctlPipeListen, fsctlPipeDisconnect, fsctlPipeImpersonate:
+		e.makeServer(en)
+	}
+	if !en.server {
+		e.pairClient(en)
+	}
+	switch ev.InfoClass {
+	case fsctlPipeListen:
+		if en.conv != nil {
+			e.detach(en) // listening again: the previous client is gone
+		}
+		en.listenOK = false
+		e.startIRP(ev.IrpPtr, irpListen, en, d.Time, ev.TTID, 0, ev.InfoClass)
+	case fsctlPipeDisconnect:
+		e.detach(en)
+		e.startIRP(ev.IrpPtr, irpFSCTL, en, d.Time, ev.TTID, 0, ev.InfoClass)
+	case fsctlPipeImpersonate:
+		if en.conv != nil {
+			en.conv.m.Impersonated = true
+		} else {
+			en.pend.imp = true
+		}
+		e.startIRP(ev.IrpPtr, irpFSCTL, en, d.Time, ev.TTID, 0, ev.InfoClass)
+	case fsctlPipeTransceive:
+		e.startIRP(ev.IrpPtr, irpTransceive, en, d.Time, ev.TTID, 0, ev.InfoClass)
+		// The request is delivered at once; its size is learnt when read.
+		en.writes = append(en.writes, write{irp: ev.IrpPtr, start: d.Time, end: d.Time, left: 1 << 62})
+		if en.reqStart == 0 {
+			en.reqStart = d.Time
+		}
+	default:
+		e.startIRP(ev.IrpPtr, irpFSCTL, en, d.Time, ev.TTID, 0, ev.InfoClass)
+	}
+}
+
+// makeServer applies rule 1 of EVENTS.md §3.2.
+func (e *Engine) makeServer(en *pipeEnd) {
+	if en.server {
+		en.rule = ruleFSCTL
+		return
+	}
+	en.server = true
+	en.rule = ruleFSCTL
+	en.pn.clients = removeEnd(en.pn.clients, en)
+	e.addServer(en)
+}
+
+func removeEnd(s []*pipeEnd, en *pipeEnd) []*pipeEnd {
+	for i, x := range s {
+		if x == en {
+			copy(s[i:], s[i+1:])
+			s[len(s)-1] = nil
+			return s[:len(s)-1]
+		}
+	}
+	return s
+}
+
+func (e *Engine) startIRP(irp uint64, k irpKind, en *pipeEnd, t int64, tid, size, fsctl uint32) {
+	e.p.irps[irp] = irpOp{kind: k, end: en, start: t, pid: en.pid, tid: tid, size: size, fsctl: fsctl}
+}
+
+func (e *Engine) fileOpEnd(d *decoders.Decoded, ev *decoders.FileOpEnd) {
+	op, ok := e.p.irps[ev.IrpPtr]
+	if !ok {
+		return
+	}
+	delete(e.p.irps, ev.IrpPtr)
+	t := d.Time
+	if op.kind == irpCreate {
+		op.pn.ops++
+		if ntSuccess(ev.Status) {
+			e.touch(op.pid, op.tid, t)
+		}
+		e.createEnd(op, t, ev.Status)
+		return
+	}
+	en := op.end
+	en.last = t
+	en.pn.ops++
+	if en.conv != nil {
+		en.conv.last = t
+	}
+	e.touch(en.pid, op.tid, t)
+	okStatus := ntSuccess(ev.Status)
+	if !okStatus && !(op.kind == irpListen && ev.Status == statusPipeConnected) {
+		e.failure(en, ev.Status)
+	}
+	switch op.kind {
+	case irpWrite:
+		e.writeEnd(en, ev.IrpPtr, t, int64(ev.ExtraInfo), okStatus)
+	case irpRead:
+		if okStatus || ev.Status == statusBufOverflow {
+			e.readEnd(en, op.start, t, int64(ev.ExtraInfo), false)
+		}
+	case irpTransceive:
+		// The request's size is learnt when the server reads it.
+		if !okStatus && ev.Status != statusBufOverflow {
+			e.dropWrite(en, ev.IrpPtr)
+		} else {
+			e.readEnd(en, op.start, t, int64(ev.ExtraInfo), true)
+		}
+	case irpListen:
+		if okStatus || ev.Status == statusPipeConnected {
+			en.listenOK = true
+			en.listenEnd = t
+			en.listenDur = t - op.start
+			e.pairServer(en)
+		}
+	case irpFlush:
+		if c := en.conv; c != nil {
+			c.flush.Record(t - op.start)
+		}
+	}
+	if e.stuckAfter > 0 && t-op.start > e.stuckAfter && op.kind != irpListen {
+		e.p.stuck = append(e.p.stuck, e.pipeStuck(op, t, t-op.start))
+	}
+}
+
+// writeEnd completes a write: its byte count is OpEnd ExtraInfo.
+func (e *Engine) writeEnd(en *pipeEnd, irp uint64, t, n int64, ok bool) {
+	for i := range en.writes {
+		w := &en.writes[i]
+		if w.irp != irp || w.end != 0 {
+			continue
+		}
+		w.end = t
+		if !ok {
+			n = 0
+		}
+		consumed := w.size - w.left
+		w.size = n
+		w.left = max(n-consumed, 0)
+		break
+	}
+	e.popWrites(en)
+}
+
+func (e *Engine) dropWrite(en *pipeEnd, irp uint64) {
+	for i := range en.writes {
+		if en.writes[i].irp == irp && !en.writes[i].sized {
+			en.writes[i].left = 0
+			en.writes[i].end = 1
+		}
+	}
+	e.popWrites(en)
+}
+
+// popWrites removes fully read, completed writes from the head.
+func (e *Engine) popWrites(en *pipeEnd) {
+	i := 0
+	for i < len(en.writes) && en.writes[i].left == 0 && en.writes[i].end != 0 {
+		i++
+	}
+	if i > 0 {
+		n := copy(en.writes, en.writes[i:])
+		en.writes = en.writes[:n]
+	}
+}
+
+// inFlow is the flow counter of data read by en: flows are counted on
+// the reading side, where OperationEnd gives the bytes transferred.
+func (e *Engine) inFlow(en *pipeEnd) *Flow {
+	if c := en.conv; c != nil {
+		if en.server {
+			return &c.m.ToServer
+		}
+		return &c.m.ToClient
+	}
+	return &en.pend.in
+}
+
+// readEnd matches a completed read of n bytes on en with the peer's writes
+// (EVENTS.md §3.6). transceive marks the reply half of a TRANSCEIVE.
+func (e *Engine) readEnd(en *pipeEnd, start, t, n int64, transceive bool) {
+	if en.peer == nil && !en.server {
+		e.pairClient(en)
+	}
+	c := en.conv
+	f := e.inFlow(en)
+	f.Ops++
+	f.Bytes += n
+	if transceive && c != nil {
+		c.rtt.Record(t - start)
+		en.reqStart = 0
+	}
+	if !en.server && !transceive && en.reqStart != 0 && n > 0 && c != nil {
+		c.rtt.Record(t - en.reqStart)
+		en.reqStart = 0
+	}
+	peer := en.peer
+	if peer == nil || n <= 0 {
+		return
+	}
+	firstByte := true
+	for i := 0; i < len(peer.writes) && n > 0; i++ {
+		w := &peer.writes[i]
+		if w.left == 0 {
+			continue
+		}
+		if !w.sized {
+			// A TRANSCEIVE request: one message, read whole (§3.6 step 5).
+			w.sized = true
+			w.size, w.left = n, n
+		}
+		if firstByte && c != nil {
+			switch {
+			case start < w.start: // pending read: read end − write start
+				c.read.Record(t - w.start)
+			case w.end != 0: // data was queued: read start − write end
+				c.read.Record(start - w.end)
+				c.queue.Record(start - w.end)
+			default: // read while the write is still in progress
+				c.read.Record(0)
+				c.queue.Record(0)
+			}
+		}
+		firstByte = false
+		take := min(n, w.left)
+		w.left -= take
+		n -= take
+	}
+	e.popWrites(peer)
+}
+
+func (e *Engine) failure(en *pipeEnd, status uint32) {
+	name := failureName(status)
+	if c := en.conv; c != nil {
+		c.m.Failures[name]++
+		return
+	}
+	if en.pend.failures == nil {
+		en.pend.failures = make(map[string]int)
+	}
+	en.pend.failures[name]++
+}
+
+// pairClient pairs a client end with a server end: by FileKey (H1) when its
+// key is known and matches, else by LISTEN completion (H2, EVENTS.md §3.5).
+func (e *Engine) pairClient(c *pipeEnd) {
+	if c.peer != nil || c.closed || c.server {
+		return
+	}
+	if c.key != 0 {
+		if s := e.p.byKey[c.key|1]; s != nil && s != c && s.server && s.pn == c.pn && s.peer == nil {
+			e.p.h1 = true
+			e.pair(s, c, pairFileKey, 1)
+			return
+		}
+		if e.p.h1 && c.createEnd == 0 {
+			return
+		}
+	}
+	var best *pipeEnd
+	var bestD int64
+	n := 0
+	for _, s := range c.pn.servers {
+		if s.peer != nil || !s.listenOK || s.closed {
+			continue
+		}
+		if e.p.h1 && s.key != 0 && c.key != 0 && s.key != c.key|1 {
+			continue // H1 holds in this trace and says they are not one instance
+		}
+		n++
+		ref := c.createEnd
+		if ref == 0 {
+			ref = c.last
+		}
+		d := s.listenEnd - ref
+		if d < 0 {
+			d = -d
+		}
+		if best == nil || d < bestD {
+			best, bestD = s, d
+		}
+	}
+	if best != nil {
+		e.pair(best, c, pairListen, 1/float64(n))
+	}
+}
+
+// pairServer tries to pair a server whose LISTEN just completed with a
+// client that connected before the completion was logged.
+func (e *Engine) pairServer(s *pipeEnd) {
+	if s.peer != nil {
+		return
+	}
+	var best *pipeEnd
+	var bestD int64
+	for _, c := range s.pn.clients {
+		// Clients whose FileKey is still unknown pair at their first
+		// operation, when H1 can be tried.
+		if c.peer != nil || c.closed || c.createEnd == 0 || c.key == 0 {
+			continue
+		}
+		if e.p.h1 && c.key != 0 && s.key != 0 && c.key|1 != s.key {
+			continue
+		}
+		if c.key != 0 && s.key != 0 && c.key|1 == s.key {
+			e.p.h1 = true
+			e.pair(s, c, pairFileKey, 1)
+			return
+		}
+		d := s.listenEnd - c.createEnd
+		if d < 0 {
+			d = -d
+		}
+		if best == nil || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best != nil {
+		e.pairClient(best)
+	}
+}
+
+func (e *Engine) pair(s, c *pipeEnd, rule string, conf float64) {
+	conv := &pipeConv{server: s, client: c, first: c.created, last: max(s.last, c.last)}
+	if conv.first == 0 {
+		conv.first = c.createEnd
+	}
+	if conv.first == 0 {
+		conv.first = s.listenEnd
+	}
+	conv.m = Pipe{
+		Name: s.pn.display, Instance: s.instance, ServerPID: s.pid, ClientPID: c.pid,
+		Pairing: rule, Confidence: conf, Inferred: true, Failures: map[string]int{},
+		ServerTID: s.tid, ClientTID: c.tid, ServerRule: s.rule, ClientRule: c.rule,
+	}
+	if s.listenOK && s.listenDur > 0 {
+		conv.connect.Record(s.listenDur)
+	}
+	for _, en := range [2]*pipeEnd{s, c} {
+		conv.m.Impersonated = conv.m.Impersonated || en.pend.imp
+		for k, v := range en.pend.failures {
+			conv.m.Failures[k] += v
+		}
+	}
+	if f := c.pn.failed[c.pid]; f != nil && f.first < c.created {
+		for k, v := range f.counts {
+			conv.m.Failures[k] += v
+		}
+		delete(c.pn.failed, c.pid)
+	}
+	conv.m.ToServer = s.pend.in
+	conv.m.ToClient = c.pend.in
+	s.pend, c.pend = pipeCounts{}, pipeCounts{}
+	s.peer, c.peer = c, s
+	s.conv, c.conv = conv, conv
+	s.paired, c.paired = true, true
+	c.pn.clients = removeEnd(c.pn.clients, c)
+	e.p.convs = append(e.p.convs, conv)
+}
+
+// detach ends the conversation of a server end (DISCONNECT or a new LISTEN).
+func (e *Engine) detach(s *pipeEnd) {
+	if c := s.peer; c != nil {
+		c.peer = nil
+		c.conv = nil
+	}
+	s.peer = nil
+	s.conv = nil
+	s.writes = s.writes[:0]
+}
+
+func (e *Engine) closeEnd(en *pipeEnd, t int64) {
+	en.closed = true
+	en.last = t
+	if e.p.ends[en.fo] == en {
+		delete(e.p.ends, en.fo)
+	}
+	if en.key != 0 && e.p.byKey[en.key] == en {
+		delete(e.p.byKey, en.key)
+	}
+	if en.server {
+		en.pn.servers = removeEnd(en.pn.servers, en)
+	} else {
+		en.pn.clients = removeEnd(en.pn.clients, en)
+	}
+	if !en.paired && !en.server && en.created != 0 {
+		e.unpairedRow(en)
+	}
+}
+
+// unpairedRow records an end that never took part in a conversation.
+func (e *Engine) unpairedRow(en *pipeEnd) {
+	c := &pipeConv{first: en.created, last: en.last}
+	if c.first == 0 {
+		c.first = en.createEnd
+	}
+	c.m = Pipe{Name: en.pn.display, Pairing: pairUnpaired, Failures: map[string]int{}, Inferred: true}
+	for k, v := range en.pend.failures {
+		c.m.Failures[k] += v
+	}
+	if en.server {
+		c.m.ServerPID, c.m.ServerTID, c.m.ServerRule, c.m.Instance = en.pid, en.tid, en.rule, en.instance
+		c.m.ToServer = en.pend.in
+		c.m.Impersonated = en.pend.imp
+		if en.listenOK && en.listenDur > 0 {
+			c.connect.Record(en.listenDur)
+		}
+	} else {
+		c.m.ClientPID, c.m.ClientTID, c.m.ClientRule = en.pid, en.tid, en.rule
+		c.m.ToClient = en.pend.in
+	}
+	en.pend = pipeCounts{}
+	e.p.convs = append(e.p.convs, c)
+}
+
+// pipeStuck describes a pending (or too slow) pipe operation.
+func (e *Engine) pipeStuck(op irpOp, now, waited int64) Stuck {
+	en := op.end
+	s := Stuck{Kind: irpStuckKind[op.kind], PID: op.pid, TID: op.tid, Object: en.pn.display,
+		Since: ft(op.start), WaitedUS: usOf(waited), Inferred: true}
+	if p := en.peer; p != nil {
+		s.PeerPID, s.PeerTID = p.pid, p.tid
+		last, _ := e.procLast(p.pid)
+		s.PeerLastActivity = ft(last)
+	}
+	return s
+}
+
+// finishPipes turns open state into model rows: stuck operations, ends
+// that never paired, and the conversations' summaries.
+func (e *Engine) finishPipes(m *Model, end int64) {
+	for _, op := range e.p.irps {
+		if op.kind == irpCreate || op.end == nil {
+			continue
+		}
+		if end-op.start < e.stuckAfter {
+			continue
+		}
+		switch op.kind {
+		case irpRead, irpListen, irpTransceive, irpFlush, irpWrite:
+		default:
+			continue
+		}
+		e.p.stuck = append(e.p.stuck, e.pipeStuck(op, end, end-op.start))
+	}
+	// Ends still open that never paired.
+	for _, en := range e.p.ends {
+		if en.peer == nil && !en.server {
+			e.pairClient(en)
+		}
+	}
+	// Unpaired rows: instances still listening, clients never paired,
+	// failed opens that no later conversation took.
+	var rows []*pipeEnd
+	for _, op := range e.p.irps {
+		if op.kind == irpListen && op.end != nil && op.end.peer == nil {
+			rows = append(rows, op.end)
+		}
+	}
+	for _, en := range e.p.ends {
+		if !en.paired && !en.server {
+			rows = append(rows, en)
+		}
+	}
+	slices.SortFunc(rows, func(a, b *pipeEnd) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a.pn.display), strings.ToLower(b.pn.display)),
+			cmp.Compare(a.instance, b.instance), cmp.Compare(a.created, b.created), cmp.Compare(a.fo, b.fo))
+	})
+	var fails []*pipeConv
+	for _, pn := range e.p.names {
+		for pid, f := range pn.failed {
+			c := &pipeConv{first: f.first, last: f.last}
+			c.m = Pipe{Name: pn.display, ClientPID: pid, Pairing: pairUnpaired, Failures: f.counts,
+				Inferred: true, Instance: -f.order}
+			fails = append(fails, c)
+		}
+	}
+	slices.SortFunc(fails, func(a, b *pipeConv) int { return cmp.Compare(-a.m.Instance, -b.m.Instance) })
+	for _, c := range fails {
+		c.m.Instance = 0
+		e.p.convs = append(e.p.convs, c)
+	}
+	for _, en := range rows {
+		e.unpairedRow(en)
+	}
+	for _, c := range e.p.convs {
+		c.m.Latency = c.read.Summary()
+		c.m.RoundTrip = c.rtt.Summary()
+		c.m.QueueDelay = c.queue.Summary()
+		c.m.FlushDrain = c.flush.Summary()
+		c.m.ConnectWait = c.connect.Summary()
+		c.m.First, c.m.Last = ft(c.first), ft(c.last)
+		c.m.ServerImage, c.m.ClientImage = e.image(c.m.ServerPID), e.image(c.m.ClientPID)
+		if c.m.Pairing == pairUnpaired {
+			c.m.Confidence = 0
+		}
+		c.m.Lossy = e.l.overlaps(c.first, c.last)
+		if !e.keepPipe(c.m.Name) || !e.keepPIDs(c.m.ServerPID, c.m.ClientPID) {
+			continue
+		}
+		m.Pipes = append(m.Pipes, c.m)
+	}
+	for _, s := range e.p.stuck {
+		if !e.keepPipe(s.Object) || !e.keepPIDs(s.PID, s.PeerPID) {
+			continue
+		}
+		m.Stuck = append(m.Stuck, s)
+	}
+}
+
+// ntSuccess reports NT_SUCCESS(status) (informational and success codes).
+func ntSuccess(status uint32) bool { return status < 0x80000000 }
+
+// failureName is the short name of a failure status.
+func failureName(status uint32) string {
+	switch status {
+	case 0xC00000AE:
+		return "PIPE_BUSY"
+	case 0xC0000034:
+		return "NOT_FOUND"
+	case 0xC0000022:
+		return "ACCESS_DENIED"
+	case 0xC000003A:
+		return "PATH_NOT_FOUND"
+	case 0xC000014B:
+		return "PIPE_BROKEN"
+	case 0xC00000B0:
+		return "PIPE_DISCONNECTED"
+	case 0xC00000B1:
+		return "PIPE_CLOSING"
+	case 0xC00000B5:
+		return "IO_TIMEOUT"
+	case 0xC00000AB:
+		return "INSTANCE_NOT_AVAILABLE"
+	case 0xC00000AC:
+		return "PIPE_NOT_AVAILABLE"
+	case 0xC00000AD:
+		return "INVALID_PIPE_STATE"
+	case 0xC00000B3:
+		return "PIPE_LISTENING"
+	case 0xC00000D9:
+		return "PIPE_EMPTY"
+	case 0xC0000120:
+		return "CANCELLED"
+	case 0x80000005:
+		return "BUFFER_OVERFLOW"
+	}
+	const hex = "0123456789ABCDEF"
+	b := []byte("STATUS_00000000")
+	for i := 0; i < 8; i++ {
+		b[14-i] = hex[status>>(4*i)&0xF]
+	}
+	return string(b)
+}

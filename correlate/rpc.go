@@ -1,0 +1,218 @@
+package correlate
+
+import (
+	"strings"
+
+	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/latency"
+)
+
+// RPC calls (EVENTS.md §2.3): start and stop pair by ActivityId and thread
+// within a process; a client call and a server call pair across processes
+// by (interface, procnum, endpoint, protocol) and nesting in time, or for
+// LRPC by the ALPC request the client thread sent (§4.5).
+
+type rpcCallKey struct {
+	act    etw.GUID
+	tid    uint32
+	server bool
+}
+
+type rpcCall struct {
+	iface    etw.GUID
+	procnum  uint32
+	protocol uint32
+	endpoint string
+	pid, tid uint32
+	t        int64
+	server   bool
+	peer     uint32 // the other side's PID once matched
+	matched  bool
+}
+
+type rpcRowKey struct {
+	iface          etw.GUID
+	procnum        uint32
+	protocol       uint32
+	endpoint       string
+	client, server uint32
+}
+
+type rpcRow struct {
+	m        RPC
+	lat, srv latency.Hist
+}
+
+type rpcState struct {
+	open     map[rpcCallKey]*rpcCall
+	clients  []*rpcCall          // open client calls not yet matched to a server call
+	onThread map[uint32]*rpcCall // open client call per thread
+	rows     map[rpcRowKey]*rpcRow
+	order    []*rpcRow
+}
+
+func (r *rpcState) init() {
+	r.open = make(map[rpcCallKey]*rpcCall)
+	r.onThread = make(map[uint32]*rpcCall)
+	r.rows = make(map[rpcRowKey]*rpcRow)
+}
+
+func (e *Engine) rpcStart(d *decoders.Decoded, ev *decoders.RPCCallStart) {
+	e.touch(d.PID, d.TID, d.Time)
+	c := &rpcCall{iface: ev.InterfaceUUID, procnum: ev.ProcNum, protocol: ev.Protocol,
+		endpoint: ev.Endpoint, pid: d.PID, tid: d.TID, t: d.Time, server: ev.Server}
+	e.r.open[rpcCallKey{d.ActivityID, d.TID, ev.Server}] = c
+	if !ev.Server {
+		e.r.clients = append(e.r.clients, c)
+		e.r.onThread[d.TID] = c
+		return
+	}
+	// The client call whose ALPC request this server thread is handling
+	// (EVENTS.md §4.5); else the latest unmatched client call of the same
+	// method in another process (§2.3 heuristic).
+	same := func(cl *rpcCall) bool {
+		return !cl.matched && cl.pid != c.pid && cl.iface == c.iface && cl.procnum == c.procnum &&
+			cl.protocol == c.protocol && sameEndpoint(cl.endpoint, c.endpoint)
+	}
+	var pick *rpcCall
+	if k, ok := e.a.serving[d.TID]; ok && k.pid == d.PID {
+		if req, ok := e.a.reqs[k]; ok && req.stid == d.TID {
+			if cl := e.r.onThread[req.ctid]; cl != nil && cl.pid == req.client && same(cl) {
+				pick = cl
+			}
+		}
+	}
+	if pick == nil {
+		for i := len(e.r.clients) - 1; i >= 0; i-- {
+			if same(e.r.clients[i]) {
+				pick = e.r.clients[i]
+				break
+			}
+		}
+	}
+	if pick == nil {
+		return
+	}
+	pick.matched, c.matched = true, true
+	pick.peer, c.peer = c.pid, pick.pid
+	for i, cl := range e.r.clients {
+		if cl == pick {
+			e.r.clients = append(e.r.clients[:i], e.r.clients[i+1:]...)
+			break
+		}
+	}
+}
+
+func sameEndpoint(a, b string) bool {
+	return strings.EqualFold(strings.TrimLeft(a, `\`), strings.TrimLeft(b, `\`))
+}
+
+func (e *Engine) rpcStop(d *decoders.Decoded, ev *decoders.RPCCallStop) {
+	e.touch(d.PID, d.TID, d.Time)
+	k := rpcCallKey{d.ActivityID, d.TID, ev.Server}
+	c := e.r.open[k]
+	if c == nil {
+		return
+	}
+	delete(e.r.open, k)
+	dur := d.Time - c.t
+	if !c.server {
+		if e.r.onThread[c.tid] == c {
+			delete(e.r.onThread, c.tid)
+		}
+		if !c.matched {
+			for i, cl := range e.r.clients {
+				if cl == c {
+					e.r.clients = append(e.r.clients[:i], e.r.clients[i+1:]...)
+					break
+				}
+			}
+			if c.protocol == 3 { // LRPC: the ALPC request names the server
+				c.peer = e.a.lastServer[c.tid]
+			}
+		}
+		row := e.rpcRow(c, c.pid, c.peer)
+		row.m.Calls++
+		row.lat.Record(dur)
+		if ev.Status != 0 {
+			row.m.Failed++
+		}
+		return
+	}
+	if c.matched {
+		row := e.rpcRow(c, c.peer, c.pid)
+		row.srv.Record(dur)
+		return
+	}
+	// A server call whose client is not in the trace.
+	row := e.rpcRow(c, 0, c.pid)
+	row.m.Calls++
+	row.lat.Record(dur)
+	row.srv.Record(dur)
+	if ev.Status != 0 {
+		row.m.Failed++
+	}
+}
+
+func (e *Engine) rpcRow(c *rpcCall, client, server uint32) *rpcRow {
+	k := rpcRowKey{c.iface, c.procnum, c.protocol, strings.ToLower(c.endpoint), client, server}
+	row := e.r.rows[k]
+	if row == nil {
+		row = &rpcRow{m: RPC{Interface: c.iface.String(), ProcNum: c.procnum, Endpoint: c.endpoint,
+			Protocol: protocolName(c.protocol), ClientPID: client, ServerPID: server}}
+		e.r.rows[k] = row
+		e.r.order = append(e.r.order, row)
+	}
+	return row
+}
+
+// rpcEndpoint is the LRPC endpoint of the client call open on tid, "" if none.
+func (e *Engine) rpcEndpoint(tid uint32) string {
+	if c := e.r.onThread[tid]; c != nil && c.protocol == 3 {
+		return c.endpoint
+	}
+	return ""
+}
+
+func protocolName(p uint32) string {
+	switch p {
+	case 1:
+		return "ncacn_ip_tcp"
+	case 2:
+		return "ncacn_np"
+	case 3:
+		return "ncalrpc"
+	case 4:
+		return "ncacn_http"
+	}
+	return "protocol-" + itoa(uint64(p))
+}
+
+func itoa(v uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
+
+func (e *Engine) finishRPC(m *Model) {
+	for _, row := range e.r.order {
+		row.m.Latency = row.lat.Summary()
+		row.m.ServerTime = row.srv.Summary()
+		if !e.keepPIDs(row.m.ClientPID, row.m.ServerPID) {
+			continue
+		}
+		if e.opt.PipeGlob != "" && (row.m.Protocol != "ncacn_np" || !e.keepPipe(row.m.Endpoint)) {
+			continue
+		}
+		m.RPC = append(m.RPC, row.m)
+	}
+}

@@ -1,0 +1,271 @@
+package correlate_test
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/internal/latency"
+	"github.com/ipctrace/ipctrace/synth"
+)
+
+// TestSynthTruth runs every synth scenario with several seeds through the
+// whole pipeline (ETL writer → reader → decoders → correlate) and compares
+// the model with the scenario's truth: every conversation with the right
+// processes, counts and bytes, latencies within 1 µs, every stuck
+// operation and cycle, and nothing invented.
+func TestSynthTruth(t *testing.T) {
+	for _, name := range synth.Scenarios {
+		for _, seed := range []uint64{1, 2, 7} {
+			t.Run(fmt.Sprintf("%s/seed%d", name, seed), func(t *testing.T) {
+				var buf memFile
+				truth, b, err := synth.Generate(name, &buf, synth.Options{Seed: seed, Keep: true})
+				if err != nil {
+					t.Fatalf("synth: %v", err)
+				}
+				if msg := irpReuse(b.Emitted()); msg != "" {
+					t.Errorf("synth trace breaks EVENTS.md §1.7.4 (an IRP is unique while in flight): %s", msg)
+				}
+				got, err := correlate.AnalyzeReader(name, bytes.NewReader(buf.b), int64(len(buf.b)), correlate.Options{})
+				if err != nil {
+					t.Fatalf("analyze: %v", err)
+				}
+				for _, w := range got.Warnings {
+					t.Errorf("warning: %s", w)
+				}
+				for _, d := range compareModels(got, truth) {
+					t.Error(d)
+				}
+			})
+		}
+	}
+}
+
+// irpReuse reports the first FileIo start whose IrpPtr is already in
+// flight (started and not yet ended), which no Windows trace can show.
+func irpReuse(evs []synth.Emitted) string {
+	inFlight := map[uint64]int64{}
+	for _, e := range evs {
+		var irp uint64
+		switch ev := e.Event.(type) {
+		case *decoders.FileOpEnd:
+			delete(inFlight, ev.IrpPtr)
+			continue
+		case *decoders.FileCreate:
+			irp = ev.IrpPtr
+		case *decoders.FileReadWrite:
+			irp = ev.IrpPtr
+		case *decoders.FileInfo:
+			irp = ev.IrpPtr
+		case *decoders.FileSimpleOp:
+			irp = ev.IrpPtr
+		default:
+			continue
+		}
+		if since, ok := inFlight[irp]; ok {
+			return fmt.Sprintf("IrpPtr %#x started at %d while the IRP started at %d is pending", irp, e.Time, since)
+		}
+		inFlight[irp] = e.Time
+	}
+	return ""
+}
+
+// memFile is an in-memory io.WriteSeeker, so that the ETL writer can
+// rewrite the logfile header (loss counters) at Close.
+type memFile struct {
+	b   []byte
+	off int64
+}
+
+func (m *memFile) Write(p []byte) (int, error) {
+	if need := m.off + int64(len(p)); need > int64(len(m.b)) {
+		m.b = append(m.b, make([]byte, need-int64(len(m.b)))...)
+	}
+	copy(m.b[m.off:], p)
+	m.off += int64(len(p))
+	return len(p), nil
+}
+
+func (m *memFile) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		off += m.off
+	case io.SeekEnd:
+		off += int64(len(m.b))
+	}
+	if off < 0 {
+		return 0, errors.New("negative seek")
+	}
+	m.off = off
+	return off, nil
+}
+
+// compareModels lists the differences between got and the truth, on the
+// fields the truth defines.
+func compareModels(got, want *correlate.Model) []string {
+	var diffs []string
+	add := func(format string, args ...any) { diffs = append(diffs, fmt.Sprintf(format, args...)) }
+
+	gt, wt := got.Trace, want.Trace
+	if gt.Start != wt.Start || gt.End != wt.End || gt.DurationUS != wt.DurationUS {
+		add("trace time: got %s..%s (%v µs), want %s..%s (%v µs)", gt.Start, gt.End, gt.DurationUS, wt.Start, wt.End, wt.DurationUS)
+	}
+	if gt.Events != wt.Events || gt.IPCEvents != wt.IPCEvents {
+		add("trace events: got %d/%d IPC, want %d/%d", gt.Events, gt.IPCEvents, wt.Events, wt.IPCEvents)
+	}
+	if gt.EventsLost != wt.EventsLost || gt.BuffersLost != wt.BuffersLost {
+		add("loss counters: got %d/%d, want %d/%d", gt.EventsLost, gt.BuffersLost, wt.EventsLost, wt.BuffersLost)
+	}
+	sortWin := func(ws []correlate.Window) []correlate.Window {
+		ws = slices.Clone(ws)
+		slices.SortFunc(ws, func(a, b correlate.Window) int {
+			return cmp.Or(strings.Compare(a.Start, b.Start), strings.Compare(a.End, b.End), strings.Compare(a.Reason, b.Reason))
+		})
+		return ws
+	}
+	if g, w := sortWin(gt.LossyWindows), sortWin(wt.LossyWindows); !reflect.DeepEqual(g, w) && (len(g) > 0 || len(w) > 0) {
+		add("lossy windows: got %+v, want %+v", g, w)
+	}
+	if !reflect.DeepEqual(got.Processes, want.Processes) {
+		add("processes: got %+v, want %+v", got.Processes, want.Processes)
+	}
+
+	// Pipes.
+	pipeKey := func(p correlate.Pipe) string {
+		return fmt.Sprintf("%s|%d|%d|%d|%s", strings.ToLower(p.Name), p.Instance, p.ServerPID, p.ClientPID, failKeys(p.Failures))
+	}
+	gp, wp := sorted(got.Pipes, pipeKey), sorted(want.Pipes, pipeKey)
+	matchLists(add, "pipe", gp, wp, pipeKey, func(g, w correlate.Pipe) []string {
+		var d []string
+		if g.Pairing != w.Pairing || g.Inferred != w.Inferred || g.Impersonated != w.Impersonated || g.Lossy != w.Lossy {
+			d = append(d, fmt.Sprintf("pairing/inferred/impersonated/lossy got %s/%v/%v/%v want %s/%v/%v/%v",
+				g.Pairing, g.Inferred, g.Impersonated, g.Lossy, w.Pairing, w.Inferred, w.Impersonated, w.Lossy))
+		}
+		if g.ToServer != w.ToServer || g.ToClient != w.ToClient {
+			d = append(d, fmt.Sprintf("flows got %+v/%+v want %+v/%+v", g.ToServer, g.ToClient, w.ToServer, w.ToClient))
+		}
+		if !maps(g.Failures, w.Failures) {
+			d = append(d, fmt.Sprintf("failures got %v want %v", g.Failures, w.Failures))
+		}
+		d = append(d, latDiff("latency", g.Latency, w.Latency)...)
+		return d
+	})
+
+	alpcKey := func(a correlate.ALPC) string { return fmt.Sprintf("%s|%d|%d", a.Port, a.ClientPID, a.ServerPID) }
+	matchLists(add, "alpc", sorted(got.ALPC, alpcKey), sorted(want.ALPC, alpcKey), alpcKey, func(g, w correlate.ALPC) []string {
+		var d []string
+		if g.Calls != w.Calls || g.Pending != w.Pending || g.Inferred != w.Inferred {
+			d = append(d, fmt.Sprintf("calls/pending/inferred got %d/%d/%v want %d/%d/%v", g.Calls, g.Pending, g.Inferred, w.Calls, w.Pending, w.Inferred))
+		}
+		d = append(d, latDiff("latency", g.Latency, w.Latency)...)
+		d = append(d, latDiff("server time", g.ServerTime, w.ServerTime)...)
+		return d
+	})
+
+	rpcKey := func(r correlate.RPC) string {
+		return fmt.Sprintf("%s|%d|%s|%s|%d|%d", r.Interface, r.ProcNum, strings.ToLower(r.Endpoint), r.Protocol, r.ClientPID, r.ServerPID)
+	}
+	matchLists(add, "rpc", sorted(got.RPC, rpcKey), sorted(want.RPC, rpcKey), rpcKey, func(g, w correlate.RPC) []string {
+		var d []string
+		if g.Calls != w.Calls || g.Failed != w.Failed {
+			d = append(d, fmt.Sprintf("calls/failed got %d/%d want %d/%d", g.Calls, g.Failed, w.Calls, w.Failed))
+		}
+		return append(d, latDiff("latency", g.Latency, w.Latency)...)
+	})
+
+	secKey := func(s correlate.Section) string { return s.Key }
+	matchLists(add, "section", sorted(got.Sections, secKey), sorted(want.Sections, secKey), secKey, func(g, w correlate.Section) []string {
+		if g.Name != w.Name || !slices.Equal(g.PIDs, w.PIDs) || g.Views != w.Views || g.Bytes != w.Bytes || g.Kind != w.Kind {
+			return []string{fmt.Sprintf("got %+v want %+v", g, w)}
+		}
+		return nil
+	})
+
+	stuckKey := func(s correlate.Stuck) string {
+		return fmt.Sprintf("%s|%s|%d|%d|%s", s.Since, s.Kind, s.PID, s.TID, s.Object)
+	}
+	matchLists(add, "stuck", sorted(got.Stuck, stuckKey), sorted(want.Stuck, stuckKey), stuckKey, func(g, w correlate.Stuck) []string {
+		if g.WaitedUS != w.WaitedUS || g.PeerPID != w.PeerPID || g.PeerTID != w.PeerTID ||
+			g.PeerLastActivity != w.PeerLastActivity || g.Inferred != w.Inferred {
+			return []string{fmt.Sprintf("got waited %v peer %d/%d last %s inferred %v; want %v %d/%d %s %v",
+				g.WaitedUS, g.PeerPID, g.PeerTID, g.PeerLastActivity, g.Inferred,
+				w.WaitedUS, w.PeerPID, w.PeerTID, w.PeerLastActivity, w.Inferred)}
+		}
+		return nil
+	})
+
+	cycKey := func(c correlate.Cycle) string { return fmt.Sprint(c.Cycle) }
+	matchLists(add, "deadlock", sorted(got.Deadlocks, cycKey), sorted(want.Deadlocks, cycKey), cycKey, func(g, w correlate.Cycle) []string { return nil })
+
+	secK := func(e correlate.Exposed) string { return e.Type + "|" + e.Object }
+	matchLists(add, "security", sorted(got.Security, secK), sorted(want.Security, secK), secK, func(g, w correlate.Exposed) []string {
+		if g.Owner != w.Owner || g.SDDL != w.SDDL || !slices.Equal(g.Exposure, w.Exposure) || g.Severity != w.Severity {
+			return []string{fmt.Sprintf("got %s %s %v %s want %s %s %v %s", g.Owner, g.SDDL, g.Exposure, g.Severity, w.Owner, w.SDDL, w.Exposure, w.Severity)}
+		}
+		return nil
+	})
+	return diffs
+}
+
+func failKeys(m map[string]int) string {
+	var ks []string
+	for k, v := range m {
+		ks = append(ks, fmt.Sprintf("%s=%d", k, v))
+	}
+	slices.Sort(ks)
+	return strings.Join(ks, ",")
+}
+
+func maps(a, b map[string]int) bool { return failKeys(a) == failKeys(b) }
+
+func sorted[T any](s []T, key func(T) string) []T {
+	s = slices.Clone(s)
+	slices.SortStableFunc(s, func(a, b T) int { return strings.Compare(key(a), key(b)) })
+	return s
+}
+
+// matchLists pairs items by key and reports missing, invented and differing ones.
+func matchLists[T any](add func(string, ...any), what string, got, want []T, key func(T) string, diff func(g, w T) []string) {
+	gm := map[string][]T{}
+	for _, g := range got {
+		gm[key(g)] = append(gm[key(g)], g)
+	}
+	for _, w := range want {
+		k := key(w)
+		if len(gm[k]) == 0 {
+			add("%s missing: %+v", what, w)
+			continue
+		}
+		g := gm[k][0]
+		gm[k] = gm[k][1:]
+		for _, d := range diff(g, w) {
+			add("%s %s: %s", what, k, d)
+		}
+	}
+	for _, g := range got {
+		if rest := gm[key(g)]; len(rest) > 0 {
+			add("%s invented: %+v", what, rest[0])
+			gm[key(g)] = rest[1:]
+		}
+	}
+}
+
+// latDiff compares two summaries: counts exactly, values within 1 µs.
+func latDiff(what string, g, w latency.Summary) []string {
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1 }
+	if g.Count != w.Count || !near(g.P50, w.P50) || !near(g.P90, w.P90) || !near(g.P99, w.P99) ||
+		!near(g.Max, w.Max) || !near(g.Mean, w.Mean) {
+		return []string{fmt.Sprintf("%s got %+v want %+v", what, g, w)}
+	}
+	return nil
+}

@@ -1,0 +1,531 @@
+package decoders
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/ipctrace/ipctrace/etw"
+)
+
+// Sentinel errors wrapped by DecodeError (use errors.Is).
+var (
+	// ErrTruncated: the payload ends before a field the layout requires.
+	ErrTruncated = errors.New("payload truncated")
+	// ErrBadValue: a field holds a value the layout cannot represent
+	// (for example a SID whose sub-authority count runs past the payload).
+	ErrBadValue = errors.New("bad field value")
+	// ErrNoDecoder: Encode was asked for a key that has no layout.
+	ErrNoDecoder = errors.New("no decoder for key")
+	// ErrEventType: Encode was given an event of the wrong Go type for the key.
+	ErrEventType = errors.New("event type does not match key")
+	// ErrPointerSize: the pointer size is neither 4 nor 8.
+	ErrPointerSize = errors.New("pointer size must be 4 or 8")
+)
+
+// DecodeError reports a payload that does not fit its layout. Off is the
+// offset in the payload of the field named by What.
+type DecodeError struct {
+	Key  Key
+	Off  int
+	What string
+	Err  error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("decoders: %s: payload offset %d: %s: %v", e.Key, e.Off, e.What, e.Err)
+}
+
+// Unwrap returns the sentinel.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// kind is the wire type of one layout field (EVENTS.md §0.1).
+type kind uint8
+
+const (
+	kU8         kind = iota // 1 byte
+	kU16                    // 2 bytes
+	kU32                    // 4 bytes
+	kU64                    // 8 bytes
+	kPtr                    // P bytes (4 or 8): the traced OS pointer width
+	kGUID                   // 16 bytes, Windows byte order
+	kUTF16z                 // NUL-terminated UTF-16LE; may lack its NUL at the end of the payload
+	kANSIz                  // NUL-terminated 8-bit string (Latin-1)
+	kFixedUTF16             // n UTF-16 code units, NUL padded (WCHAR[n])
+	kTokenSID               // classic UserSID: u32 0, or TOKEN_USER {PSID, Attributes} + inline SID (§1.4)
+	kSID                    // inline SID (manifest win:SID, §2)
+	kPad                    // n bytes ignored on decode, zeros on encode
+	kAlignP                 // zero bytes up to the next multiple of P
+	kSizedBytes             // bytes whose length is the value of the previous u32 field
+	kRest                   // every remaining byte
+	kSystemTime             // SYSTEMTIME, 8 u16
+)
+
+// field is one entry of a layout. ref returns a pointer to the destination
+// in the event (*uint8, *uint16, *uint32, *int32, *uint64, *int64, *bool,
+// *string, *etw.GUID, *[]byte or *SystemTime); the same description drives
+// decoding and encoding.
+type field[T any] struct {
+	name string
+	kind kind
+	n    int // kFixedUTF16: code units; kPad: bytes
+	ref  func(*T) any
+	sid  func(*T) *SIDField // kTokenSID / kSID
+	str  func(*T) *string   // kTokenSID / kSID: optional string mirror of the SID
+	// has marks an optional trailing field: decoded only when the payload
+	// still holds it, encoded only when *has(e) is true.
+	has func(*T) *bool
+}
+
+// layout is an ordered field list. Offsets follow from the field sizes and
+// the pointer size (PerfView's HostOffset rule, EVENTS.md §0.1).
+type layout[T any] struct {
+	fields []field[T]
+}
+
+func (l *layout[T]) minSize(ptr int) int {
+	n := 0
+	for _, f := range l.fields {
+		if f.has != nil {
+			break
+		}
+		switch f.kind {
+		case kU8:
+			n++
+		case kU16:
+			n += 2
+		case kU32, kTokenSID:
+			n += 4
+		case kU64:
+			n += 8
+		case kPtr:
+			n += ptr
+		case kGUID, kSystemTime:
+			n += 16
+		case kFixedUTF16:
+			n += 2 * f.n
+		case kPad:
+			n += f.n
+		case kAlignP:
+			if r := n % ptr; r != 0 {
+				n += ptr - r
+			}
+		case kSID:
+			n += 8
+		}
+	}
+	return n
+}
+
+// decoder state for one payload.
+type dec struct {
+	b    []byte
+	off  int
+	ptr  int
+	key  Key
+	in   *interner
+	last uint32 // value of the last u32 read (kSizedBytes length)
+}
+
+func (d *dec) fail(what string, err error) error {
+	return &DecodeError{Key: d.key, Off: d.off, What: what, Err: err}
+}
+
+func (d *dec) need(n int, what string) error {
+	if n < 0 || len(d.b)-d.off < n {
+		return d.fail(what, ErrTruncated)
+	}
+	return nil
+}
+
+func (l *layout[T]) decode(e *T, b []byte, ptr int, key Key, in *interner) error {
+	if ptr != 4 && ptr != 8 {
+		return &DecodeError{Key: key, What: "pointer size", Err: ErrPointerSize}
+	}
+	d := dec{b: b, ptr: ptr, key: key, in: in}
+	for i := range l.fields {
+		f := &l.fields[i]
+		if f.has != nil {
+			if d.off+f.fixedSize(ptr) > len(b) || d.off >= len(b) {
+				return nil
+			}
+			*f.has(e) = true
+		}
+		if err := f.decode(e, &d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fixedSize is the wire size of fixed-size kinds (0 for variable ones).
+func (f *field[T]) fixedSize(ptr int) int {
+	switch f.kind {
+	case kU8:
+		return 1
+	case kU16:
+		return 2
+	case kU32:
+		return 4
+	case kU64:
+		return 8
+	case kPtr:
+		return ptr
+	case kGUID, kSystemTime:
+		return 16
+	case kFixedUTF16:
+		return 2 * f.n
+	case kPad:
+		return f.n
+	}
+	return 0
+}
+
+func (f *field[T]) decode(e *T, d *dec) error {
+	le := binary.LittleEndian
+	switch f.kind {
+	case kU8:
+		if err := d.need(1, f.name); err != nil {
+			return err
+		}
+		setUint(f.ref(e), uint64(d.b[d.off]))
+		d.off++
+	case kU16:
+		if err := d.need(2, f.name); err != nil {
+			return err
+		}
+		setUint(f.ref(e), uint64(le.Uint16(d.b[d.off:])))
+		d.off += 2
+	case kU32:
+		if err := d.need(4, f.name); err != nil {
+			return err
+		}
+		v := le.Uint32(d.b[d.off:])
+		d.last = v
+		setUint(f.ref(e), uint64(v))
+		d.off += 4
+	case kU64:
+		if err := d.need(8, f.name); err != nil {
+			return err
+		}
+		setUint(f.ref(e), le.Uint64(d.b[d.off:]))
+		d.off += 8
+	case kPtr:
+		if err := d.need(d.ptr, f.name); err != nil {
+			return err
+		}
+		var v uint64
+		if d.ptr == 8 {
+			v = le.Uint64(d.b[d.off:])
+		} else {
+			v = uint64(le.Uint32(d.b[d.off:]))
+		}
+		setUint(f.ref(e), v)
+		d.off += d.ptr
+	case kGUID:
+		if err := d.need(16, f.name); err != nil {
+			return err
+		}
+		*f.ref(e).(*etw.GUID) = etw.GUIDFromBytes(d.b[d.off:])
+		d.off += 16
+	case kSystemTime:
+		if err := d.need(16, f.name); err != nil {
+			return err
+		}
+		st := f.ref(e).(*SystemTime)
+		for i := range st {
+			st[i] = le.Uint16(d.b[d.off+2*i:])
+		}
+		d.off += 16
+	case kUTF16z:
+		raw, n := scanUTF16z(d.b[d.off:])
+		*f.ref(e).(*string) = d.in.utf16(raw)
+		d.off += n
+	case kANSIz:
+		rest := d.b[d.off:]
+		n := len(rest)
+		end := n
+		for i, c := range rest {
+			if c == 0 {
+				end, n = i, i+1
+				break
+			}
+		}
+		*f.ref(e).(*string) = d.in.latin1(rest[:end])
+		d.off += n
+	case kFixedUTF16:
+		if err := d.need(2*f.n, f.name); err != nil {
+			return err
+		}
+		raw, _ := scanUTF16z(d.b[d.off : d.off+2*f.n])
+		*f.ref(e).(*string) = d.in.utf16(raw)
+		d.off += 2 * f.n
+	case kTokenSID:
+		s := f.sid(e)
+		if err := decodeTokenSID(d, s, f.name); err != nil {
+			return err
+		}
+		if f.str != nil {
+			*f.str(e) = s.String
+		}
+	case kSID:
+		s := f.sid(e)
+		n, err := sidLen(d.b[d.off:])
+		if err != nil {
+			return d.fail(f.name, err)
+		}
+		s.Raw = d.b[d.off : d.off+n : d.off+n]
+		s.String = d.in.sid(s.Raw)
+		if f.str != nil {
+			*f.str(e) = s.String
+		}
+		d.off += n
+	case kPad:
+		if err := d.need(f.n, f.name); err != nil {
+			return err
+		}
+		d.off += f.n
+	case kAlignP:
+		if r := d.off % d.ptr; r != 0 {
+			if err := d.need(d.ptr-r, f.name); err != nil {
+				return err
+			}
+			d.off += d.ptr - r
+		}
+	case kSizedBytes:
+		n := int(d.last)
+		if err := d.need(n, f.name); err != nil {
+			return err
+		}
+		*f.ref(e).(*[]byte) = nilIfEmpty(d.b[d.off : d.off+n : d.off+n])
+		d.off += n
+	case kRest:
+		*f.ref(e).(*[]byte) = nilIfEmpty(d.b[d.off:len(d.b):len(d.b)])
+		d.off = len(d.b)
+	}
+	return nil
+}
+
+// decodeTokenSID reads the classic UserSID field (EVENTS.md §1.4): a u32 0
+// means no SID (4 bytes); otherwise TOKEN_USER (8 bytes on x86, 16 on x64)
+// followed by an inline SID.
+func decodeTokenSID(d *dec, s *SIDField, what string) error {
+	le := binary.LittleEndian
+	if err := d.need(4, what); err != nil {
+		return err
+	}
+	tok := 2 * d.ptr
+	// PerfView's SkipSID rule: a zero first word means no SID (4 bytes).
+	// Some x86 traces carry a zero PSID followed by a SID all the same, so
+	// a zero word followed by a well-formed SID header is read as TOKEN_USER.
+	if le.Uint32(d.b[d.off:]) == 0 && (len(d.b)-d.off < tok || !looksLikeSID(d.b[d.off+tok:])) {
+		*s = SIDField{}
+		d.off += 4
+		return nil
+	}
+	if err := d.need(tok, what+" TOKEN_USER"); err != nil {
+		return err
+	}
+	if d.ptr == 8 {
+		s.TokenPtr = le.Uint64(d.b[d.off:])
+	} else {
+		s.TokenPtr = uint64(le.Uint32(d.b[d.off:]))
+	}
+	s.Attributes = le.Uint32(d.b[d.off+d.ptr:])
+	if d.ptr == 8 {
+		s.TokenPad = le.Uint32(d.b[d.off+12:])
+	}
+	s.HasToken = true
+	d.off += tok
+	n, err := sidLen(d.b[d.off:])
+	if err != nil {
+		return d.fail(what+" SID", err)
+	}
+	s.Raw = d.b[d.off : d.off+n : d.off+n]
+	s.String = d.in.sid(s.Raw)
+	d.off += n
+	return nil
+}
+
+func setUint(dst any, v uint64) {
+	switch p := dst.(type) {
+	case *uint8:
+		*p = uint8(v)
+	case *int8:
+		*p = int8(v)
+	case *uint16:
+		*p = uint16(v)
+	case *uint32:
+		*p = uint32(v)
+	case *int32:
+		*p = int32(uint32(v))
+	case *uint64:
+		*p = v
+	case *int64:
+		*p = int64(v)
+	case *bool:
+		*p = v != 0
+	case *Op:
+		*p = Op(v)
+	default:
+		panic(fmt.Sprintf("decoders: layout field has destination %T", dst))
+	}
+}
+
+func getUint(src any) uint64 {
+	switch p := src.(type) {
+	case *uint8:
+		return uint64(*p)
+	case *int8:
+		return uint64(uint8(*p))
+	case *uint16:
+		return uint64(*p)
+	case *uint32:
+		return uint64(*p)
+	case *int32:
+		return uint64(uint32(*p))
+	case *uint64:
+		return *p
+	case *int64:
+		return uint64(*p)
+	case *bool:
+		if *p {
+			return 1
+		}
+		return 0
+	case *Op:
+		return uint64(*p)
+	}
+	panic(fmt.Sprintf("decoders: layout field has source %T", src))
+}
+
+// scanUTF16z returns the string bytes (without terminator) and the number of
+// bytes consumed (with terminator, when present).
+func scanUTF16z(b []byte) (raw []byte, n int) {
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i] == 0 && b[i+1] == 0 {
+			return b[:i], i + 2
+		}
+	}
+	return b[:len(b)&^1], len(b)
+}
+
+func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
+	if ptr != 4 && ptr != 8 {
+		return dst, ErrPointerSize
+	}
+	start := len(dst)
+	le := binary.LittleEndian
+	var last uint32
+	for i := range l.fields {
+		f := &l.fields[i]
+		if f.has != nil && !*f.has(e) {
+			break
+		}
+		switch f.kind {
+		case kU8:
+			dst = append(dst, uint8(getUint(f.ref(e))))
+		case kU16:
+			dst = le.AppendUint16(dst, uint16(getUint(f.ref(e))))
+		case kU32:
+			last = uint32(getUint(f.ref(e)))
+			dst = le.AppendUint32(dst, last)
+		case kU64:
+			dst = le.AppendUint64(dst, getUint(f.ref(e)))
+		case kPtr:
+			v := getUint(f.ref(e))
+			if ptr == 8 {
+				dst = le.AppendUint64(dst, v)
+			} else {
+				dst = le.AppendUint32(dst, uint32(v))
+			}
+		case kGUID:
+			dst, _ = f.ref(e).(*etw.GUID).AppendBinary(dst)
+		case kSystemTime:
+			for _, v := range f.ref(e).(*SystemTime) {
+				dst = le.AppendUint16(dst, v)
+			}
+		case kUTF16z:
+			dst = appendUTF16(dst, *f.ref(e).(*string))
+			dst = append(dst, 0, 0)
+		case kANSIz:
+			dst = appendLatin1(dst, *f.ref(e).(*string))
+			dst = append(dst, 0)
+		case kFixedUTF16:
+			at := len(dst)
+			dst = appendUTF16(dst, *f.ref(e).(*string))
+			if len(dst)-at > 2*f.n {
+				return dst[:start], fmt.Errorf("decoders: %s longer than %d UTF-16 units", f.name, f.n)
+			}
+			for len(dst)-at < 2*f.n {
+				dst = append(dst, 0)
+			}
+		case kTokenSID:
+			s := f.sid(e)
+			raw, err := sidBytes(s, f.str, e)
+			if err != nil {
+				return dst[:start], fmt.Errorf("decoders: %s: %w", f.name, err)
+			}
+			if raw == nil {
+				dst = le.AppendUint32(dst, 0)
+				break
+			}
+			tp := s.TokenPtr
+			if !s.HasToken && tp == 0 {
+				tp = 1 // a non-zero PSID marks the TOKEN_USER form
+			}
+			if ptr == 8 {
+				dst = le.AppendUint64(dst, tp)
+				dst = le.AppendUint32(dst, s.Attributes)
+				dst = le.AppendUint32(dst, s.TokenPad)
+			} else {
+				dst = le.AppendUint32(dst, uint32(tp))
+				dst = le.AppendUint32(dst, s.Attributes)
+			}
+			dst = append(dst, raw...)
+		case kSID:
+			raw, err := sidBytes(f.sid(e), f.str, e)
+			if err != nil {
+				return dst[:start], fmt.Errorf("decoders: %s: %w", f.name, err)
+			}
+			if raw == nil {
+				return dst[:start], fmt.Errorf("decoders: %s: a SID is required", f.name)
+			}
+			dst = append(dst, raw...)
+		case kPad:
+			for j := 0; j < f.n; j++ {
+				dst = append(dst, 0)
+			}
+		case kAlignP:
+			for (len(dst)-start)%ptr != 0 {
+				dst = append(dst, 0)
+			}
+		case kSizedBytes:
+			b := *f.ref(e).(*[]byte)
+			if uint32(len(b)) != last {
+				return dst[:start], fmt.Errorf("decoders: %s has %d bytes but its size field says %d", f.name, len(b), last)
+			}
+			dst = append(dst, b...)
+		case kRest:
+			dst = append(dst, *f.ref(e).(*[]byte)...)
+		}
+	}
+	return dst, nil
+}
+
+// sidBytes returns the binary SID of s, or of the string mirror when s is empty.
+func sidBytes[T any](s *SIDField, str func(*T) *string, e *T) ([]byte, error) {
+	if s.Raw == nil && s.String == "" && str != nil && *str(e) != "" {
+		return parseSID(*str(e))
+	}
+	return s.bytes()
+}
+
+// nilIfEmpty returns nil for an empty slice, so that an absent byte field
+// decodes the same whatever the payload slice was.
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}

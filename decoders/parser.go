@@ -1,0 +1,135 @@
+package decoders
+
+import (
+	"github.com/ipctrace/ipctrace/etw"
+)
+
+// Parser decodes records into typed events. It owns one value of each event
+// type and decodes into it: the Event in a returned Decoded points into the
+// Parser and is valid only until the next call to Decode (byte slices in it,
+// such as SIDField.Raw or RPCInterface.SD, alias the record's payload and
+// live only as long as that payload). Callers that keep an event copy the
+// struct (and clone the slices they need). A Parser is not safe for
+// concurrent use; use one per goroutine.
+//
+// Fixed layouts decode without allocating; strings are interned per Parser,
+// so names that recur cost nothing after their first sighting.
+type Parser struct {
+	// PointerSize, when 4 or 8, overrides the pointer size taken from each
+	// record's header kind (EVENTS.md §0.1).
+	PointerSize int
+
+	in interner
+
+	fileCreate  FileCreate
+	fileSimple  FileSimpleOp
+	fileRW      FileReadWrite
+	fileInfo    FileInfo
+	fileDir     FileDirEnum
+	filePath    FilePathOp
+	fileOpEnd   FileOpEnd
+	fileName    FileName
+	mapFile     MapFile
+	alpcMsg     AlpcMessage
+	alpcWaitNew AlpcWaitNewMessage
+	alpcUnwait  AlpcUnwait
+	alpcRaw     AlpcRaw
+	lost        LostEvent
+	process     Process
+	processTerm ProcessTerminate
+	thread      Thread
+	threadName  ThreadSetName
+	image       Image
+
+	etHeader     EventTraceHeader
+	etExt        EventTraceExtension
+	sysCPU       SystemConfigCPU
+	obHandle     ObjectHandle
+	obDup        ObjectDuplicateHandle
+	obType       ObjectTypeDC
+	obHandleDC   ObjectHandleDC
+	obLife       ObjectLifetime
+	obRef        ObjectReference
+	vAlloc       VirtualAlloc
+	pfSection    PFMappedSection
+	pfSecObj     PFSectionObject
+	diskIo       DiskIo
+	diskInit     DiskIoInit
+	diskFlush    DiskIoFlush
+	kpStart      KernelProcessStart
+	kpStop       KernelProcessStop
+	kpThread     KernelThread
+	kpImage      KernelImage
+	kpWob        KernelWorkOnBehalf
+	rpcStart     RPCCallStart
+	rpcStop      RPCCallStop
+	rpcClientErr RPCClientCallError
+	rpcFiltered  RPCServerCallFiltered
+	rpcErr       RPCError
+	rpcStatus    RPCStatus
+	rpcIf        RPCInterface
+	rpcEp        RPCEndpoint
+	secSnap      SecuritySnapshot
+	probe        ProbeMarker
+	tlEvent      TraceLoggingEvent
+}
+
+// NewParser returns a Parser.
+func NewParser() *Parser { return &Parser{} }
+
+// kernelClasses are the GUIDs whose EVENT_HEADER records (real-time or
+// relogged classic kernel events) are keyed by opcode, not id (§0.1).
+var kernelClasses = map[etw.GUID]bool{
+	EventTraceGUID: true, SystemConfigGUID: true, ProcessGUID: true, ThreadGUID: true,
+	PageFaultGUID: true, DiskIoGUID: true, ImageGUID: true, FileIoGUID: true, ALPCGUID: true,
+	ObjectGUID: true, LostEventGUID: true, StackWalkGUID: true,
+}
+
+// eventHeaderClassic is EVENT_HEADER_FLAG_CLASSIC_HEADER.
+const eventHeaderClassic = 0x0100
+
+// RecordKey returns the decoder key of rec (EVENTS.md "Decoder dispatch keys"):
+// (class GUID, opcode, version) for kernel and classic records and for
+// EVENT_HEADER records that carry classic kernel events; (provider, id,
+// version) for manifest and TraceLogging records; (message GUID, message
+// number) for WPP messages.
+func RecordKey(rec *etw.Record) Key {
+	switch {
+	case rec.Kind.IsKernel(), rec.Kind.IsClassic():
+		return KernelKey(rec.Provider, rec.Opcode, rec.Version)
+	case rec.Kind.IsEventHeader():
+		if rec.Flags&eventHeaderClassic != 0 || (rec.ID == 0 && kernelClasses[rec.Provider]) {
+			return KernelKey(rec.Provider, rec.Opcode, rec.Version)
+		}
+		return ManifestKey(rec.Provider, rec.ID, rec.Version)
+	}
+	return ManifestKey(rec.Provider, rec.ID, rec.Version)
+}
+
+// Decode decodes rec. It reports whether a decoder exists for the record;
+// when none does, the Decoded holds the key and header facts and a nil
+// Event. A decode error is a *DecodeError; the Event then holds the fields
+// read before the error. See Parser for how long the Event stays valid.
+func (p *Parser) Decode(rec *etw.Record) (Decoded, bool, error) {
+	d := Decoded{
+		Key:        RecordKey(rec),
+		Time:       rec.Time,
+		PID:        rec.ProcessID,
+		TID:        rec.ThreadID,
+		Processor:  rec.Processor,
+		ActivityID: rec.ActivityID,
+	}
+	ptr := p.PointerSize
+	if ptr != 4 && ptr != 8 {
+		ptr = rec.PointerSize()
+	}
+	if e, ok := registry[d.Key]; ok {
+		ev, err := e.Decode(p, rec.Payload, ptr)
+		d.Event = ev
+		return d, true, err
+	}
+	if rec.Kind.IsEventHeader() {
+		return p.decodeTraceLogging(rec, d)
+	}
+	return d, false, nil
+}

@@ -1,0 +1,168 @@
+package live
+
+import (
+	"encoding/binary"
+	"errors"
+	"testing"
+)
+
+// dirEntry builds one FILE_DIRECTORY_INFORMATION entry (next = 0 for the last).
+func dirEntry(name string, cur, max int64, last bool) []byte {
+	n := utf16Bytes(name)
+	n = n[:len(n)-2] // FileName is not NUL-terminated
+	size := align8(64 + len(n))
+	b := make([]byte, size)
+	le := binary.LittleEndian
+	if !last {
+		le.PutUint32(b[0:], uint32(size))
+	}
+	le.PutUint64(b[40:], uint64(cur))
+	le.PutUint64(b[48:], uint64(max))
+	le.PutUint32(b[56:], 0x80)
+	le.PutUint32(b[60:], uint32(len(n)))
+	copy(b[64:], n)
+	return b
+}
+
+func TestParseFileDirectoryInformation(t *testing.T) {
+	var b []byte
+	b = append(b, dirEntry("InitShutdown", 3, 0xFFFFFFFF, false)...)
+	b = append(b, dirEntry("lsass", 4, 0xFFFFFFFF, false)...)
+	b = append(b, dirEntry(`mojo.1234.5678.ü`, 1, 1, true)...)
+	got, err := ParseFileDirectoryInformation(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Name != "InitShutdown" || got[1].Name != "lsass" || got[2].Name != "mojo.1234.5678.ü" {
+		t.Fatalf("%+v", got)
+	}
+	cur, max := PipeInstances(got[0])
+	if cur != 3 || max != 0xFFFFFFFF {
+		t.Errorf("instances %d/%#x", cur, max)
+	}
+	if c, m := PipeInstances(got[2]); c != 1 || m != 1 {
+		t.Errorf("instances %d/%d", c, m)
+	}
+
+	// A NextEntryOffset pointing past the buffer: the first entry survives.
+	bad := append([]byte(nil), b[:len(dirEntry("InitShutdown", 3, 0xFFFFFFFF, false))+10]...)
+	got, err = ParseFileDirectoryInformation(bad)
+	if !errors.Is(err, ErrObjectInfo) || len(got) != 1 {
+		t.Errorf("truncated chain: %d entries, %v", len(got), err)
+	}
+	loop := dirEntry("x", 1, 1, true)
+	binary.LittleEndian.PutUint32(loop[0:], 4) // smaller than the header: would loop
+	if _, err := ParseFileDirectoryInformation(loop); !errors.Is(err, ErrObjectInfo) {
+		t.Errorf("bad next offset: %v", err)
+	}
+	long := dirEntry("x", 1, 1, true)
+	binary.LittleEndian.PutUint32(long[60:], 1000)
+	if _, err := ParseFileDirectoryInformation(long); !errors.Is(err, ErrObjectInfo) {
+		t.Errorf("name length outside: %v", err)
+	}
+}
+
+func TestParseHandleTable(t *testing.T) {
+	b := make([]byte, 16+2*40)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], 2)
+	e := b[16+40:]
+	le.PutUint64(e[0:], 0xffff800012345678)
+	le.PutUint64(e[8:], 1234)
+	le.PutUint64(e[16:], 0x4c)
+	le.PutUint32(e[24:], 0x0012019f)
+	le.PutUint16(e[30:], 37)
+	le.PutUint32(e[32:], 2)
+	got, err := ParseHandleTable(b)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("%d entries, %v", len(got), err)
+	}
+	h := got[1]
+	if h.Object != 0xffff800012345678 || h.PID != 1234 || h.Handle != 0x4c || h.GrantedAccess != 0x0012019f ||
+		h.ObjectTypeIndex != 37 || h.Attributes != 2 {
+		t.Errorf("%+v", h)
+	}
+	le.PutUint64(b[0:], 1<<40) // hostile count: bounded by the bytes present
+	got, err = ParseHandleTable(b)
+	if !errors.Is(err, ErrObjectInfo) || len(got) != 2 {
+		t.Errorf("hostile count: %d entries, %v", len(got), err)
+	}
+	if _, err := ParseHandleTable(b[:8]); !errors.Is(err, ErrObjectInfo) {
+		t.Errorf("short: %v", err)
+	}
+}
+
+func TestParseDirectoryObjects(t *testing.T) {
+	const base = 0x10000
+	b := make([]byte, 3*32+64)
+	le := binary.LittleEndian
+	put := func(entry, field int, s string, at int) {
+		u := utf16Bytes(s)
+		copy(b[at:], u)
+		off := entry*32 + field*16
+		le.PutUint16(b[off:], uint16(len(u)-2))
+		le.PutUint16(b[off+2:], uint16(len(u)))
+		le.PutUint64(b[off+8:], base+uint64(at))
+	}
+	put(0, 0, "ipct", 96)
+	put(0, 1, "Section", 106)
+	put(1, 0, "Ev", 122)
+	put(1, 1, "Event", 128)
+	got, err := ParseDirectoryObjects(b, base)
+	if err != nil || len(got) != 2 || got[0] != (DirObject{"ipct", "Section"}) || got[1] != (DirObject{"Ev", "Event"}) {
+		t.Fatalf("%+v %v", got, err)
+	}
+	le.PutUint64(b[8:], 0x999999) // pointer outside the buffer
+	if _, err := ParseDirectoryObjects(b, base); !errors.Is(err, ErrObjectInfo) {
+		t.Errorf("outside pointer: %v", err)
+	}
+}
+
+func TestIsPipeName(t *testing.T) {
+	if n, ok := IsPipeName(`\Device\NamedPipe\lsass`); !ok || n != "lsass" {
+		t.Error(n, ok)
+	}
+	if n, ok := IsPipeName(`\device\namedpipe\X\y`); !ok || n != `X\y` {
+		t.Error(n, ok)
+	}
+	for _, s := range []string{`\Device\NamedPipe\`, `\Device\HarddiskVolume1\x`, ""} {
+		if _, ok := IsPipeName(s); ok {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}
+
+func TestSelfRelativeLength(t *testing.T) {
+	// O:BAG:SYD:(A;;GA;;;WD): owner S-1-5-32-544 (16 bytes), group S-1-5-18 (12), DACL 8+20.
+	sd := []byte{1, 0, 0x04, 0x80, 20, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0, 48, 0, 0, 0,
+		1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 32, 2, 0, 0, // BA
+		1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0, // SY
+		2, 0, 28, 0, 1, 0, 0, 0, // ACL header, AclSize 28
+		0, 0, 20, 0, 0, 0, 0, 0x10, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0} // ACE: GA to WD
+	padded := append(append([]byte(nil), sd...), make([]byte, 100)...)
+	if n, ok := SelfRelativeLength(padded); !ok || n != len(sd) {
+		t.Errorf("length %d, %v; want %d", n, ok, len(sd))
+	}
+	if _, ok := SelfRelativeLength(sd[:60]); ok {
+		t.Error("truncated DACL accepted")
+	}
+	abs := append([]byte(nil), sd...)
+	abs[3] = 0 // not self-relative
+	if _, ok := SelfRelativeLength(abs); ok {
+		t.Error("absolute SD accepted")
+	}
+}
+
+func FuzzObjectParsers(f *testing.F) {
+	f.Add(dirEntry("x", 1, 2, true))
+	f.Add(append(dirEntry("a", 1, 2, false), dirEntry("b", 1, 2, true)...))
+	f.Add(make([]byte, 56))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ParseFileDirectoryInformation(b)
+		ParseHandleTable(b)
+		ParseDirectoryObjects(b, 0x1000)
+		SelfRelativeLength(b)
+		DecodeProperties(b)
+		RecordFromEvent(b, nil, nil, 8)
+	})
+}

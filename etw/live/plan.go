@@ -1,0 +1,203 @@
+package live
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ipctrace/ipctrace/etw"
+)
+
+// SessionPrefix starts the name of every session ipctrace creates; the
+// rest is the decimal PID of the controlling process (EVENTS.md §5.4).
+const SessionPrefix = "ipctrace-"
+
+// ClassicSessionName is the one NT Kernel Logger session (KERNEL_LOGGER_NAMEW).
+const ClassicSessionName = "NT Kernel Logger"
+
+// SessionName returns "ipctrace-<pid>".
+func SessionName(pid int) string { return SessionPrefix + strconv.Itoa(pid) }
+
+// SessionPID returns the PID encoded in an ipctrace session name.
+func SessionPID(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, SessionPrefix)
+	if !ok || rest == "" || len(rest) > 10 {
+		return 0, false
+	}
+	for i := 0; i < len(rest); i++ {
+		if rest[i] < '0' || rest[i] > '9' {
+			return 0, false
+		}
+	}
+	pid, err := strconv.Atoi(rest)
+	return pid, err == nil
+}
+
+// Options selects what a recording enables. With none of Pipes, ALPC,
+// Sections and RPC set, all four are enabled.
+type Options struct {
+	Pipes, ALPC, Sections, RPC bool
+
+	// Handles adds the Object handle events (Masks[4] |= 0x40, §5.3);
+	// HandlesRawMask stores 0x80000040 instead (checklist C8).
+	Handles, HandlesRawMask bool
+
+	// NoStartRundown skips the KernelRundownGuid file-name rundown at start.
+	NoStartRundown bool
+
+	// Classic uses the NT Kernel Logger instead of a private system logger
+	// (no manifest providers in that session, §5.4).
+	Classic bool
+}
+
+// Provider is one EnableTraceEx2 call (EVENTS.md §5.5 step 5).
+type Provider struct {
+	Name     string
+	GUID     etw.GUID
+	Level    uint8
+	MatchAny uint64
+	MatchAll uint64
+	// Rundown marks a provider enabled only to trigger a rundown.
+	Rundown bool
+}
+
+// Plan is what a session enables: kernel flags and group masks, and the
+// providers enabled into the same session.
+type Plan struct {
+	EnableFlags uint32
+	Masks       GroupMask
+	Providers   []Provider
+}
+
+// Provider keyword masks (EVENTS.md §2.1, §2.3, §5.6).
+const (
+	KernelFileKeywords    uint64 = 0x3F0 // FILENAME|FILEIO|OP_END|CREATE|READ|WRITE
+	RPCKeywords           uint64 = 0xFFFFFFFFFFFFFFFF
+	KernelRundownKeywords uint64 = 0x10 // file-name rundown (FileRundown 36)
+)
+
+// Provider names used in messages.
+const (
+	KernelFileName    = "Microsoft-Windows-Kernel-File"
+	RPCName           = "Microsoft-Windows-RPC"
+	KernelRundownName = "KernelRundown (file names)"
+)
+
+// MakePlan computes the kernel flags and providers for o:
+//   - always Process|Thread|Image (names of processes and images);
+//   - pipes: FileIo|FileIoInit|DiskFileIo and Kernel-File (kw 0x3F0, level 4);
+//   - sections: VaMap|DiskFileIo (MapFile and backing-file names);
+//   - ALPC: the ALPC flag; RPC: Microsoft-Windows-RPC (all keywords, level 4);
+//   - file-name rundown at start (KernelRundownGuid kw 0x10) whenever file
+//     names are wanted, unless o.NoStartRundown.
+//
+// With every class selected the flags are DefaultEnableFlags (0x06108207).
+// Manifest providers are left out of a classic NT Kernel Logger session.
+func MakePlan(o Options) Plan {
+	if !o.Pipes && !o.ALPC && !o.Sections && !o.RPC {
+		o.Pipes, o.ALPC, o.Sections, o.RPC = true, true, true, true
+	}
+	var p Plan
+	p.EnableFlags = FlagProcess | FlagThread | FlagImageLoad
+	if o.Pipes {
+		p.EnableFlags |= FlagFileIO | FlagFileIOInit | FlagDiskFileIO
+	}
+	if o.Sections {
+		p.EnableFlags |= FlagVAMap | FlagDiskFileIO
+	}
+	if o.ALPC {
+		p.EnableFlags |= FlagALPC
+	}
+	p.Masks[0] = p.EnableFlags
+	if o.Handles || o.HandlesRawMask {
+		if o.HandlesRawMask {
+			p.Masks.SetRaw(PerfObHandle)
+		} else {
+			p.Masks.Set(PerfObHandle)
+		}
+	}
+	if o.Classic {
+		return p
+	}
+	if o.Pipes {
+		p.Providers = append(p.Providers, Provider{Name: KernelFileName, GUID: KernelFileGUID,
+			Level: LevelInformational, MatchAny: KernelFileKeywords})
+	}
+	if o.RPC {
+		p.Providers = append(p.Providers, Provider{Name: RPCName, GUID: RPCGUID,
+			Level: LevelInformational, MatchAny: RPCKeywords})
+	}
+	if p.EnableFlags&FlagDiskFileIO != 0 && !o.NoStartRundown {
+		p.Providers = append(p.Providers, Provider{Name: KernelRundownName, GUID: KernelRundownGUID,
+			Level: LevelInformational, MatchAny: KernelRundownKeywords, Rundown: true})
+	}
+	return p
+}
+
+// SessionConfig describes one session to start.
+type SessionConfig struct {
+	Name        string
+	LogFile     string // empty: real time only
+	RealTime    bool   // deliver events to a real-time consumer
+	Classic     bool   // NT Kernel Logger
+	Ring        bool   // circular file: keep the last MaxFileMB
+	MaxFileMB   uint32 // 0: unlimited (sequential) — required for Ring
+	NumCPU      int
+	SessionGUID etw.GUID // a fresh random GUID for a system logger
+	EnableFlags uint32   // written into EnableFlags (NT Kernel Logger only)
+}
+
+// ErrConfig reports an impossible session configuration.
+var ErrConfig = errors.New("live: invalid session configuration")
+
+// Properties returns the PropertiesConfig for c (EVENTS.md §5.5 step 2):
+// 64 KB buffers, MinimumBuffers = 2×CPUs (at least 4), MaximumBuffers =
+// MinimumBuffers + 64, FlushTimer 1 s, QPC clock; REAL_TIME and/or a
+// sequential or circular file; SYSTEM_LOGGER_MODE and EnableFlags = 0 for a
+// private session (flags are set with TraceSetInformation), the
+// SystemTraceControlGuid and EnableFlags for the NT Kernel Logger.
+func (c SessionConfig) Properties() (PropertiesConfig, error) {
+	if !c.RealTime && c.LogFile == "" {
+		return PropertiesConfig{}, fmt.Errorf("%w: neither real time nor a log file", ErrConfig)
+	}
+	if c.Ring && (c.LogFile == "" || c.MaxFileMB == 0) {
+		return PropertiesConfig{}, fmt.Errorf("%w: a ring needs a log file and a size", ErrConfig)
+	}
+	minBuf := uint32(2 * c.NumCPU)
+	if minBuf < 4 {
+		minBuf = 4
+	}
+	pc := PropertiesConfig{
+		SessionName:   c.Name,
+		LogFile:       c.LogFile,
+		SessionGUID:   c.SessionGUID,
+		ClockType:     ClockQPC,
+		BufferSizeKB:  DefaultBufferSizeKB,
+		MinBuffers:    minBuf,
+		MaxBuffers:    minBuf + 64,
+		MaxFileSizeMB: c.MaxFileMB,
+		FlushTimer:    1,
+	}
+	if c.RealTime {
+		pc.LogFileMode |= ModeRealTime
+	}
+	if c.LogFile != "" {
+		if c.Ring {
+			pc.LogFileMode |= ModeFileCircular
+		} else {
+			pc.LogFileMode |= ModeFileSequential
+		}
+	}
+	if c.Classic {
+		pc.SessionName = ClassicSessionName
+		pc.SessionGUID = SystemTraceControlGUID
+		pc.EnableFlags = c.EnableFlags
+	} else {
+		if c.SessionGUID.IsZero() || c.SessionGUID == SystemTraceControlGUID {
+			return PropertiesConfig{}, fmt.Errorf("%w: a private system logger needs its own session GUID", ErrConfig)
+		}
+		pc.LogFileMode |= ModeSystemLogger
+	}
+	return pc, nil
+}

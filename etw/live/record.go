@@ -1,0 +1,170 @@
+package live
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/ipctrace/ipctrace/etw"
+)
+
+// ExtData is one EVENT_HEADER_EXTENDED_DATA_ITEM with its data copied out
+// of ETW's buffer.
+type ExtData struct {
+	Type    uint16
+	Linkage uint16
+	Data    []byte
+}
+
+// EncodeExtItems lays extended items out as they are stored in .etl files
+// (ETL-FORMAT.md §4.5): an 8-byte header {u16 Size, u16 ExtType, u16
+// Linkage, u16 DataSize} then the data padded to 8 bytes; Linkage bit 0 is
+// set on every item but the last. Items larger than 65527 bytes are cut
+// to fit the u16 size fields. Returns nil for no items.
+func EncodeExtItems(items []ExtData) []byte {
+	if len(items) == 0 {
+		return nil
+	}
+	var b []byte
+	for i, it := range items {
+		data := it.Data
+		if len(data) > 0xFFFF-8-7 {
+			data = data[:0xFFFF-8-7]
+		}
+		size := align8(8 + len(data))
+		var link uint16
+		if i < len(items)-1 {
+			link = 1
+		}
+		b = binary.LittleEndian.AppendUint16(b, uint16(size))
+		b = binary.LittleEndian.AppendUint16(b, it.Type)
+		b = binary.LittleEndian.AppendUint16(b, link)
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(data)))
+		b = append(b, data...)
+		for pad := size - 8 - len(data); pad > 0; pad-- {
+			b = append(b, 0)
+		}
+	}
+	return b
+}
+
+// ErrShortEventRecord is returned for an EVENT_RECORD copy shorter than 88 bytes.
+var ErrShortEventRecord = errors.New("live: EVENT_RECORD shorter than its header and buffer context")
+
+// RecordFromEvent builds the etw.Record for one real-time event from the
+// first 88 bytes of its EVENT_RECORD (EVENT_HEADER and BufferContext,
+// EVENTS.md §5.1), its user data and its extended items. The slices are
+// stored as given: the caller passes copies (ETW's buffer is valid only
+// during the callback, §5.7 pitfall 5).
+//
+// Real-time timestamps are FILETIMEs (no PROCESS_TRACE_MODE_RAW_TIMESTAMP),
+// so RawTime and Time are equal. Kernel events (CLASSIC_HEADER with a
+// kernel class GUID) get a SYSTEM kind and their hook group; other classic
+// events a FULL_HEADER kind; the rest EVENT_HEADER kinds. Pointer width
+// follows the 32_BIT_HEADER / 64_BIT_HEADER flags, else hostPointerSize.
+// Raw stays nil: a real-time event has no stored form.
+func RecordFromEvent(er []byte, userData []byte, ext []ExtData, hostPointerSize int) (etw.Record, error) {
+	var r etw.Record
+	if len(er) < OffRecExtendedData {
+		return r, fmt.Errorf("%w: %d bytes", ErrShortEventRecord, len(er))
+	}
+	le := binary.LittleEndian
+	r.Flags = le.Uint16(er[OffHdrFlags:])
+	r.EventProperty = le.Uint16(er[OffHdrEventProperty:])
+	r.ThreadID = le.Uint32(er[OffHdrThreadID:])
+	r.ProcessID = le.Uint32(er[OffHdrProcessID:])
+	r.RawTime = int64(le.Uint64(er[OffHdrTimeStamp:]))
+	r.Time = r.RawTime
+	r.Provider = etw.GUIDFromBytes(er[OffHdrProviderID:])
+	d := er[OffHdrDescriptor:]
+	id := le.Uint16(d[0:])
+	r.Version = uint16(d[2])
+	r.Channel = d[3]
+	r.Level = d[4]
+	r.Opcode = d[5]
+	r.Task = le.Uint16(d[6:])
+	r.Keyword = le.Uint64(d[8:])
+	r.ActivityID = etw.GUIDFromBytes(er[OffHdrActivityID:])
+	if r.Flags&EventHeaderFlagProcessorIndex != 0 {
+		r.Processor = le.Uint16(er[OffRecProcessorNumber:])
+	} else {
+		r.Processor = uint16(er[OffRecProcessorNumber])
+	}
+
+	ptr := hostPointerSize
+	switch {
+	case r.Flags&EventHeaderFlag32BitHeader != 0:
+		ptr = 4
+	case r.Flags&EventHeaderFlag64BitHeader != 0:
+		ptr = 8
+	}
+	classic := r.Flags&EventHeaderFlagClassicHeader != 0
+	if classic {
+		if g, ok := GroupOf(r.Provider, r.Opcode); ok {
+			r.Group = g
+			r.Kind = pick(ptr, etw.KindSystem32, etw.KindSystem64)
+		} else {
+			r.Kind = pick(ptr, etw.KindFull32, etw.KindFull64)
+		}
+	} else {
+		r.ID = id
+		r.Kind = pick(ptr, etw.KindEvent32, etw.KindEvent64)
+	}
+	r.Payload = userData
+	r.Ext = EncodeExtItems(ext)
+	return r, nil
+}
+
+func pick(ptr int, k32, k64 etw.HeaderKind) etw.HeaderKind {
+	if ptr == 4 {
+		return k32
+	}
+	return k64
+}
+
+// LogfileHeader holds the TRACE_LOGFILE_HEADER fields OpenTrace fills in,
+// for real-time sessions as for files (EVENTS.md §5.1, §5.5 step 6).
+type LogfileHeader struct {
+	BufferSize         uint32
+	Version            uint32
+	NumberOfProcessors uint32
+	EndTime            int64
+	TimerResolution    uint32
+	MaximumFileSize    uint32
+	LogFileMode        uint32
+	BuffersWritten     uint32
+	PointerSize        uint32
+	EventsLost         uint32
+	CPUSpeedMHz        uint32
+	BootTime           int64
+	PerfFreq           int64
+	StartTime          int64
+	ClockType          uint32 // ReservedFlags
+	BuffersLost        uint32
+}
+
+// DecodeLogfileHeader reads a 280-byte x64 TRACE_LOGFILE_HEADER.
+func DecodeLogfileHeader(b []byte) (LogfileHeader, error) {
+	var h LogfileHeader
+	if len(b) < SizeTraceLogfileHeader {
+		return h, fmt.Errorf("live: TRACE_LOGFILE_HEADER is %d bytes, want %d", len(b), SizeTraceLogfileHeader)
+	}
+	le := binary.LittleEndian
+	h.BufferSize = le.Uint32(b[0:])
+	h.Version = le.Uint32(b[4:])
+	h.NumberOfProcessors = le.Uint32(b[12:])
+	h.EndTime = int64(le.Uint64(b[16:]))
+	h.TimerResolution = le.Uint32(b[24:])
+	h.MaximumFileSize = le.Uint32(b[28:])
+	h.LogFileMode = le.Uint32(b[32:])
+	h.BuffersWritten = le.Uint32(b[36:])
+	h.PointerSize = le.Uint32(b[OffTLHPointerSize:])
+	h.EventsLost = le.Uint32(b[OffTLHEventsLost:])
+	h.CPUSpeedMHz = le.Uint32(b[52:])
+	h.BootTime = int64(le.Uint64(b[OffTLHBootTime:]))
+	h.PerfFreq = int64(le.Uint64(b[OffTLHPerfFreq:]))
+	h.StartTime = int64(le.Uint64(b[OffTLHStartTime:]))
+	h.ClockType = le.Uint32(b[OffTLHReservedFlags:])
+	h.BuffersLost = le.Uint32(b[OffTLHBuffersLost:])
+	return h, nil
+}

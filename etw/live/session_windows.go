@@ -1,0 +1,379 @@
+//go:build windows && (amd64 || arm64)
+
+package live
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/ipctrace/ipctrace/etw"
+)
+
+// Config describes a recording session.
+type Config struct {
+	Options
+	Name      string // default SessionName(os.Getpid()); ignored with Classic
+	LogFile   string // -o FILE.etl; empty for real time only
+	RealTime  bool   // also deliver events to a real-time consumer
+	Ring      bool   // circular file of MaxFileMB
+	MaxFileMB uint32
+}
+
+// Session is a started ETW session. Stop it exactly once (Stop is idempotent).
+type Session struct {
+	name     string
+	handle   uint64
+	plan     Plan
+	cfg      Config
+	warnings []string
+
+	mu      sync.Mutex
+	stopped bool
+	final   Properties
+}
+
+// ErrUnsupportedWindows reports a Windows older than 8 / Server 2012 (build 9200).
+var ErrUnsupportedWindows = errors.New("live: system-logger sessions need Windows 8 / Server 2012 (build 9200) or later")
+
+// Error is a failed ETW call with the Win32 error and a hint for the user.
+type Error struct {
+	Op      string // StartTrace, ControlTrace(STOP), EnableTraceEx2(Microsoft-Windows-RPC), …
+	Session string
+	Errno   syscall.Errno
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("%s on session %q failed: %v (Win32 error %d)", e.Op, e.Session, e.Errno.Error(), uint32(e.Errno))
+	switch e.Errno {
+	case ErrnoAccessDenied:
+		msg += "; kernel ETW sessions need an elevated prompt (Run as administrator)"
+	case ErrnoNoSystemResources:
+		msg += "; Windows allows 8 system-logger sessions and all are in use: list them with `logman query -ets` and stop a stale one with `logman stop NAME -ets`"
+	case ErrnoInvalidParameter:
+		msg += "; Windows rejected the session properties (structure layout or flags)"
+	case ErrnoAlreadyExists:
+		msg += "; a session with this name already exists"
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Errno }
+
+func callErr(op, session string, err error) error {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return &Error{Op: op, Session: session, Errno: en}
+	}
+	return fmt.Errorf("%s on session %q: %w", op, session, err)
+}
+
+// CheckPreconditions verifies what StartTrace needs (EVENTS.md §5.5 step 0):
+// Windows build >= 9200 and an elevated token.
+func CheckPreconditions() error {
+	if err := CheckVersion(); err != nil {
+		return err
+	}
+	return CheckElevated()
+}
+
+// CheckVersion fails on Windows older than build 9200.
+func CheckVersion() error {
+	v := windows.RtlGetVersion()
+	if v.MajorVersion < 6 || (v.MajorVersion == 6 && v.MinorVersion < 2) || v.BuildNumber < 9200 {
+		return fmt.Errorf("%w (this is %d.%d build %d)", ErrUnsupportedWindows, v.MajorVersion, v.MinorVersion, v.BuildNumber)
+	}
+	return nil
+}
+
+// CheckElevated fails when the process token is not elevated.
+func CheckElevated() error {
+	if !windows.GetCurrentProcessToken().IsElevated() {
+		return &Error{Op: "StartTrace", Session: "(not started)", Errno: ErrnoAccessDenied}
+	}
+	return nil
+}
+
+func randomGUID() (etw.GUID, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return etw.GUID{}, err
+	}
+	b[7] = b[7]&0x0F | 0x40 // version 4 (Data3 is little-endian: high byte at 7)
+	b[8] = b[8]&0x3F | 0x80
+	return etw.GUIDFromBytes(b[:]), nil
+}
+
+// Start stops a leftover session of the same name, starts the session,
+// sets the kernel flags and group masks with TraceSetInformation and enables
+// the providers of MakePlan(cfg.Options) (EVENTS.md §5.5 steps 1–5).
+// A provider that cannot be enabled is a warning (Warnings), not an error.
+func Start(cfg Config) (*Session, error) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		return nil, fmt.Errorf("live: unsupported architecture %s (amd64 and arm64 only)", runtime.GOARCH)
+	}
+	if cfg.Name == "" {
+		cfg.Name = SessionName(os.Getpid())
+	}
+	if cfg.Classic {
+		cfg.Name = ClassicSessionName
+	}
+	plan := MakePlan(cfg.Options)
+	guid, err := randomGUID()
+	if err != nil {
+		return nil, err
+	}
+	sc := SessionConfig{Name: cfg.Name, LogFile: cfg.LogFile, RealTime: cfg.RealTime, Classic: cfg.Classic,
+		Ring: cfg.Ring, MaxFileMB: cfg.MaxFileMB, NumCPU: runtime.NumCPU(), SessionGUID: guid,
+		EnableFlags: plan.EnableFlags}
+	pc, err := sc.Properties()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := EncodeProperties(pc)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{name: cfg.Name, plan: plan, cfg: cfg}
+
+	// Step 1: a leftover session of ours (same PID reused, or a crash).
+	if !cfg.Classic {
+		StopSession(cfg.Name)
+	}
+	props := newAligned(raw)
+	err = startTrace(&s.handle, cfg.Name, props)
+	if errors.Is(err, syscall.Errno(ErrnoAlreadyExists)) {
+		if cfg.Classic {
+			return nil, fmt.Errorf("%w; the NT Kernel Logger is in use by another tool (xperf, WPR, Process Monitor…); ipctrace does not steal it — stop that tool or run without --classic", callErr("StartTrace", cfg.Name, err))
+		}
+		StopSession(cfg.Name)
+		time.Sleep(100 * time.Millisecond)
+		props = newAligned(raw)
+		err = startTrace(&s.handle, cfg.Name, props)
+	}
+	if err != nil {
+		return nil, callErr("StartTrace", cfg.Name, err)
+	}
+
+	if !cfg.Classic {
+		// Step 3: an all-zero mask first (rundown trigger, fibratus), then the flags.
+		var zero GroupMask
+		if err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, zero.Encode()); err != nil {
+			s.warnings = append(s.warnings, fmt.Sprintf("zero group mask (rundown trigger) not accepted: %v", err))
+		}
+		if err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode()); err != nil {
+			// Fallback: restart with the flags in EVENT_TRACE_PROPERTIES.EnableFlags,
+			// the other way that works on Win8+ [I] (EVENTS.md §5.3); group masks are lost.
+			setErr := callErr("TraceSetInformation(TraceSystemTraceEnableFlagsInfo)", cfg.Name, err)
+			s.Stop()
+			pc.EnableFlags = plan.EnableFlags
+			raw2, err := EncodeProperties(pc)
+			if err != nil {
+				return nil, err
+			}
+			s2 := &Session{name: cfg.Name, plan: plan, cfg: cfg, warnings: s.warnings}
+			if err := startTrace(&s2.handle, cfg.Name, newAligned(raw2)); err != nil {
+				return nil, fmt.Errorf("%w; restarting with EnableFlags also failed: %w", setErr, callErr("StartTrace", cfg.Name, err))
+			}
+			s = s2
+			s.warnings = append(s.warnings, fmt.Sprintf("%v; kernel flags set through EnableFlags instead", setErr))
+			if plan.Masks[4] != 0 {
+				s.warnings = append(s.warnings, "handle events (group mask Masks[4]) are not enabled")
+			}
+		}
+	} else if plan.Masks[4] != 0 {
+		if err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode()); err != nil {
+			s.warnings = append(s.warnings, fmt.Sprintf("handle events (group mask) not enabled: %v", err))
+		}
+	}
+	for _, p := range plan.Providers {
+		if err := s.EnableProvider(p); err != nil {
+			s.warnings = append(s.warnings, err.Error())
+		}
+	}
+	return s, nil
+}
+
+// EnableProvider enables one provider into the session (EnableTraceEx2, ENABLE_PROVIDER).
+func (s *Session) EnableProvider(p Provider) error {
+	g := winGUID(p.GUID)
+	if err := enableTraceEx2(s.handle, &g, EnableEnableProvider, p.Level, p.MatchAny, p.MatchAll, 0, nil); err != nil {
+		return callErr("EnableTraceEx2("+p.Name+")", s.name, err)
+	}
+	return nil
+}
+
+// Rundown asks for the file-name rundown now (KernelRundownGuid kw 0x10,
+// EVENTS.md §5.6), e.g. right before the session stops.
+func (s *Session) Rundown() error {
+	return s.EnableProvider(Provider{Name: KernelRundownName, GUID: KernelRundownGUID,
+		Level: LevelInformational, MatchAny: KernelRundownKeywords})
+}
+
+// Name returns the session name.
+func (s *Session) Name() string { return s.name }
+
+// Plan returns what the session enabled.
+func (s *Session) Plan() Plan { return s.plan }
+
+// Warnings lists the parts of the plan Windows refused (a provider, the
+// rundown trigger), each with its error.
+func (s *Session) Warnings() []string { return s.warnings }
+
+// Query returns the session's current properties and loss counters.
+func (s *Session) Query() (Properties, error) { return control(s.handle, "", ControlTraceQuery) }
+
+// Flush writes the session's buffers to its file or consumer now.
+func (s *Session) Flush() error {
+	_, err := control(s.handle, "", ControlTraceFlush)
+	return err
+}
+
+// Stop stops the session (EVENTS.md §5.5 step 8). The returned properties
+// carry the final loss counters. Calling Stop again returns the same result.
+func (s *Session) Stop() (Properties, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return s.final, nil
+	}
+	p, err := control(s.handle, "", ControlTraceStop)
+	if err != nil {
+		// The handle may be stale (stopped from outside); try by name.
+		if p2, err2 := control(0, s.name, ControlTraceStop); err2 == nil {
+			p, err = p2, nil
+		}
+	}
+	s.stopped = true
+	s.final = p
+	return p, err
+}
+
+func control(handle uint64, name string, code uint32) (Properties, error) {
+	buf := newAligned(ControlBuffer())
+	err := controlTrace(handle, name, buf, code)
+	if errors.Is(err, syscall.Errno(ErrnoMoreData)) {
+		err = nil // the operation happened; the names did not fit (§5.7 pitfall 3)
+	}
+	op := [...]string{"QUERY", "STOP", "UPDATE", "FLUSH"}[code&3]
+	if err != nil {
+		n := name
+		if n == "" {
+			n = fmt.Sprintf("handle %#x", handle)
+		}
+		return Properties{}, callErr("ControlTrace("+op+")", n, err)
+	}
+	p, _ := DecodeProperties(buf.bytes())
+	return p, nil
+}
+
+// StopSession stops a session by name. A session that does not exist
+// (4201) is not an error.
+func StopSession(name string) (Properties, error) {
+	p, err := control(0, name, ControlTraceStop)
+	if errors.Is(err, syscall.Errno(ErrnoWMIInstanceAbsent)) {
+		return p, nil
+	}
+	return p, err
+}
+
+// FlushSession flushes a running session by name (record --snapshot).
+func FlushSession(name string) (Properties, error) {
+	if _, err := control(0, name, ControlTraceFlush); err != nil {
+		return Properties{}, err
+	}
+	return control(0, name, ControlTraceQuery)
+}
+
+// QuerySession returns the properties of a running session by name.
+func QuerySession(name string) (Properties, error) { return control(0, name, ControlTraceQuery) }
+
+// maxSessions is the size of the QueryAllTraces array (64 sessions per machine).
+const maxSessions = 64
+
+// ListSessions enumerates the running sessions (QueryAllTracesW).
+func ListSessions() ([]Properties, error) {
+	bufs := make([]*alignedBuf, maxSessions)
+	ptrs := make([]uintptr, maxSessions)
+	for i := range bufs {
+		bufs[i] = newAligned(ControlBuffer())
+		ptrs[i] = bufs[i].ptr()
+	}
+	var count uint32
+	r, _, _ := procQueryAllTracesW.Call(uintptr(unsafe.Pointer(&ptrs[0])), maxSessions, uintptr(unsafe.Pointer(&count)))
+	if err := errno(r); err != nil && !errors.Is(err, syscall.Errno(ErrnoMoreData)) {
+		return nil, callErr("QueryAllTraces", "*", err)
+	}
+	if count > maxSessions {
+		count = maxSessions
+	}
+	out := make([]Properties, 0, count)
+	for i := 0; i < int(count); i++ {
+		p, _ := DecodeProperties(bufs[i].bytes())
+		out = append(out, p)
+	}
+	runtime.KeepAlive(bufs)
+	return out, nil
+}
+
+// processRunning reports whether pid names a live process.
+func processRunning(pid int) bool {
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
+	if err != nil {
+		// Access denied means it exists (a protected process); anything else: gone.
+		return errors.Is(err, windows.ERROR_ACCESS_DENIED)
+	}
+	defer windows.CloseHandle(h)
+	var code uint32
+	if err := windows.GetExitCodeProcess(h, &code); err != nil {
+		return true
+	}
+	return code == 259 // STILL_ACTIVE
+}
+
+// CleanupStale stops every "ipctrace-<pid>" session whose process no
+// longer runs (left by a killed ipctrace; EVENTS.md §5.7 pitfalls 1 and 8)
+// and returns their names. A PID reused by an unrelated process keeps its
+// session alive: that case cannot be told apart from a running ipctrace.
+func CleanupStale() ([]string, error) {
+	list, err := ListSessions()
+	if err != nil {
+		return nil, err
+	}
+	self := os.Getpid()
+	var stopped []string
+	var errs []error
+	for _, p := range list {
+		pid, ok := SessionPID(p.SessionName)
+		if !ok || pid == self || processRunning(pid) {
+			continue
+		}
+		if _, err := StopSession(p.SessionName); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		stopped = append(stopped, p.SessionName)
+	}
+	return stopped, errors.Join(errs...)
+}
+
+// IsWine reports whether the process runs under Wine, and its version
+// (ntdll!wine_get_version).
+func IsWine() (string, bool) {
+	if procWineGetVersion.Find() != nil {
+		return "", false
+	}
+	r, _, _ := procWineGetVersion.Call()
+	if r == 0 {
+		return "", true
+	}
+	return windows.BytePtrToString((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&r)))), true
+}

@@ -1,0 +1,249 @@
+//go:build windows && (amd64 || arm64)
+
+package live
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/ipctrace/ipctrace/etw"
+)
+
+// Go mirrors of the ETW structures (EVENTS.md §5.1). On amd64 and arm64 Go's
+// natural alignment equals MSVC's; the assertions below stop the build if a
+// field is ever added or moved.
+
+type wnodeHeader struct {
+	BufferSize, ProviderID uint32
+	HistoricalContext      uint64
+	TimeStamp              int64
+	GUID                   windows.GUID
+	ClientContext, Flags   uint32
+}
+
+type eventTraceProperties struct {
+	Wnode                                                       wnodeHeader
+	BufferSize, MinimumBuffers, MaximumBuffers, MaximumFileSize uint32
+	LogFileMode, FlushTimer, EnableFlags                        uint32
+	AgeLimit                                                    int32
+	NumberOfBuffers, FreeBuffers, EventsLost, BuffersWritten    uint32
+	LogBuffersLost, RealTimeBuffersLost                         uint32
+	LoggerThreadID                                              uintptr
+	LogFileNameOffset, LoggerNameOffset                         uint32
+}
+
+type eventDescriptor struct {
+	ID                              uint16
+	Version, Channel, Level, Opcode uint8
+	Task                            uint16
+	Keyword                         uint64
+}
+
+type eventHeader struct {
+	Size, HeaderType, Flags, EventProperty uint16
+	ThreadID, ProcessID                    uint32
+	TimeStamp                              int64
+	ProviderID                             windows.GUID
+	EventDescriptor                        eventDescriptor
+	KernelTime, UserTime                   uint32
+	ActivityID                             windows.GUID
+}
+
+type eventRecord struct {
+	EventHeader                         eventHeader
+	ProcessorNumber, Alignment          uint8
+	LoggerID                            uint16
+	ExtendedDataCount, UserDataLength   uint16
+	ExtendedData, UserData, UserContext uintptr
+}
+
+type extendedDataItem struct {
+	Reserved1, ExtType, Linkage, DataSize uint16
+	DataPtr                               uint64
+}
+
+type traceLogfileHeader struct {
+	BufferSize, Version, ProviderVersion, NumberOfProcessors uint32
+	EndTime                                                  int64
+	TimerResolution, MaximumFileSize, LogFileMode            uint32
+	BuffersWritten, StartBuffers, PointerSize, EventsLost    uint32
+	CPUSpeedInMHz                                            uint32
+	LoggerName, LogFileName                                  uintptr
+	TimeZone                                                 [172]byte
+	BootTime, PerfFreq, StartTime                            int64
+	ReservedFlags, BuffersLost                               uint32
+}
+
+type eventTraceLogfile struct {
+	LogFileName, LoggerName *uint16
+	CurrentTime             int64
+	BuffersRead             uint32
+	ProcessTraceMode        uint32
+	CurrentEvent            [88]byte // EVENT_TRACE; unused with EventRecordCallback
+	LogfileHeader           traceLogfileHeader
+	BufferCallback          uintptr
+	BufferSize, Filled      uint32
+	EventsLost              uint32
+	_                       uint32
+	EventRecordCallback     uintptr
+	IsKernelTrace           uint32
+	_                       uint32
+	Context                 uintptr
+}
+
+type eventDataDescriptor struct {
+	Ptr  uint64
+	Size uint32
+	Type uint32
+}
+
+var (
+	_ [SizeWnodeHeader]byte            = [unsafe.Sizeof(wnodeHeader{})]byte{}
+	_ [SizeEventTraceProperties]byte   = [unsafe.Sizeof(eventTraceProperties{})]byte{}
+	_ [SizeEventDescriptor]byte        = [unsafe.Sizeof(eventDescriptor{})]byte{}
+	_ [SizeEventHeader]byte            = [unsafe.Sizeof(eventHeader{})]byte{}
+	_ [SizeEventRecord]byte            = [unsafe.Sizeof(eventRecord{})]byte{}
+	_ [SizeExtendedDataItem]byte       = [unsafe.Sizeof(extendedDataItem{})]byte{}
+	_ [SizeTraceLogfileHeader]byte     = [unsafe.Sizeof(traceLogfileHeader{})]byte{}
+	_ [SizeEventTraceLogfile]byte      = [unsafe.Sizeof(eventTraceLogfile{})]byte{}
+	_ [SizeFilterDescriptor]byte       = [unsafe.Sizeof(eventDataDescriptor{})]byte{}
+	_ [OffPropLoggerNameOffset]byte    = [unsafe.Offsetof(eventTraceProperties{}.LoggerNameOffset)]byte{}
+	_ [OffPropLogFileNameOffset]byte   = [unsafe.Offsetof(eventTraceProperties{}.LogFileNameOffset)]byte{}
+	_ [OffPropLoggerThreadID]byte      = [unsafe.Offsetof(eventTraceProperties{}.LoggerThreadID)]byte{}
+	_ [OffRecUserData]byte             = [unsafe.Offsetof(eventRecord{}.UserData)]byte{}
+	_ [OffRecUserContext]byte          = [unsafe.Offsetof(eventRecord{}.UserContext)]byte{}
+	_ [OffLogfileHeader]byte           = [unsafe.Offsetof(eventTraceLogfile{}.LogfileHeader)]byte{}
+	_ [OffLogfileBufferCallback]byte   = [unsafe.Offsetof(eventTraceLogfile{}.BufferCallback)]byte{}
+	_ [OffLogfileEventCallback]byte    = [unsafe.Offsetof(eventTraceLogfile{}.EventRecordCallback)]byte{}
+	_ [OffLogfileContext]byte          = [unsafe.Offsetof(eventTraceLogfile{}.Context)]byte{}
+	_ [OffLogfileProcessTraceMode]byte = [unsafe.Offsetof(eventTraceLogfile{}.ProcessTraceMode)]byte{}
+	_ [OffTLHPerfFreq]byte             = [unsafe.Offsetof(traceLogfileHeader{}.PerfFreq)]byte{}
+	_ [OffTLHBuffersLost]byte          = [unsafe.Offsetof(traceLogfileHeader{}.BuffersLost)]byte{}
+)
+
+var (
+	modAdvapi32 = windows.NewLazySystemDLL("advapi32.dll")
+	modNtdll    = windows.NewLazySystemDLL("ntdll.dll")
+
+	procStartTraceW          = modAdvapi32.NewProc("StartTraceW")
+	procControlTraceW        = modAdvapi32.NewProc("ControlTraceW")
+	procEnableTraceEx2       = modAdvapi32.NewProc("EnableTraceEx2")
+	procTraceSetInformation  = modAdvapi32.NewProc("TraceSetInformation")
+	procOpenTraceW           = modAdvapi32.NewProc("OpenTraceW")
+	procProcessTrace         = modAdvapi32.NewProc("ProcessTrace")
+	procCloseTrace           = modAdvapi32.NewProc("CloseTrace")
+	procQueryAllTracesW      = modAdvapi32.NewProc("QueryAllTracesW")
+	procEventRegister        = modAdvapi32.NewProc("EventRegister")
+	procEventUnregister      = modAdvapi32.NewProc("EventUnregister")
+	procEventWriteTransfer   = modAdvapi32.NewProc("EventWriteTransfer")
+	procEventSetInformation  = modAdvapi32.NewProc("EventSetInformation")
+	procWineGetVersion       = modNtdll.NewProc("wine_get_version")
+	procNtQueryDirectoryFile = modNtdll.NewProc("NtQueryDirectoryFile")
+	procNtOpenDirectoryObj   = modNtdll.NewProc("NtOpenDirectoryObject")
+	procNtQueryDirectoryObj  = modNtdll.NewProc("NtQueryDirectoryObject")
+	procNtOpenSection        = modNtdll.NewProc("NtOpenSection")
+	procNtQuerySecurityObj   = modNtdll.NewProc("NtQuerySecurityObject")
+	procNtQueryObject        = modNtdll.NewProc("NtQueryObject")
+	procNtQueryInfoFile      = modNtdll.NewProc("NtQueryInformationFile")
+)
+
+// alignedBuf holds bytes in 8-byte-aligned memory, as ETW expects for
+// EVENT_TRACE_PROPERTIES.
+type alignedBuf struct{ words []uint64 }
+
+func newAligned(b []byte) *alignedBuf {
+	a := &alignedBuf{words: make([]uint64, (len(b)+7)/8)}
+	copy(a.bytes(), b)
+	return a
+}
+
+func (a *alignedBuf) bytes() []byte {
+	if len(a.words) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&a.words[0])), 8*len(a.words))
+}
+
+func (a *alignedBuf) ptr() uintptr { return uintptr(unsafe.Pointer(&a.words[0])) }
+
+func errno(r uintptr) error {
+	if r == 0 {
+		return nil
+	}
+	return syscall.Errno(r)
+}
+
+func utf16Ptr(s string) (*uint16, error) {
+	if s == "" {
+		return nil, nil
+	}
+	return windows.UTF16PtrFromString(s)
+}
+
+func startTrace(handle *uint64, name string, props *alignedBuf) error {
+	p, err := windows.UTF16PtrFromString(name)
+	if err != nil {
+		return err
+	}
+	r, _, _ := procStartTraceW.Call(uintptr(unsafe.Pointer(handle)), uintptr(unsafe.Pointer(p)), props.ptr())
+	return errno(r)
+}
+
+func controlTrace(handle uint64, name string, props *alignedBuf, code uint32) error {
+	p, err := utf16Ptr(name)
+	if err != nil {
+		return err
+	}
+	r, _, _ := procControlTraceW.Call(uintptr(handle), uintptr(unsafe.Pointer(p)), props.ptr(), uintptr(code))
+	return errno(r)
+}
+
+func enableTraceEx2(handle uint64, provider *windows.GUID, code uint32, level uint8, any, all uint64, timeout uint32, params []byte) error {
+	var pp uintptr
+	var a *alignedBuf
+	if params != nil {
+		a = newAligned(params)
+		pp = a.ptr()
+	}
+	r, _, _ := procEnableTraceEx2.Call(uintptr(handle), uintptr(unsafe.Pointer(provider)), uintptr(code),
+		uintptr(level), uintptr(any), uintptr(all), uintptr(timeout), pp)
+	_ = a
+	return errno(r)
+}
+
+func traceSetInformation(handle uint64, class uint32, data []byte) error {
+	a := newAligned(data)
+	r, _, _ := procTraceSetInformation.Call(uintptr(handle), uintptr(class), a.ptr(), uintptr(len(data)))
+	return errno(r)
+}
+
+func openTrace(lf *eventTraceLogfile) (uint64, error) {
+	r, _, e := procOpenTraceW.Call(uintptr(unsafe.Pointer(lf)))
+	if uint64(r) == InvalidProcessTraceHandle {
+		if e == nil || e == windows.ERROR_SUCCESS {
+			e = syscall.Errno(ErrnoInvalidHandle)
+		}
+		return 0, e
+	}
+	return uint64(r), nil
+}
+
+func processTrace(handle *uint64) error {
+	r, _, _ := procProcessTrace.Call(uintptr(unsafe.Pointer(handle)), 1, 0, 0)
+	return errno(r)
+}
+
+func closeTrace(handle uint64) error {
+	r, _, _ := procCloseTrace.Call(uintptr(handle))
+	if r == ErrnoCtxClosePending {
+		return nil
+	}
+	return errno(r)
+}
+
+// winGUID converts an etw.GUID to a windows.GUID (same fields).
+func winGUID(g etw.GUID) windows.GUID {
+	return windows.GUID{Data1: g.Data1, Data2: g.Data2, Data3: g.Data3, Data4: g.Data4}
+}

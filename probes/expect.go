@@ -1,0 +1,311 @@
+// Package probes generates reference IPC traffic with known counts, sizes
+// and timing (Windows), writes what it did to an expectation file, and
+// checks a recorded trace against that file (verify, any OS).
+//
+// The expectation format is defined in this file. Every probe writes one
+// Expectation as indented JSON. DESIGN.md §2 (probe, verify), EVENTS.md §3
+// (pipes), §1.7.5 (sections), §2.3 and §4 (RPC over ALPC).
+package probes
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/ipctrace/ipctrace/internal/latency"
+)
+
+// FormatVersion is the version of the expectation file format written by
+// this package. Readers reject files with a newer version.
+const FormatVersion = 1
+
+// Probe kinds.
+const (
+	KindPipe    = "pipe"
+	KindSection = "section"
+	KindRPC     = "rpc"
+	KindConnect = "connect"
+)
+
+// Operation kinds.
+const (
+	OpWrite    = "write"    // WriteFile on a pipe end; memory write into a section view
+	OpRead     = "read"     // ReadFile on a pipe end; memory read from a section view
+	OpTransact = "transact" // TransactNamedPipe (FSCTL_PIPE_TRANSCEIVE): write and read in one call
+	OpMap      = "map"      // MapViewOfFile of a section
+	OpSignal   = "signal"   // SetEvent on a named event
+	OpCall     = "call"     // one RPC call
+	OpConnect  = "connect"  // client open of a pipe (CreateFile)
+)
+
+// Directions of an operation relative to the server (pipes) or the creator
+// (sections).
+const (
+	ToServer = "to_server"
+	ToClient = "to_client"
+)
+
+// Expectation is the content of an expectation file: what a probe did,
+// measured by the probe itself.
+type Expectation struct {
+	// Version is FormatVersion.
+	Version int `json:"version"`
+	// Kind is the probe kind: "pipe", "section", "rpc" or "connect".
+	Kind string `json:"kind"`
+	// ID is the probe's unique name, ipctrace-probe-<pid>-<random>: the
+	// base of its pipe and section names and the probe_id of its marker
+	// events.
+	ID string `json:"id"`
+	// Options are the options the probe ran with.
+	Options Options `json:"options"`
+	// Started and Finished are the wall-clock times of the run (RFC 3339,
+	// 100 ns precision).
+	Started  string `json:"started"`
+	Finished string `json:"finished"`
+	// Clock relates the probe's QPC timestamps to trace time.
+	Clock Clock `json:"clock"`
+	// Skipped, when not empty, says why the probe did not run (for
+	// example "Wine has no ALPC"); nothing else is then meaningful.
+	Skipped string `json:"skipped,omitempty"`
+	// Processes are the probe's own processes (server, clients, peers).
+	Processes []Process `json:"processes"`
+	// Pipes are the pipe conversations, one per client.
+	Pipes []Pipe `json:"pipes,omitempty"`
+	// Sections are the shared sections.
+	Sections []Section `json:"sections,omitempty"`
+	// RPC are the RPC call series.
+	RPC []RPC `json:"rpc,omitempty"`
+	// Connect is the result of `probe connect`.
+	Connect *Connect `json:"connect,omitempty"`
+	// Ops are all operations of the probe, in the order each process did
+	// them (grouped by process).
+	Ops []Operation `json:"ops"`
+	// Latency is the probe's own round-trip baseline (µs): one sample per
+	// request/response exchange (pipes), message hand-off (sections) or
+	// call (RPC).
+	Latency latency.Summary `json:"latency_us"`
+	// Markers names the marker events the probe wrote through ipctrace's
+	// own provider, and why none were written when that failed.
+	Markers MarkerInfo `json:"markers"`
+}
+
+// Options are the probe options.
+type Options struct {
+	Count    int    `json:"count"`              // exchanges per client / messages / calls
+	Size     int    `json:"size"`               // bytes per message
+	Mode     string `json:"mode,omitempty"`     // pipes: "byte" or "message"
+	Clients  int    `json:"clients,omitempty"`  // pipes: client processes
+	Transact bool   `json:"transact,omitempty"` // pipes: clients use TransactNamedPipe
+	Target   string `json:"target,omitempty"`   // connect: pipe name; rpc: endpoint
+}
+
+// Clock maps QPC ticks to FILETIME: FileTime(q) = BaseFileTime +
+// (q - BaseQPC) * 10_000_000 / Frequency. Both bases were read together.
+type Clock struct {
+	Frequency    int64 `json:"qpc_frequency"`
+	BaseQPC      int64 `json:"base_qpc"`
+	BaseFileTime int64 `json:"base_filetime"` // 100 ns since 1601-01-01 UTC
+}
+
+// FileTime converts a QPC value of the probe to FILETIME.
+func (c Clock) FileTime(qpc int64) int64 {
+	if c.Frequency <= 0 {
+		return c.BaseFileTime
+	}
+	d := qpc - c.BaseQPC
+	return c.BaseFileTime + d/c.Frequency*10_000_000 + (d%c.Frequency)*10_000_000/c.Frequency
+}
+
+// Ticks converts a QPC interval to 100 ns ticks.
+func (c Clock) Ticks(dqpc int64) int64 {
+	if c.Frequency <= 0 {
+		return 0
+	}
+	return dqpc/c.Frequency*10_000_000 + (dqpc%c.Frequency)*10_000_000/c.Frequency
+}
+
+// Process is one process of the probe.
+type Process struct {
+	PID  uint32   `json:"pid"`
+	Role string   `json:"role"` // "server", "client", "creator", "peer", "caller"
+	TIDs []uint32 `json:"tids"` // threads that did operations
+	// Client is the 1-based client number for client processes.
+	Client int    `json:"client,omitempty"`
+	Image  string `json:"image,omitempty"`
+}
+
+// Pipe is one expected pipe conversation: one server instance connected
+// to one client process.
+type Pipe struct {
+	Name      string `json:"name"`   // \\.\pipe\X
+	Mode      string `json:"mode"`   // "byte" or "message"
+	Client    int    `json:"client"` // 1-based client number
+	ServerPID uint32 `json:"server_pid"`
+	ClientPID uint32 `json:"client_pid"`
+	ToServer  Flow   `json:"to_server"`
+	ToClient  Flow   `json:"to_client"`
+}
+
+// Flow counts the operations and bytes of one direction. For pipes, Ops
+// counts the sending side's operations (writes, or transacts for
+// to_server with --transact).
+type Flow struct {
+	Ops   int64 `json:"ops"`
+	Bytes int64 `json:"bytes"`
+}
+
+// Section is one expected shared section.
+type Section struct {
+	Name     string   `json:"name"` // Win32 name, e.g. Local\ipctrace-probe-…
+	Size     int64    `json:"size"` // section size requested
+	ViewSize int64    `json:"view_size"`
+	PIDs     []uint32 `json:"pids"`
+	Views    int64    `json:"views"`    // views mapped in total
+	Messages int64    `json:"messages"` // messages handed off
+}
+
+// RPC is one expected series of RPC calls.
+type RPC struct {
+	Protocol  string `json:"protocol"`  // "ncalrpc"
+	Endpoint  string `json:"endpoint"`  // e.g. "epmapper"
+	Interface string `json:"interface"` // interface UUID, when known
+	Procedure string `json:"procedure"` // API used, e.g. RpcMgmtIsServerListening
+	ClientPID uint32 `json:"client_pid"`
+	Calls     int64  `json:"calls"`
+	Failed    int64  `json:"failed"`
+}
+
+// Connect is the result of `probe connect`.
+type Connect struct {
+	Pipe      string  `json:"pipe"`
+	OK        bool    `json:"ok"`
+	Reason    string  `json:"reason,omitempty"` // "busy", "absent", "denied", or the error text
+	Error     string  `json:"error,omitempty"`
+	LatencyUS float64 `json:"latency_us"`
+	ServerPID uint32  `json:"server_pid,omitempty"`
+	SDDL      string  `json:"sddl,omitempty"`
+	SD        []byte  `json:"sd,omitempty"` // self-relative security descriptor
+	SDError   string  `json:"sd_error,omitempty"`
+	// Explanation is the security descriptor in words.
+	Explanation []string `json:"explanation,omitempty"`
+	// Note states that the check itself was a client connection.
+	Note string `json:"note"`
+}
+
+// Operation is one operation of the probe with the probe's own QPC
+// timestamps taken around the API call.
+type Operation struct {
+	Kind string `json:"kind"` // OpWrite, OpRead, ...
+	// Conv is the index into Pipes, Sections or RPC the operation
+	// belongs to.
+	Conv int    `json:"conv"`
+	PID  uint32 `json:"pid"`
+	TID  uint32 `json:"tid"`
+	Dir  string `json:"dir,omitempty"` // ToServer / ToClient for pipe data
+	// Size is the bytes requested; Bytes the bytes transferred. For a
+	// transact, Size is the request written and Bytes the reply read.
+	Size  int64 `json:"size"`
+	Bytes int64 `json:"bytes"`
+	Start int64 `json:"start_qpc"`
+	End   int64 `json:"end_qpc"`
+	// Seq is the exchange/message number (0-based) within the conversation.
+	Seq    int    `json:"seq"`
+	Status uint32 `json:"status,omitempty"` // Win32 error, 0 on success
+}
+
+// MarkerInfo describes the probe's start/stop marker events.
+type MarkerInfo struct {
+	Provider string `json:"provider,omitempty"` // provider GUID
+	Written  int    `json:"written"`
+	Error    string `json:"error,omitempty"`
+}
+
+// ErrVersion is returned for expectation files of a newer format.
+var ErrVersion = errors.New("probes: unsupported expectation file version")
+
+// ReadExpectation decodes an expectation file from r.
+func ReadExpectation(r io.Reader) (*Expectation, error) {
+	var e Expectation
+	dec := json.NewDecoder(io.LimitReader(r, 256<<20))
+	if err := dec.Decode(&e); err != nil {
+		return nil, fmt.Errorf("probes: reading expectation: %w", err)
+	}
+	if e.Version < 1 || e.Version > FormatVersion {
+		return nil, fmt.Errorf("%w: %d (this build reads %d)", ErrVersion, e.Version, FormatVersion)
+	}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// LoadExpectation reads the expectation file at path.
+func LoadExpectation(path string) (*Expectation, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	e, err := ReadExpectation(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return e, nil
+}
+
+// Write encodes e as indented JSON.
+func (e *Expectation) Write(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(e)
+}
+
+// Save writes e to path.
+func (e *Expectation) Save(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := e.Write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Validate checks the internal consistency of e: known kind, operations
+// that reference existing conversations.
+func (e *Expectation) Validate() error {
+	switch e.Kind {
+	case KindPipe, KindSection, KindRPC, KindConnect:
+	default:
+		return fmt.Errorf("probes: expectation: unknown kind %q", e.Kind)
+	}
+	n := 0
+	switch e.Kind {
+	case KindPipe:
+		n = len(e.Pipes)
+	case KindSection:
+		n = len(e.Sections)
+	case KindRPC:
+		n = len(e.RPC)
+	}
+	for i, op := range e.Ops {
+		if op.Conv < 0 || (op.Conv >= n && e.Kind != KindConnect) {
+			return fmt.Errorf("probes: expectation: op %d refers to conversation %d of %d", i, op.Conv, n)
+		}
+	}
+	return nil
+}
+
+// Process returns the process with pid, or nil.
+func (e *Expectation) Process(pid uint32) *Process {
+	for i := range e.Processes {
+		if e.Processes[i].PID == pid {
+			return &e.Processes[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+//go:build windows && (amd64 || arm64)
+
+package probes
+
+import (
+	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/etw/live"
+)
+
+// markers writes the probe's start/stop ProbeMarker events through
+// ipctrace's own TraceLogging provider (decoders/secsnap.go). A session
+// that enables the provider (record does) receives them; with no session
+// the writes go nowhere, which is not an error.
+type markers struct {
+	id      string
+	w       *live.TLWriter
+	written int
+	err     string
+}
+
+func newMarkers(id string) *markers {
+	m := &markers{id: id}
+	traits, _, _, err := decoders.EncodeProbeMarker(&decoders.ProbeMarker{ProbeID: id})
+	if err != nil {
+		m.err = err.Error()
+		return m
+	}
+	w, err := live.RegisterTraceLogging(decoders.IpcTraceProviderGUID, traits)
+	if err != nil {
+		m.err = err.Error()
+		return m
+	}
+	m.w = w
+	return m
+}
+
+// Opcodes of the markers (winmeta.xml win:Start, win:Stop).
+const (
+	opcodeStart = 1
+	opcodeStop  = 2
+)
+
+func (m *markers) write(kind, phase string) {
+	if m.w == nil {
+		return
+	}
+	_, schema, data, err := decoders.EncodeProbeMarker(&decoders.ProbeMarker{
+		ProbeID: m.id, Phase: phase, Kind: kind, QPC: uint64(qpc())})
+	if err != nil {
+		m.err = err.Error()
+		return
+	}
+	op := uint8(opcodeStart)
+	if phase == "stop" {
+		op = opcodeStop
+	}
+	if err := m.w.Write(4, op, 0, schema, data); err != nil {
+		m.err = err.Error()
+		return
+	}
+	m.written++
+}
+
+func (m *markers) close() {
+	if m.w != nil {
+		m.w.Close()
+	}
+}
+
+func (m *markers) info() MarkerInfo {
+	return MarkerInfo{Provider: decoders.IpcTraceProviderGUID.String(), Written: m.written, Error: m.err}
+}

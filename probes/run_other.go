@@ -1,0 +1,16 @@
+//go:build !windows
+
+package probes
+
+import (
+	"context"
+	"os"
+)
+
+func run(ctx context.Context, kind string, o RunOptions) (*Expectation, error) {
+	return nil, ErrUnsupported
+}
+
+func runChild(a childArgs) childReport {
+	return childReport{PID: uint32(os.Getpid()), Error: ErrUnsupported.Error()}
+}

@@ -1,0 +1,122 @@
+//go:build windows
+
+package probes
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+func run(ctx context.Context, kind string, o RunOptions) (*Expectation, error) {
+	var (
+		e   *Expectation
+		err error
+	)
+	mk := newMarkers(o.id)
+	defer mk.close()
+	mk.write(kind, "start")
+	switch kind {
+	case KindPipe:
+		e, err = runPipe(ctx, o)
+	case KindSection:
+		e, err = runSection(ctx, o)
+	case KindRPC:
+		e, err = runRPC(ctx, o)
+	case KindConnect:
+		e, err = runConnect(ctx, o)
+	}
+	mk.write(kind, "stop")
+	if e != nil {
+		e.Markers = mk.info()
+	}
+	return e, err
+}
+
+func runChild(a childArgs) childReport {
+	switch a.Role {
+	case "pipe-client":
+		return pipeClient(a)
+	case "section-peer":
+		return sectionPeer(a)
+	}
+	return childReport{PID: uint32(os.Getpid()), Error: fmt.Sprintf("unknown child role %q", a.Role)}
+}
+
+// startChildren starts n copies of this executable as probe peers, waits
+// for all of them and returns their reports in order.
+func startChildren(ctx context.Context, n int, args func(i int) childArgs) ([]childReport, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("probes: locating this executable to start peers: %w", err)
+	}
+	reports := make([]childReport, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		a, err := json.Marshal(args(i))
+		if err != nil {
+			return nil, err
+		}
+		cmd := exec.CommandContext(ctx, exe)
+		cmd.Env = append(os.Environ(), childEnv+"="+string(a))
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout = &stdout
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("probes: starting peer %d: %w", i+1, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			werr := cmd.Wait()
+			var rep childReport
+			if err := json.Unmarshal(lastLine(stdout.Bytes()), &rep); err != nil {
+				errs[i] = fmt.Errorf("probes: peer %d (pid %d): %v; no report (%v): %s", i+1, cmd.Process.Pid, werr, err, bytes.TrimSpace(stderr.Bytes()))
+				return
+			}
+			if rep.Error != "" {
+				errs[i] = fmt.Errorf("probes: peer %d (pid %d): %s", i+1, rep.PID, rep.Error)
+			}
+			reports[i] = rep
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return reports, err
+		}
+	}
+	return reports, nil
+}
+
+// childResult is the outcome of startChildren.
+type childResult struct {
+	reps []childReport
+	err  error
+}
+
+// lastLine returns the last non-empty line of b.
+func lastLine(b []byte) []byte {
+	b = bytes.TrimSpace(b)
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		return b[i+1:]
+	}
+	return b
+}
+
+func nowString() string { return time.Now().UTC().Format(timeLayout) }
+
+func exeName() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return filepath.Base(exe)
+}

@@ -1,0 +1,134 @@
+// Package report renders a correlate.Model for people (Table) and for
+// programs (JSON, JSONL). It never reads files or decodes events.
+//
+// Conventions (DESIGN.md §2): times are RFC 3339 UTC strings with 100 ns
+// precision ("2026-01-01T00:00:00.0000000Z"); durations are microseconds
+// (fields ending in _us); field names are stable: fields may be added,
+// never renamed. Values computed by the inference rules of EVENTS.md
+// §3.5–§3.6 and §4 are marked "inferred": true.
+//
+// # JSON (-o json)
+//
+// One object, the Model:
+//
+//	trace       object   trace facts and loss accounting (below)
+//	processes   array    every process of the process table
+//	pipes       array    named-pipe conversations and unpaired ends
+//	alpc        array    ALPC conversations
+//	rpc         array    RPC methods per client/server pair
+//	sections    array    sections mapped by two or more processes
+//	stuck       array    operations outstanding at the end or slower than --stuck-after
+//	deadlocks   array    cycles in the wait-for graph
+//	security    array    IPC objects with their security descriptor
+//	warnings    array    reader/decoder problems with file offsets (omitted when none)
+//
+// trace:
+//
+//	files               input file names
+//	start, end          first and last event time
+//	duration_us         end − start
+//	events              records read (header event included)
+//	ipc_events          records other than trace header, configuration, process, thread and image events
+//	events_lost         logfile header EventsLost (sum over files)
+//	buffers_lost        logfile header BuffersLost
+//	lossy_windows       [{start, end, reason}]: buffers flagged EVENTS_LOST/BUFFER_LOST
+//	                    (reason "EVENTS_LOST", "BUFFER_LOST", "EVENTS_LOST|BUFFER_LOST")
+//	                    and LostEvent records (reason "LostEvent record")
+//	lost_event_records  LostEvent class records (omitted when 0)
+//
+// processes[]: pid, parent_pid (omitted when 0), image, command_line, user (SID string).
+//
+// pipes[] (one server end connected to one client end, DESIGN.md §3):
+//
+//	name               \\.\pipe\X
+//	instance           1-based server instance within the name (0 when unknown)
+//	server_pid, client_pid   0 when that end is not in the trace
+//	pairing            "filekey" (H1), "listen-completion" (H2) or "unpaired"
+//	confidence         H2: 1/number of instances that could have taken the client
+//	inferred           true: pairing and read/write matching are inferred
+//	to_server, to_client     {ops, bytes}: reads completed on the server (client)
+//	                   end and the bytes they returned (OperationEnd ExtraInfo)
+//	latency_us         read latency: read end − start of the write that supplied its
+//	                   first byte for pending reads, read start − write end for data
+//	                   already queued (EVENTS.md §3.6); TRANSCEIVE replies included
+//	failures           {"PIPE_BUSY": n, "NOT_FOUND": n, "ACCESS_DENIED": n, "PIPE_BROKEN": n,
+//	                   …, "STATUS_XXXXXXXX": n}; a failed open counts on the client's next
+//	                   conversation on the name, else on an unpaired row
+//	impersonated       the server issued FSCTL_PIPE_IMPERSONATE
+//	lossy              the conversation overlaps a lossy window (omitted when false)
+//	first, last        first and last event of the conversation
+//	server_tid, client_tid, server_image, client_image
+//	server_rule, client_rule  EVENTS.md §3.2 rule that decided the role:
+//	                   "fsctl", "disposition", "filekey-bit"
+//	round_trip_us      client request (first write or TRANSCEIVE) to the end of the read
+//	                   of the response
+//	queue_delay_us     the queued-data part of latency_us
+//	flush_drain_us     FlushFileBuffers durations (the peer draining the pipe)
+//	connect_wait_us    LISTEN start to a client connecting
+//
+// Every *_us latency object is a latency.Summary: {count, p50, p90, p99, max,
+// mean, approx}; approx is true when percentiles come from the HdrHistogram
+// (more than 256 samples, 2 significant digits).
+//
+// alpc[] (keyed by client, server and port, EVENTS.md §4.3):
+//
+//	port               server port name from WaitForNewMessage or the RPC endpoint
+//	client_pid, server_pid
+//	calls              completed request/reply pairs
+//	pending            requests still waiting for a reply at the end
+//	latency_us         client Receive(reply) − client Send(request)
+//	server_time_us     server Send(reply) − server Receive(request)
+//	inferred           true
+//	lossy              overlaps a lossy window (omitted when false)
+//	idle_workers       server threads whose last ALPC event is WaitForNewMessage
+//	client_image, server_image, first, last
+//
+// rpc[] (EVENTS.md §2.3, §4.5): interface (UUID), procnum, endpoint, protocol
+// ("ncalrpc", "ncacn_np", "ncacn_ip_tcp", "ncacn_http"), client_pid,
+// server_pid (0 when not found), calls, failed (stop status ≠ 0, omitted when
+// 0), latency_us (client call start → stop; server-side duration when the
+// client is not in the trace), server_time_us (server call start → stop).
+//
+// sections[] (DESIGN.md §3, EVENTS.md §1.7.5): key (FileKey, 0x hex), name
+// (backing file when known), pids, views (views mapped during or at the
+// start of the trace), bytes (sum of their sizes), kind ("file", "pagefile",
+// "physical", "type-0xN"), first, last, overlap_us (time with views in two
+// or more processes), open_views (still mapped at the end).
+//
+// stuck[]:
+//
+//	kind               "pipe-read", "pipe-listen", "pipe-transceive", "pipe-flush",
+//	                   "pipe-write", "alpc-reply"
+//	pid, tid           the waiting thread
+//	object             pipe name or ALPC port (or "ALPC message N")
+//	since, waited_us   start of the wait and its length at the end of the trace
+//	peer_pid, peer_tid the other end (for ALPC: the server; guessed from RPC
+//	                   endpoint, port and call history when it never received)
+//	peer_last_activity time of the peer process's last IPC event
+//	inferred           true
+//	detail             e.g. whether the ALPC server received the request
+//	message_id         ALPC message id (omitted when 0)
+//
+// deadlocks[]: {cycle: [{pid, tid, object}]}: each waiter waits on the
+// object served by the next one; the list starts at the lowest PID.
+//
+// security[]: object (NT path), type ("pipe", "section", "alpc"), owner (SID
+// string), sddl, exposure (secdesc finding names in order), severity
+// (verdict), error (why there is no descriptor), owner_pid, owner_name, ops
+// (the trace's operations on the object), summary.
+//
+// # JSON Lines (-o jsonl)
+//
+// One object per line, each with "kind": "trace" (the trace object above),
+// then "process", "pipe", "alpc", "rpc", "section", "stuck", "deadlock",
+// "security" and "warning" ({"kind":"warning","message":…}). Objects carry
+// the fields above; in "stuck" lines the stuck kind is "stuck_kind" and in
+// "section" lines the section kind is "section_kind".
+//
+// # Table (-o table)
+//
+// Trace summary and loss always first ("no loss", or the counters and the
+// windows), then one section per non-empty list. Values marked "*" are
+// inferred (footnotes name the EVENTS.md rules); "~" marks histogram
+// percentiles. A trace without IPC results says so and how to record one.
+package report

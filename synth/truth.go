@@ -1,0 +1,224 @@
+package synth
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/etw"
+)
+
+// stuckOp is an operation that never completes.
+type stuckOp struct {
+	kind       string
+	th         *Thread
+	object     string
+	since      int64
+	peer       *Proc
+	peerThread *Thread
+}
+
+// Deadlock records a wait-for cycle for the truth: each waiter waits on
+// the object (port name) served by the next one. Waiters are rotated so
+// the lowest PID comes first.
+func (b *Builder) Deadlock(waiters ...correlate.Waiter) {
+	if b.suppress || len(waiters) == 0 {
+		return
+	}
+	lo := 0
+	for i, w := range waiters {
+		if w.PID < waiters[lo].PID {
+			lo = i
+		}
+	}
+	c := correlate.Cycle{Cycle: append(slices.Clone(waiters[lo:]), waiters[:lo]...)}
+	b.cycles = append(b.cycles, c)
+}
+
+func pipeDisplay(name string) string { return `\\.\pipe\` + name }
+
+func us(ticks int64) float64 { return float64(ticks) / 10 }
+
+// buildTruth assembles the Model (definitions: package doc).
+func (b *Builder) buildTruth() *correlate.Model {
+	m := &correlate.Model{
+		Processes: []correlate.Process{}, Pipes: []correlate.Pipe{}, ALPC: []correlate.ALPC{}, RPC: []correlate.RPC{},
+		Sections: []correlate.Section{}, Stuck: []correlate.Stuck{}, Deadlocks: []correlate.Cycle{}, Security: []correlate.Exposed{},
+	}
+	end := b.lastTime
+	m.Trace = correlate.Trace{
+		Start: etw.FormatFiletime(b.start), End: etw.FormatFiletime(end), DurationUS: us(end - b.start),
+		Events: b.events, IPCEvents: b.ipcEvents, EventsLost: b.lostEvents, BuffersLost: b.lostBufs,
+		LossyWindows: append([]correlate.Window{}, b.windows...),
+	}
+	for _, p := range b.procs {
+		m.Processes = append(m.Processes, correlate.Process{PID: p.PID, ParentPID: p.ParentPID, Image: p.Image, CommandLine: p.CommandLine, User: p.UserSID})
+	}
+	slices.SortFunc(m.Processes, func(a, c correlate.Process) int { return int(a.PID) - int(c.PID) })
+
+	lossy := func(first, last int64) bool {
+		for _, w := range b.windowTimes {
+			if first <= w[1] && last >= w[0] {
+				return true
+			}
+		}
+		return false
+	}
+
+	// Failures: to the first later conversation of the same client and name, else unpaired.
+	type failKey struct {
+		name string
+		pid  uint32
+	}
+	unpaired := map[failKey]map[string]int{}
+	var unpairedOrder []failKey
+	for _, f := range b.failures {
+		var conv *pipeConv
+		for _, c := range b.pipeConvs {
+			if c.clientPID == f.clientPID && strings.EqualFold(c.name, f.name) && c.clientOpen > f.t {
+				conv = c
+				break
+			}
+		}
+		if conv != nil {
+			if conv.failures == nil {
+				conv.failures = map[string]int{}
+			}
+			conv.failures[f.what]++
+			continue
+		}
+		k := failKey{strings.ToLower(f.name), f.clientPID}
+		if unpaired[k] == nil {
+			unpaired[k] = map[string]int{}
+			unpairedOrder = append(unpairedOrder, k)
+		}
+		unpaired[k][f.what]++
+	}
+	for _, c := range b.pipeConvs {
+		p := correlate.Pipe{Name: pipeDisplay(c.name), Instance: c.instance, ServerPID: c.serverPID, ClientPID: c.clientPID,
+			Pairing: c.pairing, Inferred: true, ToServer: correlate.Flow{Ops: c.toServer.ops, Bytes: c.toServer.bytes},
+			ToClient: correlate.Flow{Ops: c.toClient.ops, Bytes: c.toClient.bytes}, Latency: c.lat.Summary(),
+			Failures: map[string]int{}, Impersonated: c.impersonated, Lossy: lossy(c.first, c.last),
+			ServerTID: c.serverTID, ClientTID: c.clientTID, ServerImage: c.serverImage, ClientImage: c.clientImage,
+			ServerRule: "fsctl", ClientRule: "disposition",
+			RoundTrip: c.roundTrip.Summary(), QueueDelay: c.queueDelay.Summary(), FlushDrain: c.flushDrain.Summary(),
+			ConnectWait: c.connectWait.Summary()}
+		for k, v := range c.failures {
+			p.Failures[k] = v
+		}
+		m.Pipes = append(m.Pipes, p)
+	}
+	for _, k := range unpairedOrder {
+		name := k.name
+		for _, f := range b.failures {
+			if strings.EqualFold(f.name, k.name) {
+				name = f.name
+				break
+			}
+		}
+		m.Pipes = append(m.Pipes, correlate.Pipe{Name: pipeDisplay(name), ClientPID: k.pid, Pairing: "unpaired", Inferred: true, Failures: unpaired[k]})
+	}
+	// Instances that never connected and stuck pipe operations.
+	for _, pn := range sortedPipeNames(b.pipeNames) {
+		for _, srv := range pn.listening {
+			m.Pipes = append(m.Pipes, correlate.Pipe{Name: pipeDisplay(srv.Name), Instance: srv.Instance, ServerPID: srv.Thread.Proc.PID,
+				Pairing: "unpaired", Inferred: true, Failures: map[string]int{}})
+		}
+	}
+	for _, s := range b.stuck {
+		m.Stuck = append(m.Stuck, b.stuckEntry(s, end))
+	}
+	for _, e := range b.openEnds {
+		for _, r := range e.reads {
+			kind := "pipe-read"
+			if r.transceive {
+				kind = "pipe-transceive"
+			}
+			var peer *Proc
+			var peerTh *Thread
+			if e.peer != nil {
+				peer = e.peer.Thread.Proc
+				peerTh = b.threads[e.peer.lastTID]
+			}
+			m.Stuck = append(m.Stuck, b.stuckEntry(stuckOp{kind: kind, th: r.th, object: pipeDisplay(e.Name), since: r.t, peer: peer, peerThread: peerTh}, end))
+		}
+		if e.listen != nil {
+			m.Stuck = append(m.Stuck, b.stuckEntry(stuckOp{kind: "pipe-listen", th: e.listen.th, object: pipeDisplay(e.Name), since: e.listen.t}, end))
+		}
+	}
+	slices.SortStableFunc(m.Stuck, func(a, c correlate.Stuck) int { return strings.Compare(a.Since, c.Since) })
+
+	for _, k := range b.alpcOrder {
+		c := b.alpcConvs[k]
+		m.ALPC = append(m.ALPC, correlate.ALPC{Port: k.port, ClientPID: k.client, ServerPID: k.server, Calls: c.calls, Pending: c.pending,
+			Latency: c.lat.Summary(), ServerTime: c.server.Summary(), Inferred: true,
+			IdleWorkers: b.idleWorkers(k.server), ClientImage: b.image(k.client), ServerImage: b.image(k.server)})
+	}
+	for _, k := range b.rpcOrder {
+		c := b.rpcs[k]
+		m.RPC = append(m.RPC, correlate.RPC{Interface: k.iface.String(), ProcNum: k.procnum, Endpoint: k.endpoint, Protocol: "ncalrpc",
+			ClientPID: k.client, ServerPID: k.server, Calls: c.calls, Failed: c.failed, Latency: c.lat.Summary(),
+			ServerTime: c.server.Summary()})
+	}
+	for _, s := range b.sections {
+		if len(s.pids) < 2 {
+			continue
+		}
+		m.Sections = append(m.Sections, correlate.Section{Key: fmt.Sprintf("%#x", s.Key), Name: s.Name, PIDs: sortedPIDs(s.pids),
+			Views: s.count, Bytes: s.bytes, Kind: s.Kind})
+	}
+	m.Deadlocks = append(m.Deadlocks, b.cycles...)
+	m.Security = append(m.Security, b.security...)
+	return m
+}
+
+func (b *Builder) stuckEntry(s stuckOp, end int64) correlate.Stuck {
+	st := correlate.Stuck{Kind: s.kind, PID: s.th.Proc.PID, TID: s.th.TID, Object: s.object, Since: etw.FormatFiletime(s.since),
+		WaitedUS: us(end - s.since), Inferred: true}
+	if s.peer != nil {
+		st.PeerPID = s.peer.PID
+		if s.peerThread != nil {
+			st.PeerTID = s.peerThread.TID
+		}
+		if s.peer.last != 0 {
+			st.PeerLastActivity = etw.FormatFiletime(s.peer.last)
+		}
+	}
+	return st
+}
+
+func sortedPipeNames(m map[string]*pipeName) []*pipeName {
+	out := make([]*pipeName, 0, len(m))
+	for _, pn := range m {
+		out = append(out, pn)
+	}
+	slices.SortFunc(out, func(a, c *pipeName) int { return strings.Compare(a.name, c.name) })
+	return out
+}
+
+// idleWorkers counts the threads of process pid whose last ALPC event is
+// WaitForNewMessage.
+func (b *Builder) idleWorkers(pid uint32) int {
+	n := 0
+	for _, p := range b.procs {
+		if p.PID != pid {
+			continue
+		}
+		for _, th := range p.threads {
+			if th.lastALPC == opWaitNew {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func (b *Builder) image(pid uint32) string {
+	for _, p := range b.procs {
+		if p.PID == pid {
+			return p.Image
+		}
+	}
+	return ""
+}
