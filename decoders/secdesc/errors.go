@@ -53,6 +53,9 @@ type UnrepresentableError struct {
 }
 
 func (e *UnrepresentableError) Error() string {
+	if e.List == "" {
+		return "sddl: ACE: " + e.Msg
+	}
 	return fmt.Sprintf("sddl: %s ACE %d: %s", e.List, e.ACE, e.Msg)
 }
 

@@ -2,7 +2,6 @@ package secdesc
 
 import (
 	"encoding/hex"
-	"fmt"
 )
 
 // SIDInfo is a SID with its SDDL alias and well-known name.
@@ -181,6 +180,3 @@ func aclInfo(present bool, acl *ACL, t ObjectType, dom *SID) (string, *ACLInfo) 
 	}
 	return "present", ai
 }
-
-// MaskHex formats a mask as Windows prints it in SDDL (0x… lower case).
-func MaskHex(m uint32) string { return fmt.Sprintf("0x%x", m) }
