@@ -14,7 +14,7 @@ start=$(date +%s)
 
 export DEBIAN_FRONTEND=noninteractive
 export WINEDEBUG=-all
-export WINEPREFIX="${WINEPREFIX:-$HOME/.wine}"
+export WINEPREFIX="${WINEPREFIX:-${HOME:-/root}/.wine}"
 # No Mono or Gecko install dialogs: the tests need neither.
 export WINEDLLOVERRIDES="mscoree,mshtml="
 
@@ -61,12 +61,9 @@ trap 'rm -rf "$tmp"' EXIT
 dll="$tmp/bcryptprimitives.dll"
 x86_64-w64-mingw32-gcc -O2 -shared -s -o "$dll" \
   wine/bcryptprimitives.c wine/bcryptprimitives.def -ladvapi32
-if ! cmp -s "$dll" "$sys32/bcryptprimitives.dll"; then
-  say "installing bcryptprimitives.dll (ProcessPrng) into $sys32"
-  cp "$dll" "$sys32/bcryptprimitives.dll"
-else
-  say "bcryptprimitives.dll (ProcessPrng) already in $sys32"
-fi
+# Copied every time (the build takes a second; mingw output is not byte-reproducible).
+cp "$dll" "$sys32/bcryptprimitives.dll"
+say "installed bcryptprimitives.dll (ProcessPrng -> advapi32!SystemFunction036) into $sys32"
 # Prefer our DLL over any builtin of the same name.
 "$WINE" reg add 'HKCU\Software\Wine\DllOverrides' /v bcryptprimitives /d native,builtin /f \
   </dev/null >/dev/null 2>&1 || true

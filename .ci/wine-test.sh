@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WINEDEBUG=-all
-export WINEPREFIX="${WINEPREFIX:-$HOME/.wine}"
+export WINEPREFIX="${WINEPREFIX:-${HOME:-/root}/.wine}"
 export WINEDLLOVERRIDES="mscoree,mshtml="
 export CGO_ENABLED=0
 

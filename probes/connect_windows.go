@@ -78,5 +78,8 @@ func runConnect(ctx context.Context, o RunOptions) (*Expectation, error) {
 		return e, nil
 	}
 	c.SDDL, c.Explanation = sddl, lines
+	if v := WineVersion(); v != "" {
+		c.Explanation = append(c.Explanation, fmt.Sprintf("Wine %s keeps no pipe security descriptors and does not enforce pipe DACLs: this says nothing about Windows", v))
+	}
 	return e, nil
 }

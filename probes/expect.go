@@ -293,6 +293,9 @@ func (e *Expectation) Validate() error {
 		n = len(e.RPC)
 	}
 	for i, op := range e.Ops {
+		if op.Size < 0 || op.Bytes < 0 {
+			return fmt.Errorf("probes: expectation: op %d has a negative size", i)
+		}
 		if op.Conv < 0 || (op.Conv >= n && e.Kind != KindConnect) {
 			return fmt.Errorf("probes: expectation: op %d refers to conversation %d of %d", i, op.Conv, n)
 		}

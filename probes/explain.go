@@ -7,7 +7,8 @@ import (
 )
 
 // ExplainPipeSD decodes a self-relative security descriptor of a pipe and
-// returns its SDDL and one line per owner and DACL entry in words
+// returns its SDDL and the explanation of decoders/secdesc in lines: the
+// summary, who may do what, the integrity label and the findings
 // (EVENTS.md §6).
 func ExplainPipeSD(raw []byte) (sddl string, lines []string, err error) {
 	sd, err := secdesc.Parse(raw)
@@ -15,33 +16,17 @@ func ExplainPipeSD(raw []byte) (sddl string, lines []string, err error) {
 		return "", nil, err
 	}
 	sddl = sd.String()
-	if sd.Owner != nil {
-		lines = append(lines, fmt.Sprintf("owner: %s", sidWords(*sd.Owner)))
+	x := secdesc.Explain(sd, secdesc.TypePipe)
+	lines = append(lines, fmt.Sprintf("verdict %s: %s", x.Verdict, x.Summary))
+	for _, p := range x.Principals {
+		lines = append(lines, p.Text)
 	}
-	if sd.NullDACL() {
-		return sddl, append(lines, "no DACL: everyone has full access"), nil
+	if x.Label.Text != "" {
+		lines = append(lines, x.Label.Text)
 	}
-	if len(sd.DACL.ACEs) == 0 {
-		return sddl, append(lines, "empty DACL: nobody has access (except the owner's implicit rights)"), nil
+	for _, f := range x.Findings {
+		lines = append(lines, fmt.Sprintf("[%s] %s", f.Severity, f.Text))
 	}
-	for _, a := range sd.DACL.ACEs {
-		verb := "?"
-		switch {
-		case a.Type.IsAllow():
-			verb = "allows"
-		case a.Type.IsDeny():
-			verb = "denies"
-		default:
-			verb = a.Type.String() + ":"
-		}
-		lines = append(lines, fmt.Sprintf("%s %s %s", sidWords(a.SID), verb, secdesc.TypePipe.Words(a.Mask)))
-	}
+	lines = append(lines, x.Notes...)
 	return sddl, lines, nil
-}
-
-func sidWords(s secdesc.SID) string {
-	if n := secdesc.Name(s); n != "" && n != s.String() {
-		return fmt.Sprintf("%s (%s)", n, s)
-	}
-	return s.String()
 }

@@ -17,3 +17,16 @@ func tempDir(t *testing.T) string {
 	t.Cleanup(func() { os.RemoveAll(d) })
 	return d
 }
+
+// writeFile writes the synthetic trace of e to path.
+func writeFile(path string, e *Expectation) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := SynthTrace(f, e, SynthOptions{Seed: 1}); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

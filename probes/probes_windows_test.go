@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/windows"
 )
@@ -115,6 +116,12 @@ func TestPipeProbe(t *testing.T) {
 			}
 			if e.Latency.Count != int64(o.Count*o.Clients) {
 				t.Errorf("latency samples = %d, want %d", e.Latency.Count, o.Count*o.Clients)
+			}
+			if e.Markers.Written != 2 && e.Markers.Error == "" {
+				t.Errorf("markers = %+v: want start and stop written, or the reason", e.Markers)
+			}
+			if !strings.HasPrefix(e.ID, "ipctrace-probe-") || !strings.HasSuffix(e.Pipes[0].Name, e.ID) {
+				t.Errorf("id %q, pipe %q", e.ID, e.Pipes[0].Name)
 			}
 			if e.Clock.Frequency <= 0 || e.Clock.BaseFileTime <= 0 {
 				t.Errorf("clock = %+v", e.Clock)
@@ -232,5 +239,47 @@ func TestConnectProbe(t *testing.T) {
 	}
 	if e3.Connect.OK || !strings.HasPrefix(e3.Connect.Reason, "absent") {
 		t.Errorf("absent pipe = %+v", e3.Connect)
+	}
+}
+
+// TestProbeThroughVerify runs real probes, writes the trace a correct
+// recorder would have written for them (SynthTrace) and checks that verify
+// finds exactly the probe's traffic in it. Latency is compared loosely:
+// the synthetic kernel completions follow the builder's model, not this
+// machine.
+func TestProbeThroughVerify(t *testing.T) {
+	cases := []struct {
+		kind string
+		opts RunOptions
+	}{
+		{KindPipe, RunOptions{Count: 10, Size: 700, Mode: "byte", Clients: 2}},
+		{KindPipe, RunOptions{Count: 10, Size: 300, Mode: "message", Clients: 2}},
+		{KindPipe, RunOptions{Count: 10, Size: 64, Mode: "message", Transact: true}},
+		{KindSection, RunOptions{Count: 10, Size: 5000}},
+	}
+	for _, c := range cases {
+		e, err := Run(context.Background(), c.kind, c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := tempDir(t)
+		etl := filepath.Join(dir, "probe.etl")
+		f, err := os.Create(etl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := SynthTrace(f, e, SynthOptions{Seed: 7}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		r, err := VerifyFile(etl, e, Tolerance{Abs: time.Second, Rel: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.OK() {
+			var sb strings.Builder
+			r.WriteText(&sb)
+			t.Errorf("%s %+v:\n%s", c.kind, c.opts, sb.String())
+		}
 	}
 }

@@ -78,15 +78,19 @@ type Rules struct {
 	alpc     []alpcEvent
 	wantRead int64 // bytes the probe read from its pipe
 	wantN    int   // successful reads the probe made
+	id       string
+	markers  map[string]int // ProbeMarker events of this probe by phase
 }
 
 // NewRules returns a rule checker for the probe described by e.
 func NewRules(e *Expectation) *Rules {
 	r := &Rules{
-		pids:  make(map[uint32]bool),
-		files: make(map[uint64]*ruleFile),
-		irps:  make(map[uint64]ruleIRP),
-		rpc:   e.Kind == KindRPC,
+		pids:    make(map[uint32]bool),
+		files:   make(map[uint64]*ruleFile),
+		irps:    make(map[uint64]ruleIRP),
+		rpc:     e.Kind == KindRPC,
+		id:      e.ID,
+		markers: make(map[string]int),
 	}
 	if len(e.Pipes) > 0 {
 		r.pipe = strings.ToLower(NTPipeName(e.Pipes[0].Name))
@@ -171,6 +175,10 @@ func (r *Rules) Add(d *decoders.Decoded) {
 				r.closed = append(r.closed, f)
 			}
 		}
+	case *decoders.ProbeMarker:
+		if r.id != "" && ev.ProbeID == r.id {
+			r.markers[ev.Phase]++
+		}
 	case *decoders.AlpcMessage:
 		if !r.rpc || (ev.Op != decoders.OpAlpcSend && ev.Op != decoders.OpAlpcReceive) {
 			return
@@ -183,6 +191,10 @@ func (r *Rules) Add(d *decoders.Decoded) {
 func (r *Rules) Results() []RuleResult {
 	return []RuleResult{r.c1(), r.c2(), r.c3(), r.c4(), r.c5()}
 }
+
+// Markers returns how many ProbeMarker events of this probe the trace
+// holds, by phase ("start", "stop").
+func (r *Rules) Markers() map[string]int { return r.markers }
 
 // allFiles returns every file seen, closed ones first, open ones by address.
 func (r *Rules) allFiles() []*ruleFile {

@@ -50,6 +50,12 @@ func SynthTrace(w io.Writer, e *Expectation, o SynthOptions) error {
 	if e.Skipped != "" {
 		return fmt.Errorf("%w: the probe was skipped (%s)", ErrSynthKind, e.Skipped)
 	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	if err := checkTimes(e); err != nil {
+		return err
+	}
 	s := &synthRun{b: synth.NewBuilder(o.Seed), e: e, o: o, threads: map[uint32]*synth.Thread{}}
 	if err := s.processes(); err != nil {
 		return err
@@ -70,6 +76,32 @@ func SynthTrace(w io.Writer, e *Expectation, o SynthOptions) error {
 		return err
 	}
 	return s.b.WriteETL(w, etw.WriterOptions{})
+}
+
+// maxSpan bounds the time an expectation may cover: one day.
+const maxSpan = 24 * 3600
+
+// checkTimes rejects clocks and operation times that cannot be placed in a
+// trace (a hostile or damaged expectation file).
+func checkTimes(e *Expectation) error {
+	f := e.Clock.Frequency
+	if f < 1000 || f > 1e11 {
+		return fmt.Errorf("probes: expectation: QPC frequency %d out of range", f)
+	}
+	if len(e.Ops) == 0 {
+		return errors.New("probes: expectation: no operation")
+	}
+	lo, hi := e.Ops[0].Start, e.Ops[0].Start
+	for i, op := range e.Ops {
+		if op.End < op.Start {
+			return fmt.Errorf("probes: expectation: op %d ends before it starts", i)
+		}
+		lo, hi = min(lo, op.Start), max(hi, op.End)
+	}
+	if hi-lo < 0 || (hi-lo)/f > maxSpan {
+		return fmt.Errorf("probes: expectation: operations span more than %d s", maxSpan)
+	}
+	return nil
 }
 
 type synthRun struct {
@@ -340,6 +372,7 @@ func (s *synthRun) sections() error {
 	}
 	sec := s.b.PagefileSection()
 	views := map[uint32]*synth.View{}
+	mapper := map[uint32]*synth.Thread{}
 	last := map[uint32]int64{}
 	ops := s.sortedOps()
 	for i, op := range ops {
@@ -357,14 +390,14 @@ func (s *synthRun) sections() error {
 			return err
 		}
 		views[op.PID] = s.b.MapView(t, th, sec, uint64(op.Bytes), 0)
+		mapper[op.PID] = th
 	}
 	if s.o.LoseFrom > 0 && s.o.LoseTo >= len(ops) {
 		s.b.Lose(false, s.at(ops[len(ops)-1].End)+synth.Microsecond)
 	}
 	for _, p := range e.Processes {
 		if v := views[p.PID]; v != nil {
-			th, _ := s.thread(p.PID, p.TIDs[0])
-			s.b.UnmapView(last[p.PID]+10*synth.Microsecond, th, v)
+			s.b.UnmapView(last[p.PID]+10*synth.Microsecond, mapper[p.PID], v)
 		}
 	}
 	return nil

@@ -65,6 +65,11 @@ func Verify(m *correlate.Model, e *Expectation, rules *Rules, tol Tolerance) *Re
 	r := &Result{Kind: e.Kind, Tolerance: tol.String(), Differences: []string{}, Matched: []string{}}
 	if rules != nil {
 		r.Rules = rules.Results()
+		if mk := rules.Markers(); mk["start"]+mk["stop"] > 0 {
+			r.note("marker events of probe %s: %d start, %d stop", e.ID, mk["start"], mk["stop"])
+		} else if e.ID != "" {
+			r.note("no marker event of probe %s in the trace (the session did not enable the IpcTrace provider)", e.ID)
+		}
 	}
 	if e.Skipped != "" {
 		r.note("the probe was skipped: %s", e.Skipped)

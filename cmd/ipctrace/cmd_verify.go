@@ -77,4 +77,3 @@ func runVerify(stdout io.Writer, path string) error {
 	}
 	return nil
 }
-
