@@ -274,7 +274,11 @@ func (b *Builder) AlpcStuckCall(t int64, client *Thread, port *Port, server *Thr
 	}
 	if !b.suppress {
 		b.alpcConv(client.Proc.PID, port.Server.PID, port.Name).pending++
-		b.stuck = append(b.stuck, stuckOp{kind: "alpc-reply", th: client, object: port.Name, since: send, peer: port.Server, peerThread: server})
+		detail := "never received: no server thread took the message (EVENTS.md §4.4 b)"
+		if received {
+			detail = "received by the server, no reply (EVENTS.md §4.4 a)"
+		}
+		b.stuck = append(b.stuck, stuckOp{kind: "alpc-reply", msgID: m, detail: detail, th: client, object: port.Name, since: send, peer: port.Server, peerThread: server})
 	}
 	return m
 }

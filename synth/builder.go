@@ -53,10 +53,27 @@ type Emitted struct {
 
 // item is one pending event in the time-ordered queue.
 type item struct {
-	t   int64
-	seq uint64
-	rec etw.Record
-	ev  *Emitted // kept only when Builder.Keep is set
+	t    int64
+	seq  uint64
+	rec  etw.Record
+	buf  []byte  // payload storage, reused with the item
+	ev   Emitted // kept only when Builder.Keep is set
+	keep bool
+}
+
+// newItem returns a recycled queue item (its buf keeps its capacity).
+func (b *Builder) newItem() *item {
+	if n := len(b.free); n > 0 {
+		it := b.free[n-1]
+		b.free = b.free[:n-1]
+		return it
+	}
+	return &item{}
+}
+
+func (b *Builder) recycle(it *item) {
+	it.ev, it.keep, it.rec = Emitted{}, false, etw.Record{}
+	b.free = append(b.free, it)
 }
 
 type queue []*item
@@ -91,6 +108,7 @@ type Builder struct {
 	rnd   *rand.Rand
 	start int64 // FILETIME of the header event (trace start)
 	q     queue
+	free  []*item
 	seq   uint64
 	mark  int64 // watermark: no event may be emitted before it
 	w     *etw.Writer
@@ -231,37 +249,53 @@ func (b *Builder) fail(err error) {
 // SYSTEM record of the pointer width and queues it at time t.
 func (b *Builder) emitKernel(t int64, class etw.GUID, group uint8, op decoders.Op, version uint16, pid, tid uint32, proc uint16, ev decoders.Event) {
 	key := decoders.KernelKey(class, uint8(op), version)
-	payload, err := decoders.Encode(key, ev, b.ptr())
-	if err != nil {
-		b.fail(fmt.Errorf("synth: encoding %s: %w", key, err))
+	it, payload, ok := b.encode(key, ev)
+	if !ok {
 		return
 	}
 	kind := etw.KindSystem64
 	if b.ptr() == 4 {
 		kind = etw.KindSystem32
 	}
-	rec := etw.Record{Kind: kind, Group: group, Opcode: uint8(op), Version: version,
+	it.rec = etw.Record{Kind: kind, Group: group, Opcode: uint8(op), Version: version,
 		ThreadID: tid, ProcessID: pid, Time: t, Payload: payload, Processor: proc, Provider: class}
-	b.queue(t, rec, &Emitted{Key: key, Kind: kind, Time: t, PID: pid, TID: tid, Processor: proc, Event: ev})
+	b.queue(t, it, Emitted{Key: key, Kind: kind, Time: t, PID: pid, TID: tid, Processor: proc, Event: ev})
+}
+
+// encode encodes ev under key into a recycled item's buffer.
+func (b *Builder) encode(key decoders.Key, ev decoders.Event) (*item, []byte, bool) {
+	ent, ok := decoders.Lookup(key)
+	if !ok {
+		b.fail(fmt.Errorf("synth: no encoder for %s", key))
+		return nil, nil, false
+	}
+	it := b.newItem()
+	payload, err := ent.Encode(it.buf[:0], ev, b.ptr())
+	if err != nil {
+		b.fail(fmt.Errorf("synth: encoding %s: %w", key, err))
+		b.recycle(it)
+		return nil, nil, false
+	}
+	it.buf = payload
+	return it, payload, true
 }
 
 // emitManifest queues a manifest EVENT_HEADER event (id, version, level,
 // opcode, task, keyword) encoded under ManifestKey(provider, id, version).
 func (b *Builder) emitManifest(t int64, provider etw.GUID, id uint16, version uint8, level, opcode uint8, task uint16, keyword uint64, pid, tid uint32, proc uint16, activity etw.GUID, ev decoders.Event) {
 	key := decoders.ManifestKey(provider, id, uint16(version))
-	payload, err := decoders.Encode(key, ev, b.ptr())
-	if err != nil {
-		b.fail(fmt.Errorf("synth: encoding %s: %w", key, err))
+	it, payload, ok := b.encode(key, ev)
+	if !ok {
 		return
 	}
 	kind := etw.KindEvent64
 	if b.ptr() == 4 {
 		kind = etw.KindEvent32
 	}
-	rec := etw.Record{Kind: kind, Provider: provider, ID: id, Version: uint16(version), Level: level,
+	it.rec = etw.Record{Kind: kind, Provider: provider, ID: id, Version: uint16(version), Level: level,
 		Opcode: opcode, Task: task, Keyword: keyword, Channel: 0x10,
 		ThreadID: tid, ProcessID: pid, Time: t, Payload: payload, Processor: proc, ActivityID: activity}
-	b.queue(t, rec, &Emitted{Key: key, Kind: kind, Time: t, PID: pid, TID: tid, Processor: proc, ActivityID: activity, Event: ev})
+	b.queue(t, it, Emitted{Key: key, Kind: kind, Time: t, PID: pid, TID: tid, Processor: proc, ActivityID: activity, Event: ev})
 }
 
 // pv fits a pointer value to the trace's pointer width.
@@ -280,23 +314,25 @@ func (b *Builder) ptr() int {
 }
 
 // queue adds a record at time t (dropped and counted as lost while loss is simulated).
-func (b *Builder) queue(t int64, rec etw.Record, e *Emitted) {
+func (b *Builder) queue(t int64, it *item, e Emitted) {
 	if t < b.mark {
 		b.fail(fmt.Errorf("synth: event %s at %d before the synced time %d", e.Key, t, b.mark))
+		b.recycle(it)
 		return
 	}
 	if b.suppress {
 		b.lostEvents++
-		b.lostProcs[rec.Processor] = true
+		b.lostProcs[it.rec.Processor] = true
+		b.recycle(it)
 		return
 	}
 	if t > b.lastTime {
 		b.lastTime = t
 	}
 	b.seq++
-	it := &item{t: t, seq: b.seq, rec: rec}
+	it.t, it.seq = t, b.seq
 	if b.Keep {
-		it.ev = e
+		it.ev, it.keep = e, true
 	}
 	b.q.push(it)
 }
@@ -322,19 +358,22 @@ func (b *Builder) drain(t int64) {
 			b.applyLossMark()
 		}
 		if b.err != nil {
+			b.recycle(it)
 			continue
 		}
 		if err := b.w.WriteRecord(&it.rec); err != nil {
 			b.fail(err)
+			b.recycle(it)
 			continue
 		}
 		b.events++
 		if g := it.rec.Provider; g != decoders.ProcessGUID && g != decoders.ThreadGUID && g != decoders.ImageGUID {
 			b.ipcEvents++
 		}
-		if it.ev != nil {
-			b.emitted = append(b.emitted, *it.ev)
+		if it.keep {
+			b.emitted = append(b.emitted, it.ev)
 		}
+		b.recycle(it)
 	}
 }
 

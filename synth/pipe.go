@@ -84,6 +84,7 @@ type PipeEnd struct {
 	lastOp   int64
 	lastTID  uint32
 	closed   bool
+	created  int64
 }
 
 type chunk struct {
@@ -135,7 +136,7 @@ type flow struct{ ops, bytes int64 }
 type pipeFailure struct {
 	name      string
 	clientPID uint32
-	t         int64
+	t, end    int64
 	what      string
 }
 
@@ -204,7 +205,7 @@ func (b *Builder) CreatePipe(t int64, th *Thread, name string, message bool) (*P
 	if pn.instances == 1 {
 		disp = dispCreate
 	}
-	e := &PipeEnd{Name: name, Server: true, Thread: th, FO: b.addr(), Instance: pn.instances, Message: message, b: b, pn: pn}
+	e := &PipeEnd{Name: name, Server: true, Thread: th, FO: b.addr(), Instance: pn.instances, Message: message, b: b, pn: pn, created: t}
 	if pn.h1 {
 		e.ccb = b.addr()
 		e.Key = e.ccb | 1
@@ -293,7 +294,7 @@ func (b *Builder) ConnectFail(t int64, th *Thread, name string, status uint32) i
 	end := t + b.US(15)
 	b.opEnd(end, th, irp, 0, status)
 	if !b.suppress {
-		b.failures = append(b.failures, &pipeFailure{name: name, clientPID: th.Proc.PID, t: t, what: FailureName(status)})
+		b.failures = append(b.failures, &pipeFailure{name: name, clientPID: th.Proc.PID, t: t, end: end, what: FailureName(status)})
 	}
 	return end
 }
@@ -497,6 +498,11 @@ func (b *Builder) ClosePipe(t int64, e *PipeEnd) int64 {
 	e.closed = true
 	if e.peer != nil {
 		e.peer.peer = nil
+	}
+	if e.listen != nil {
+		if i := slices.Index(e.pn.listening, e); i >= 0 {
+			e.pn.listening = slices.Delete(e.pn.listening, i, i+1)
+		}
 	}
 	e.reads, e.listen = nil, nil
 	if i := slices.Index(b.openEnds, e); i >= 0 {

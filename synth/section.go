@@ -1,6 +1,9 @@
 package synth
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/ipctrace/ipctrace/decoders"
 )
 
@@ -24,7 +27,8 @@ type Section struct {
 
 	views []*View
 	pids  map[uint32]bool
-	count int64 // views counted in the truth
+	log   []viewEvent // map/unmap events for the truth's timeline
+	count int64       // views counted in the truth
 	bytes uint64
 }
 
@@ -66,6 +70,9 @@ func (s *Section) misc() uint64 {
 func (b *Builder) mapEvent(t int64, th *Thread, op decoders.Op, v *View) {
 	if op != decoders.OpMapFileDCEnd {
 		b.act(t, th)
+	}
+	if !b.suppress {
+		v.Section.log = append(v.Section.log, viewEvent{t: t, pid: v.Proc.PID, op: op})
 	}
 	b.emitKernel(t, decoders.FileIoGUID, 0x04, op, FileIoVersion, v.Proc.PID, th.TID, th.Processor(), &decoders.MapFile{
 		Op: op, ViewBase: v.Base, FileKey: v.Section.Key, MiscInfo: v.Section.misc(), ViewSize: v.Size,
@@ -119,4 +126,52 @@ func (b *Builder) sectionsEnd(t int64) {
 			}
 		}
 	}
+}
+
+type viewEvent struct {
+	t   int64
+	pid uint32
+	op  decoders.Op
+}
+
+// timeline returns the first and last map/unmap event times of s, the time
+// during which views were mapped in two or more processes at once (views
+// still mapped count until end), and the number of views still mapped at
+// the end (seen by MapFileDCEnd).
+func (s *Section) timeline(end int64) (first, last, overlap, open int64) {
+	log := slices.Clone(s.log)
+	slices.SortStableFunc(log, func(a, c viewEvent) int { return cmp.Compare(a.t, c.t) })
+	per := map[uint32]int{}
+	procs := 0
+	var since int64
+	for i, e := range log {
+		if i == 0 {
+			first = e.t
+		}
+		last = e.t
+		before := procs
+		switch e.op {
+		case decoders.OpMapFile, decoders.OpMapFileDCStart:
+			per[e.pid]++
+			if per[e.pid] == 1 {
+				procs++
+			}
+		case decoders.OpUnmapFile:
+			per[e.pid]--
+			if per[e.pid] == 0 {
+				procs--
+			}
+		case decoders.OpMapFileDCEnd:
+			open++
+		}
+		if before < 2 && procs >= 2 {
+			since = e.t
+		} else if before >= 2 && procs < 2 {
+			overlap += e.t - since
+		}
+	}
+	if procs >= 2 {
+		overlap += end - since
+	}
+	return first, last, overlap, open
 }

@@ -38,9 +38,11 @@ func (b *Builder) SecuritySnapshot(t int64, th *Thread, objectType, name, sddl s
 	}
 	ot, _ := secdesc.ParseObjectType(objectType)
 	ex := secdesc.Explain(sd, ot)
-	e := correlate.Exposed{Object: name, Type: objectType, Exposure: []string{}, Severity: ex.Verdict.String()}
+	e := correlate.Exposed{Object: name, Type: objectType, Exposure: []string{}, Severity: ex.Verdict.String(),
+		OwnerPID: th.Proc.PID, Summary: ex.Summary}
 	if sd.Owner != nil {
 		e.Owner = sd.Owner.String()
+		e.OwnerName = secdesc.Name(*sd.Owner)
 	}
 	if s, err := sd.SDDL(nil); err == nil {
 		e.SDDL = s
@@ -65,7 +67,8 @@ func (b *Builder) emitSnapshot(t int64, th *Thread, ev *decoders.SecuritySnapsho
 	if b.ptr() == 4 {
 		kind = etw.KindEvent32
 	}
-	rec := etw.Record{Kind: kind, Provider: decoders.IpcTraceProviderGUID, Level: 4, Channel: 11,
+	it := b.newItem()
+	it.rec = etw.Record{Kind: kind, Provider: decoders.IpcTraceProviderGUID, Level: 4, Channel: 11,
 		ThreadID: th.TID, ProcessID: th.Proc.PID, Time: t, Ext: ext, Payload: data, Processor: th.Processor()}
-	b.queue(t, rec, &Emitted{Kind: kind, Time: t, PID: th.Proc.PID, TID: th.TID, Processor: th.Processor(), Event: ev, TL: true})
+	b.queue(t, it, Emitted{Kind: kind, Time: t, PID: th.Proc.PID, TID: th.TID, Processor: th.Processor(), Event: ev, TL: true})
 }

@@ -12,6 +12,8 @@ import (
 // stuckOp is an operation that never completes.
 type stuckOp struct {
 	kind       string
+	msgID      uint32 // ALPC message id
+	detail     string
 	th         *Thread
 	object     string
 	since      int64
@@ -52,6 +54,12 @@ func (b *Builder) buildTruth() *correlate.Model {
 		Events: b.events, IPCEvents: b.ipcEvents, EventsLost: b.lostEvents, BuffersLost: b.lostBufs,
 		LossyWindows: append([]correlate.Window{}, b.windows...),
 	}
+	slices.SortStableFunc(m.Trace.LossyWindows, func(a, c correlate.Window) int {
+		if a.Start != c.Start {
+			return strings.Compare(a.Start, c.Start)
+		}
+		return strings.Compare(a.End, c.End)
+	})
 	for _, p := range b.procs {
 		m.Processes = append(m.Processes, correlate.Process{PID: p.PID, ParentPID: p.ParentPID, Image: p.Image, CommandLine: p.CommandLine, User: p.UserSID})
 	}
@@ -72,6 +80,7 @@ func (b *Builder) buildTruth() *correlate.Model {
 		pid  uint32
 	}
 	unpaired := map[failKey]map[string]int{}
+	span := map[failKey][2]int64{}
 	var unpairedOrder []failKey
 	for _, f := range b.failures {
 		var conv *pipeConv
@@ -94,6 +103,11 @@ func (b *Builder) buildTruth() *correlate.Model {
 			unpairedOrder = append(unpairedOrder, k)
 		}
 		unpaired[k][f.what]++
+		sp, ok := span[k]
+		if !ok {
+			sp = [2]int64{f.t, f.end}
+		}
+		span[k] = [2]int64{min(sp[0], f.t), max(sp[1], f.end)}
 	}
 	for _, c := range b.pipeConvs {
 		p := correlate.Pipe{Name: pipeDisplay(c.name), Instance: c.instance, ServerPID: c.serverPID, ClientPID: c.clientPID,
@@ -117,13 +131,14 @@ func (b *Builder) buildTruth() *correlate.Model {
 				break
 			}
 		}
-		m.Pipes = append(m.Pipes, correlate.Pipe{Name: pipeDisplay(name), ClientPID: k.pid, Pairing: "unpaired", Inferred: true, Failures: unpaired[k]})
+		m.Pipes = append(m.Pipes, correlate.Pipe{Name: pipeDisplay(name), ClientPID: k.pid, Pairing: "unpaired", Inferred: true, Failures: unpaired[k],
+			Lossy: lossy(span[k][0], span[k][1])})
 	}
 	// Instances that never connected and stuck pipe operations.
 	for _, pn := range sortedPipeNames(b.pipeNames) {
 		for _, srv := range pn.listening {
 			m.Pipes = append(m.Pipes, correlate.Pipe{Name: pipeDisplay(srv.Name), Instance: srv.Instance, ServerPID: srv.Thread.Proc.PID,
-				Pairing: "unpaired", Inferred: true, Failures: map[string]int{}})
+				Pairing: "unpaired", Inferred: true, Failures: map[string]int{}, Lossy: lossy(srv.created, srv.listen.t)})
 		}
 	}
 	for _, s := range b.stuck {
@@ -165,8 +180,10 @@ func (b *Builder) buildTruth() *correlate.Model {
 		if len(s.pids) < 2 {
 			continue
 		}
+		first, last, overlap, open := s.timeline(end)
 		m.Sections = append(m.Sections, correlate.Section{Key: fmt.Sprintf("%#x", s.Key), Name: s.Name, PIDs: sortedPIDs(s.pids),
-			Views: s.count, Bytes: s.bytes, Kind: s.Kind})
+			Views: s.count, Bytes: s.bytes, Kind: s.Kind, First: etw.FormatFiletime(first), Last: etw.FormatFiletime(last),
+			OverlapUS: us(overlap), Open: open})
 	}
 	m.Deadlocks = append(m.Deadlocks, b.cycles...)
 	m.Security = append(m.Security, b.security...)
@@ -175,7 +192,7 @@ func (b *Builder) buildTruth() *correlate.Model {
 
 func (b *Builder) stuckEntry(s stuckOp, end int64) correlate.Stuck {
 	st := correlate.Stuck{Kind: s.kind, PID: s.th.Proc.PID, TID: s.th.TID, Object: s.object, Since: etw.FormatFiletime(s.since),
-		WaitedUS: us(end - s.since), Inferred: true}
+		WaitedUS: us(end - s.since), Inferred: true, MessageID: s.msgID, Detail: s.detail}
 	if s.peer != nil {
 		st.PeerPID = s.peer.PID
 		if s.peerThread != nil {

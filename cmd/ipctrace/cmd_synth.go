@@ -34,7 +34,7 @@ is defined).
 Scenarios: ` + strings.Join(synth.Scenarios, ", ") + `.
 
 --scale K multiplies the traffic rounds; the trace is streamed to disk, so memory stays
-bounded whatever K is (mixed --scale 3000 gives about 1 GiB).`,
+bounded whatever K is (mixed --scale 13000 gives about 1.1 GB).`,
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		return runSynth(cmd.ErrOrStderr(), args[0])
