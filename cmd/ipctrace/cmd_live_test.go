@@ -89,7 +89,7 @@ func TestRecordFlagValidation(t *testing.T) {
 
 // synthRecords generates a scenario and returns its records in file order,
 // as a real-time consumer would deliver them (not time-ordered across CPUs).
-func synthRecords(t *testing.T, name string) ([]etw.Record, []byte) {
+func synthRecords(t testing.TB, name string) ([]etw.Record, []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	if _, _, err := synth.Generate(name, &buf, synth.Options{Seed: 1}); err != nil {
@@ -142,12 +142,21 @@ func TestWatcherMatchesOfflineAnalysis(t *testing.T) {
 				t.Errorf("pipe ops %d, offline %d", ops, wantOps)
 			}
 			var out bytes.Buffer
-			renderWatch(&out, got, watchStatus{Session: "ipctrace-1", Window: time.Minute}, 10)
+			if err := renderWatch(&out, got, watchStatus{Session: "ipctrace-1", Window: time.Minute}, 1000); err != nil {
+				t.Fatal(err)
+			}
 			if !strings.Contains(out.String(), "no loss") {
 				t.Errorf("view:\n%s", out.String())
 			}
-			if len(got.Pipes)+len(got.ALPC) > 0 && strings.Contains(out.String(), "no IPC conversation") {
-				t.Errorf("view hides conversations:\n%s", out.String())
+			for _, p := range got.Pipes {
+				if !strings.Contains(out.String(), p.Name) {
+					t.Errorf("view does not show pipe %s:\n%s", p.Name, out.String())
+				}
+			}
+			out.Reset()
+			renderWatch(&out, got, watchStatus{Session: "ipctrace-1", Window: time.Minute, RealTimeBuffersLost: 3}, 10)
+			if !strings.Contains(out.String(), "LOSS") || !strings.Contains(out.String(), "real-time buffers lost 3") {
+				t.Errorf("loss not shown:\n%s", out.String())
 			}
 		})
 	}
@@ -178,4 +187,38 @@ func TestWatcherWindowDropsOldEvents(t *testing.T) {
 	if len(short.state) != len(full.state) || len(full.state) == 0 {
 		t.Errorf("naming events: %d vs %d (must be kept whatever the window)", len(short.state), len(full.state))
 	}
+}
+
+// BenchmarkWatcherRefresh measures one live-view refresh (replay and
+// correlation of everything kept) over the "mixed" synthetic scenario.
+func BenchmarkWatcherRefresh(b *testing.B) {
+	recs, _ := synthRecords(b, "mixed")
+	w := newWatcher(correlate.Options{}, 1000*time.Hour)
+	for _, r := range recs {
+		w.add(r)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		w.model()
+	}
+	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+func TestWatcherCaps(t *testing.T) {
+	recs, _ := synthRecords(t, "mixed")
+	w := newWatcher(correlate.Options{}, 1000*time.Hour)
+	w.maxState, w.maxRecent = 8, 16
+	for _, r := range recs {
+		w.add(r)
+	}
+	if len(w.state) > 8 || len(w.recent) > 16 {
+		t.Errorf("caps exceeded: %d naming, %d IPC events kept", len(w.state), len(w.recent))
+	}
+	if w.droppedState == 0 || w.droppedRecent == 0 {
+		t.Errorf("drops not counted: %d, %d", w.droppedState, w.droppedRecent)
+	}
+	if w.events != int64(len(recs)) {
+		t.Errorf("events %d, want %d", w.events, len(recs))
+	}
+	w.model() // must not fail on a trimmed state
 }

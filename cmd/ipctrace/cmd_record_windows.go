@@ -78,8 +78,10 @@ func runRecord(cmd *cobra.Command, o *recordFlags) error {
 	cfg := live.Config{
 		Options: live.Options{Pipes: o.pipes, ALPC: o.alpc, Sections: o.sections, RPC: o.rpc,
 			Handles: o.handles, HandlesRawMask: o.handlesRaw, NoStartRundown: o.noRundown, Classic: o.classic},
-		LogFile:  out,
-		RealTime: true, // a counting consumer feeds the events/s status line
+		LogFile: out,
+		// A counting real-time consumer feeds the events/s status line; a
+		// ring is meant for long unattended runs and writes its file only.
+		RealTime: o.ring == "",
 	}
 	var maxBytes int64
 	if o.ring != "" {
@@ -95,7 +97,9 @@ func runRecord(cmd *cobra.Command, o *recordFlags) error {
 	}
 
 	var tl *live.TLWriter
-	if o.security || o.probe != "" {
+	if o.classic && (o.security || o.probe != "") {
+		fmt.Fprintln(stderr, "ipctrace: warning: the NT Kernel Logger cannot carry ipctrace's own events: no security snapshots or probe markers")
+	} else if o.security || o.probe != "" {
 		traits, _, _, err := decoders.EncodeSecuritySnapshot(&decoders.SecuritySnapshot{})
 		if err == nil {
 			tl, err = live.RegisterTraceLogging(decoders.IpcTraceProviderGUID, traits)
@@ -139,6 +143,15 @@ func runRecord(cmd *cobra.Command, o *recordFlags) error {
 	for _, w := range s.Warnings() {
 		fmt.Fprintf(stderr, "ipctrace: warning: %s\n", w)
 	}
+	// Consume promptly: a real-time session without a consumer fills its
+	// buffers (EVENTS.md §5.7 pitfall 4).
+	var cons *live.Consumer
+	if cfg.RealTime {
+		if cons, err = live.OpenRealTime(s.Name(), 0); err != nil {
+			cons = nil
+			fmt.Fprintf(stderr, "ipctrace: warning: no real-time consumer (%v); the status shows buffers, not events\n", err)
+		}
+	}
 	if tl != nil && !o.classic {
 		if err := s.EnableProvider(ipcTraceProvider()); err != nil {
 			fmt.Fprintf(stderr, "ipctrace: warning: %v\n", err)
@@ -146,11 +159,6 @@ func runRecord(cmd *cobra.Command, o *recordFlags) error {
 	}
 	if o.security && tl != nil {
 		writeSnapshots(stderr, tl, "start")
-	}
-
-	cons, err := live.OpenRealTime(s.Name(), 0)
-	if err != nil {
-		fmt.Fprintf(stderr, "ipctrace: warning: no real-time consumer (%v); the status shows buffers, not events\n", err)
 	}
 
 	sig, unsig := stopSignals()
@@ -209,15 +217,22 @@ loop:
 		fmt.Fprintln(stderr)
 	}
 	if o.security && tl != nil {
-		writeSnapshots(stderr, tl, "stop")
+		if reason == "signal "+syscall.SIGTERM.String() {
+			// Console close / logoff / shutdown: Windows allows about 5 s,
+			// which a handle scan may exceed. Stop the session first.
+			fmt.Fprintln(stderr, "ipctrace: console closing: stop-time security snapshot skipped")
+		} else {
+			writeSnapshots(stderr, tl, "stop")
+		}
 	}
 	props, stopErr := stop()
 	var st live.ConsumerStats
 	if cons != nil {
 		if err := cons.Wait(10 * time.Second); err != nil {
-			cons.Close()
-			cons.Wait(5 * time.Second)
+			fmt.Fprintf(stderr, "ipctrace: warning: %v; closing the consumer\n", err)
 		}
+		cons.Close()
+		cons.Wait(5 * time.Second)
 		st = cons.Stats()
 	}
 	printSummary(stderr, reason, time.Since(start), out, props, st, cons != nil)

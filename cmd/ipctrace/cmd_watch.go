@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +12,7 @@ import (
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/report"
 )
 
 // watchFlags are the flags of `ipctrace watch`.
@@ -173,105 +173,22 @@ type watchStatus struct {
 	DroppedByWatchWindow int64
 }
 
-// renderWatch writes one view of m: conversations of the window and the
-// stuck operations. Pairings are inferred (EVENTS.md §3.5, §4); the view
-// says so.
-func renderWatch(out io.Writer, m *correlate.Model, st watchStatus, top int) {
+// renderWatch writes one view: a header with the live loss counters, then
+// the table report of the window's model (conversations, stuck operations,
+// deadlocks; pairings marked as inferred by the report).
+func renderWatch(out io.Writer, m *correlate.Model, st watchStatus, top int) error {
 	fmt.Fprintf(out, "ipctrace watch  session %s  %s  events %d", st.Session, st.Elapsed.Round(time.Second), st.Events)
-	loss := st.EventsLost != 0 || st.RealTimeBuffersLost != 0 || st.LogBuffersLost != 0 || st.Dropped != 0
-	if loss {
+	if st.EventsLost != 0 || st.RealTimeBuffersLost != 0 || st.LogBuffersLost != 0 || st.Dropped != 0 {
 		fmt.Fprintf(out, "  LOSS: events lost %d, real-time buffers lost %d, buffers lost %d, dropped by ipctrace %d",
 			st.EventsLost, st.RealTimeBuffersLost, st.LogBuffersLost, st.Dropped)
 	} else {
 		fmt.Fprint(out, "  no loss")
 	}
-	fmt.Fprintf(out, "\nconversations of the last %s (pairing inferred [I])\n", st.Window)
-
-	pipes := slices.Clone(m.Pipes)
-	slices.SortFunc(pipes, func(a, b correlate.Pipe) int {
-		return cmp.Compare(b.ToServer.Ops+b.ToClient.Ops, a.ToServer.Ops+a.ToClient.Ops)
-	})
-	if len(pipes) > 0 {
-		fmt.Fprintf(out, "\nPIPES %d\n  %-40s %-22s %-22s %9s %9s %10s\n", len(pipes), "pipe", "server", "client", "ops", "bytes", "p50 µs")
-		for _, p := range pipes[:min(top, len(pipes))] {
-			fmt.Fprintf(out, "  %-40s %-22s %-22s %9d %9d %10.1f\n", clip(p.Name, 40),
-				who(p.ServerPID, p.ServerImage), who(p.ClientPID, p.ClientImage),
-				p.ToServer.Ops+p.ToClient.Ops, p.ToServer.Bytes+p.ToClient.Bytes, p.Latency.P50)
-		}
+	if st.DroppedByWatchWindow != 0 {
+		fmt.Fprintf(out, "  (%d events dropped by the view's memory caps)", st.DroppedByWatchWindow)
 	}
-	alpc := slices.Clone(m.ALPC)
-	slices.SortFunc(alpc, func(a, b correlate.ALPC) int { return cmp.Compare(b.Calls, a.Calls) })
-	if len(alpc) > 0 {
-		fmt.Fprintf(out, "\nALPC %d\n  %-34s %-22s %-22s %7s %7s %10s\n", len(alpc), "port", "client", "server", "calls", "pending", "p50 µs")
-		for _, a := range alpc[:min(top, len(alpc))] {
-			fmt.Fprintf(out, "  %-34s %-22s %-22s %7d %7d %10.1f\n", clip(a.Port, 34),
-				who(a.ClientPID, a.ClientImage), who(a.ServerPID, a.ServerImage), a.Calls, a.Pending, a.Latency.P50)
-		}
-	}
-	rpc := slices.Clone(m.RPC)
-	slices.SortFunc(rpc, func(a, b correlate.RPC) int { return cmp.Compare(b.Calls, a.Calls) })
-	if len(rpc) > 0 {
-		fmt.Fprintf(out, "\nRPC %d\n  %-36s %5s %-24s %8s %8s %7s %10s\n", len(rpc), "interface", "proc", "endpoint", "client", "server", "calls", "p50 µs")
-		for _, r := range rpc[:min(top, len(rpc))] {
-			fmt.Fprintf(out, "  %-36s %5d %-24s %8d %8d %7d %10.1f\n", r.Interface, r.ProcNum, clip(r.Endpoint, 24),
-				r.ClientPID, r.ServerPID, r.Calls, r.Latency.P50)
-		}
-	}
-	if len(m.Stuck) > 0 || len(m.Deadlocks) > 0 {
-		fmt.Fprintf(out, "\nSTUCK %d (waiting longer than %s)\n", len(m.Stuck), st.StuckAfter)
-		stuck := slices.Clone(m.Stuck)
-		slices.SortFunc(stuck, func(a, b correlate.Stuck) int { return cmp.Compare(b.WaitedUS, a.WaitedUS) })
-		for _, s := range stuck[:min(top, len(stuck))] {
-			peer := ""
-			if s.PeerPID != 0 {
-				peer = fmt.Sprintf(" on pid %d", s.PeerPID)
-				if s.PeerLastActivity != "" {
-					peer += " (last active " + s.PeerLastActivity + ")"
-				}
-			}
-			inf := ""
-			if s.Inferred {
-				inf = " [I]"
-			}
-			fmt.Fprintf(out, "  %-16s pid %-6d tid %-6d %s waiting %s%s%s\n", s.Kind, s.PID, s.TID, clip(s.Object, 40),
-				(time.Duration(s.WaitedUS) * time.Microsecond).Round(time.Millisecond), peer, inf)
-		}
-		for _, c := range m.Deadlocks {
-			var parts []string
-			for _, w := range c.Cycle {
-				parts = append(parts, fmt.Sprintf("%d/%d %s", w.PID, w.TID, w.Object))
-			}
-			fmt.Fprintf(out, "  DEADLOCK: %s\n", strings.Join(parts, " -> "))
-		}
-	}
-	if len(pipes)+len(alpc)+len(rpc)+len(m.Stuck) == 0 {
-		fmt.Fprintln(out, "\n(no IPC conversation yet)")
-	}
-}
-
-func who(pid uint32, image string) string {
-	if pid == 0 {
-		return "?"
-	}
-	if image == "" {
-		return fmt.Sprint(pid)
-	}
-	return clip(fmt.Sprintf("%d %s", pid, baseName(image)), 22)
-}
-
-func baseName(p string) string {
-	if i := strings.LastIndexAny(p, `\/`); i >= 0 {
-		return p[i+1:]
-	}
-	return p
-}
-
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return "…" + string(r[len(r)-n+1:])
+	fmt.Fprintf(out, "\nconversations of the last %s; operations waiting longer than %s are stuck\n", st.Window, st.StuckAfter)
+	return report.Table(out, m, report.TableOptions{MaxRows: top})
 }
 
 // watchCorrelateOptions maps the flags onto correlate.Options.

@@ -82,9 +82,13 @@ func runWatch(cmd *cobra.Command, o *watchFlags) error {
 		} else {
 			fmt.Fprintf(&buf, "--- %s\n", time.Now().Format("15:04:05"))
 		}
-		renderWatch(&buf, m, watchStatus{Session: s.Name(), Elapsed: time.Since(start), Events: st.Events,
+		err := renderWatch(&buf, m, watchStatus{Session: s.Name(), Elapsed: time.Since(start), Events: st.Events,
 			Dropped: st.Dropped, EventsLost: p.EventsLost, RealTimeBuffersLost: p.RealTimeBuffersLost,
-			LogBuffersLost: p.LogBuffersLost, Window: o.window, StuckAfter: o.stuckAfter}, o.top)
+			LogBuffersLost: p.LogBuffersLost, Window: o.window, StuckAfter: o.stuckAfter,
+			DroppedByWatchWindow: w.droppedState + w.droppedRecent}, o.top)
+		if err != nil {
+			fmt.Fprintf(&buf, "ipctrace: %v\n", err)
+		}
 		stdout.Write(buf.Bytes())
 		// Keep correlation below half of the time between redraws.
 		if took := time.Since(t0); took > refresh/2 {

@@ -44,7 +44,8 @@ type Consumer struct {
 	id      uintptr
 	out     chan etw.Record
 	handle  uint64
-	lf      *eventTraceLogfile
+	lf      *alignedBuf // EVENT_TRACE_LOGFILEW as EncodeLogfile built it
+	name    *uint16     // kept alive: lf holds its address
 	header  LogfileHeader
 	ptrSize int
 
@@ -63,9 +64,9 @@ func OpenRealTime(session string, queue int) (*Consumer, error) {
 	if err != nil {
 		return nil, err
 	}
-	lf := &eventTraceLogfile{LoggerName: name,
+	c := LogfileConfig{LoggerName: uint64(uintptr(unsafe.Pointer(name))),
 		ProcessTraceMode: ProcessTraceModeEventRecord | ProcessTraceModeRealTime}
-	return open(lf, queue, session)
+	return open(c, name, queue, session)
 }
 
 // OpenFile opens a consumer over an .etl file (events in file order).
@@ -74,27 +75,27 @@ func OpenFile(path string, queue int) (*Consumer, error) {
 	if err != nil {
 		return nil, err
 	}
-	lf := &eventTraceLogfile{LogFileName: name, ProcessTraceMode: ProcessTraceModeEventRecord}
-	return open(lf, queue, path)
+	c := LogfileConfig{LogFileName: uint64(uintptr(unsafe.Pointer(name))), ProcessTraceMode: ProcessTraceModeEventRecord}
+	return open(c, name, queue, path)
 }
 
-func open(lf *eventTraceLogfile, queue int, what string) (*Consumer, error) {
-	c := &Consumer{id: nextConsumerID.Add(1), lf: lf, done: make(chan struct{})}
+func open(lc LogfileConfig, name *uint16, queue int, what string) (*Consumer, error) {
+	c := &Consumer{id: nextConsumerID.Add(1), name: name, done: make(chan struct{})}
 	if queue > 0 {
 		c.out = make(chan etw.Record, queue)
 	}
-	lf.EventRecordCallback = eventCallback
-	lf.BufferCallback = bufferCallback
-	lf.Context = c.id
+	lc.EventCallback = uint64(eventCallback)
+	lc.BufferCallback = uint64(bufferCallback)
+	lc.Context = uint64(c.id)
+	c.lf = newAligned(EncodeLogfile(lc))
 	consumers.Store(c.id, c)
-	h, err := openTrace(lf)
+	h, err := openTrace(c.lf)
 	if err != nil {
 		consumers.Delete(c.id)
 		return nil, callErr("OpenTrace", what, err)
 	}
 	c.handle = h
-	hb := unsafe.Slice((*byte)(unsafe.Pointer(&lf.LogfileHeader)), SizeTraceLogfileHeader)
-	c.header, _ = DecodeLogfileHeader(hb)
+	c.header, _ = DecodeLogfileHeader(c.lf.bytes()[OffLogfileHeader : OffLogfileHeader+SizeTraceLogfileHeader])
 	c.ptrSize = int(c.header.PointerSize)
 	if c.ptrSize != 4 && c.ptrSize != 8 {
 		c.ptrSize = int(unsafe.Sizeof(uintptr(0)))

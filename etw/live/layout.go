@@ -528,3 +528,52 @@ func (p EnableParameters) Encode() []byte {
 	le.PutUint32(b[OffEnableFilterDescCount:], p.FilterDescCount)
 	return b
 }
+
+// LogfileConfig is what a consumer sets in EVENT_TRACE_LOGFILEW (EVENTS.md
+// §5.5 step 6). Pointers are addresses the Windows code keeps alive.
+type LogfileConfig struct {
+	LogFileName      uint64 // *uint16, file mode; 0 for real time
+	LoggerName       uint64 // *uint16, real time: the session name
+	ProcessTraceMode uint32
+	BufferCallback   uint64
+	EventCallback    uint64 // EventRecordCallback
+	Context          uint64 // comes back as EVENT_RECORD.UserContext
+}
+
+// EncodeLogfile returns the 448-byte EVENT_TRACE_LOGFILEW handed to OpenTraceW.
+func EncodeLogfile(c LogfileConfig) []byte {
+	b := make([]byte, SizeEventTraceLogfile)
+	le := binary.LittleEndian
+	le.PutUint64(b[OffLogfileLogFileName:], c.LogFileName)
+	le.PutUint64(b[OffLogfileLoggerName:], c.LoggerName)
+	le.PutUint32(b[OffLogfileProcessTraceMode:], c.ProcessTraceMode)
+	le.PutUint64(b[OffLogfileBufferCallback:], c.BufferCallback)
+	le.PutUint64(b[OffLogfileEventCallback:], c.EventCallback)
+	le.PutUint64(b[OffLogfileContext:], c.Context)
+	return b
+}
+
+// EncodeEventDescriptor returns the 16-byte EVENT_DESCRIPTOR.
+func EncodeEventDescriptor(id uint16, version, channel, level, opcode uint8, task uint16, keyword uint64) []byte {
+	b := make([]byte, SizeEventDescriptor)
+	binary.LittleEndian.PutUint16(b[0:], id)
+	b[2], b[3], b[4], b[5] = version, channel, level, opcode
+	binary.LittleEndian.PutUint16(b[6:], task)
+	binary.LittleEndian.PutUint64(b[8:], keyword)
+	return b
+}
+
+// EVENT_DATA_DESCRIPTOR types (evntprov.h).
+const (
+	DataDescUserData         uint32 = 0
+	DataDescEventMetadata    uint32 = 1
+	DataDescProviderMetadata uint32 = 2
+	TraceLoggingChannel      uint8  = 11
+)
+
+// AppendDataDescriptor appends one 16-byte EVENT_DATA_DESCRIPTOR {Ptr u64, Size u32, Type u32}.
+func AppendDataDescriptor(b []byte, ptr uint64, size, typ uint32) []byte {
+	b = binary.LittleEndian.AppendUint64(b, ptr)
+	b = binary.LittleEndian.AppendUint32(b, size)
+	return binary.LittleEndian.AppendUint32(b, typ)
+}

@@ -368,3 +368,33 @@ func TestSessionNames(t *testing.T) {
 		}
 	}
 }
+
+func TestEncodeLogfile(t *testing.T) {
+	b := EncodeLogfile(LogfileConfig{LogFileName: 0x1111, LoggerName: 0x2222, ProcessTraceMode: 0x10000100,
+		BufferCallback: 0x3333, EventCallback: 0x4444, Context: 7})
+	le := binary.LittleEndian
+	if len(b) != 448 || le.Uint64(b[0:]) != 0x1111 || le.Uint64(b[8:]) != 0x2222 || u32(b, 28) != 0x10000100 ||
+		le.Uint64(b[400:]) != 0x3333 || le.Uint64(b[424:]) != 0x4444 || le.Uint64(b[440:]) != 7 {
+		t.Errorf("EVENT_TRACE_LOGFILEW fields misplaced")
+	}
+	for _, r := range [][2]int{{16, 28}, {32, 400}, {408, 424}, {432, 440}} {
+		for i := r[0]; i < r[1]; i++ {
+			if b[i] != 0 {
+				t.Fatalf("byte %d set", i)
+			}
+		}
+	}
+}
+
+func TestEncodeEventAndDataDescriptors(t *testing.T) {
+	d := EncodeEventDescriptor(0x1234, 1, 11, 4, 2, 0x5678, 0x8000000000000001)
+	want := []byte{0x34, 0x12, 1, 11, 4, 2, 0x78, 0x56, 1, 0, 0, 0, 0, 0, 0, 0x80}
+	if !bytes.Equal(d, want) {
+		t.Errorf("EVENT_DESCRIPTOR % x", d)
+	}
+	dd := AppendDataDescriptor(nil, 0x0102030405060708, 9, DataDescProviderMetadata)
+	want = []byte{8, 7, 6, 5, 4, 3, 2, 1, 9, 0, 0, 0, 2, 0, 0, 0}
+	if !bytes.Equal(dd, want) {
+		t.Errorf("EVENT_DATA_DESCRIPTOR % x", dd)
+	}
+}

@@ -11,15 +11,8 @@ import (
 	"github.com/ipctrace/ipctrace/etw"
 )
 
-// Data descriptor types (evntprov.h EVENT_DATA_DESCRIPTOR_TYPE_*) and the
-// EventSetInformation class for provider traits.
-const (
-	dataDescUserData         = 0
-	dataDescEventMetadata    = 1
-	dataDescProviderMetadata = 2
-	eventProviderSetTraits   = 2
-	traceLoggingChannel      = 11
-)
+// eventProviderSetTraits is the EventSetInformation class for provider traits.
+const eventProviderSetTraits = 2
 
 // TLWriter is a registered TraceLogging provider: ipctrace's own events
 // (SecuritySnapshot) are written with it into the recording session.
@@ -59,21 +52,26 @@ func (w *TLWriter) Write(level, opcode uint8, keyword uint64, schema, data []byt
 	if w.handle == 0 {
 		return ErrWriterClosed
 	}
-	desc := eventDescriptor{Channel: traceLoggingChannel, Level: level, Opcode: opcode, Keyword: keyword}
-	var dd [3]eventDataDescriptor
+	desc := newAligned(EncodeEventDescriptor(0, 0, TraceLoggingChannel, level, opcode, 0, keyword))
+	var dd []byte
 	n := 0
 	add := func(b []byte, typ uint32) {
 		if len(b) == 0 {
 			return
 		}
-		dd[n] = eventDataDescriptor{Ptr: uint64(uintptr(unsafe.Pointer(&b[0]))), Size: uint32(len(b)), Type: typ}
+		dd = AppendDataDescriptor(dd, uint64(uintptr(unsafe.Pointer(&b[0]))), uint32(len(b)), typ)
 		n++
 	}
-	add(w.traits, dataDescProviderMetadata)
-	add(schema, dataDescEventMetadata)
-	add(data, dataDescUserData)
-	r, _, _ := procEventWriteTransfer.Call(uintptr(w.handle), uintptr(unsafe.Pointer(&desc)), 0, 0,
-		uintptr(n), uintptr(unsafe.Pointer(&dd[0])))
+	add(w.traits, DataDescProviderMetadata)
+	add(schema, DataDescEventMetadata)
+	add(data, DataDescUserData)
+	if n == 0 {
+		return nil
+	}
+	ddBuf := newAligned(dd)
+	r, _, _ := procEventWriteTransfer.Call(uintptr(w.handle), desc.ptr(), 0, 0, uintptr(n), ddBuf.ptr())
+	runtime.KeepAlive(desc)
+	runtime.KeepAlive(ddBuf)
 	runtime.KeepAlive(w.traits)
 	runtime.KeepAlive(schema)
 	runtime.KeepAlive(data)

@@ -130,3 +130,27 @@ func TestDecodeLogfileHeader(t *testing.T) {
 		t.Error("short header accepted")
 	}
 }
+
+// BenchmarkRecordFromEvent measures the per-event conversion that the
+// real-time callback performs (besides copying the payload).
+func BenchmarkRecordFromEvent(b *testing.B) {
+	er := eventRecordBytes(0x0140, etw.MustParseGUID("90cbdc39-4a3e-11d1-84f4-0000f80464e3"), 0, 3, 4, 67, 1)
+	payload := make([]byte, 56)
+	b.SetBytes(int64(len(er) + len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := RecordFromEvent(er, payload, nil, 8); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncodeProperties(b *testing.B) {
+	c := PropertiesConfig{SessionName: "ipctrace-4242", LogFile: `C:\traces\x.etl`, BufferSizeKB: 64}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := EncodeProperties(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

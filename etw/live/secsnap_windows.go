@@ -363,10 +363,12 @@ func snapshotPipes(ht *handleTable, timeout time.Duration) ([]ObjectSecurity, er
 		scanNote = "not read: the system handle table could not be read"
 	} else {
 		hung := 0
+		queried := map[uint64]bool{} // FILE_OBJECT addresses already looked at
 		for _, e := range ht.ofType("File") {
-			if e.PID == ht.self {
+			if e.PID == ht.self || (e.Object != 0 && queried[e.Object]) {
 				continue
 			}
+			queried[e.Object] = true
 			if hung >= maxHungQueries {
 				scanNote = "not read: handle name queries blocked (synchronous handles with pending I/O); scan stopped"
 				break

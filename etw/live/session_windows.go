@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -55,7 +57,7 @@ func (e *Error) Error() string {
 	msg := fmt.Sprintf("%s on session %q failed: %v (Win32 error %d)", e.Op, e.Session, e.Errno.Error(), uint32(e.Errno))
 	switch e.Errno {
 	case ErrnoAccessDenied:
-		msg += "; kernel ETW sessions need an elevated prompt (Run as administrator)"
+		msg += "; kernel ETW sessions and their consumers need an elevated prompt (Run as administrator)"
 	case ErrnoNoSystemResources:
 		msg += "; Windows allows 8 system-logger sessions and all are in use: list them with `logman query -ets` and stop a stale one with `logman stop NAME -ets`"
 	case ErrnoInvalidParameter:
@@ -169,7 +171,15 @@ func Start(cfg Config) (*Session, error) {
 		if err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, zero.Encode()); err != nil {
 			s.warnings = append(s.warnings, fmt.Sprintf("zero group mask (rundown trigger) not accepted: %v", err))
 		}
-		if err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode()); err != nil {
+		err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode())
+		if err != nil && [6]uint32(plan.Masks[2:]) == [6]uint32{} {
+			// PerfView passes only Masks[0..1] (8 bytes) for system loggers (§5.3).
+			if err8 := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode()[:8]); err8 == nil {
+				s.warnings = append(s.warnings, fmt.Sprintf("32-byte group mask refused (%v); 8-byte form accepted", err))
+				err = nil
+			}
+		}
+		if err != nil {
 			// Fallback: restart with the flags in EVENT_TRACE_PROPERTIES.EnableFlags,
 			// the other way that works on Win8+ [I] (EVENTS.md §5.3); group masks are lost.
 			setErr := callErr("TraceSetInformation(TraceSystemTraceEnableFlagsInfo)", cfg.Name, err)
@@ -213,7 +223,11 @@ func (s *Session) EnableProvider(p Provider) error {
 
 // Rundown asks for the file-name rundown now (KernelRundownGuid kw 0x10,
 // EVENTS.md §5.6), e.g. right before the session stops.
+// The provider is disabled first: enabling an already enabled provider
+// with the same parameters need not start a new rundown.
 func (s *Session) Rundown() error {
+	g := winGUID(KernelRundownGUID)
+	enableTraceEx2(s.handle, &g, EnableDisableProvider, 0, 0, 0, 0, nil)
 	return s.EnableProvider(Provider{Name: KernelRundownName, GUID: KernelRundownGUID,
 		Level: LevelInformational, MatchAny: KernelRundownKeywords})
 }
@@ -339,10 +353,39 @@ func processRunning(pid int) bool {
 	return code == 259 // STILL_ACTIVE
 }
 
+// processImage returns the base name of pid's executable, "" if unknown.
+func processImage(pid int) string {
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
+	if err != nil {
+		return ""
+	}
+	defer windows.CloseHandle(h)
+	buf := make([]uint16, windows.MAX_LONG_PATH)
+	n := uint32(len(buf))
+	if windows.QueryFullProcessImageName(h, 0, &buf[0], &n) != nil {
+		return ""
+	}
+	return filepath.Base(windows.UTF16ToString(buf[:n]))
+}
+
+// ownerGone reports whether the process named by an ipctrace session is
+// gone: not running, or its PID now belongs to a program that is neither
+// ipctrace nor this executable (PID reuse).
+func ownerGone(pid int) bool {
+	if !processRunning(pid) {
+		return true
+	}
+	img := strings.ToLower(processImage(pid))
+	if img == "" {
+		return false // cannot tell: keep the session
+	}
+	self, _ := os.Executable()
+	return !strings.Contains(img, "ipctrace") && img != strings.ToLower(filepath.Base(self))
+}
+
 // CleanupStale stops every "ipctrace-<pid>" session whose process no
-// longer runs (left by a killed ipctrace; EVENTS.md §5.7 pitfalls 1 and 8)
-// and returns their names. A PID reused by an unrelated process keeps its
-// session alive: that case cannot be told apart from a running ipctrace.
+// longer runs, or whose PID now runs another program (left by a killed
+// ipctrace; EVENTS.md §5.7 pitfalls 1 and 8), and returns their names.
 func CleanupStale() ([]string, error) {
 	list, err := ListSessions()
 	if err != nil {
@@ -353,7 +396,7 @@ func CleanupStale() ([]string, error) {
 	var errs []error
 	for _, p := range list {
 		pid, ok := SessionPID(p.SessionName)
-		if !ok || pid == self || processRunning(pid) {
+		if !ok || pid == self || !ownerGone(pid) {
 			continue
 		}
 		if _, err := StopSession(p.SessionName); err != nil {

@@ -219,8 +219,8 @@ func traceSetInformation(handle uint64, class uint32, data []byte) error {
 	return errno(r)
 }
 
-func openTrace(lf *eventTraceLogfile) (uint64, error) {
-	r, _, e := procOpenTraceW.Call(uintptr(unsafe.Pointer(lf)))
+func openTrace(lf *alignedBuf) (uint64, error) {
+	r, _, e := procOpenTraceW.Call(lf.ptr())
 	if uint64(r) == InvalidProcessTraceHandle {
 		if e == nil || e == windows.ERROR_SUCCESS {
 			e = syscall.Errno(ErrnoInvalidHandle)
