@@ -91,3 +91,6 @@ func BenchmarkStatsCompressedParallel(b *testing.B) {
 }
 
 func BenchmarkRecordsLoopParallel(b *testing.B) { benchRecords(b, benchCompressed, Parallel(0)) }
+func BenchmarkRecordsTimeOrderParallel(b *testing.B) {
+	benchRecords(b, benchCompressed, TimeOrder(), Parallel(0))
+}

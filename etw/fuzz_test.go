@@ -24,7 +24,7 @@ func checkInvariants(t *testing.T, data []byte) {
 		return
 	}
 	limit := len(data)/minRecordSize + 16 // records and errors cannot outnumber this
-	for _, opts := range [][]Option{nil, {TimeOrder()}} {
+	for _, opts := range [][]Option{nil, {TimeOrder()}, {Parallel(2)}, {TimeOrder(), Parallel(2)}} {
 		n := 0
 		for r, err := range f.Records(opts...) {
 			n++

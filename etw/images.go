@@ -7,8 +7,8 @@ import (
 
 // Parallel makes Records read and decompress buffers on n goroutines
 // (n <= 0: GOMAXPROCS) while records are still yielded in file order on
-// the caller's goroutine (DESIGN.md §5). It has no effect with TimeOrder.
-// At most 2n+2 buffers are held in memory at a time.
+// the caller's goroutine (DESIGN.md §5). In file order at most 2n+2 buffers
+// are held in memory at a time; with TimeOrder, at most two per processor.
 func Parallel(n int) Option {
 	return func(o *options) {
 		if n <= 0 {

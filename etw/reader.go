@@ -171,7 +171,8 @@ type options struct {
 // TimeOrder makes Records yield records in time order: buffers are grouped
 // by processor, each group is ordered by SequenceNumber, and the per-processor
 // streams are merged by timestamp (§1). Records without a timestamp keep
-// their place in their processor's stream.
+// their place in their processor's stream. With Parallel, each processor's
+// next buffer is read and decompressed ahead on the worker goroutines.
 func TimeOrder() Option { return func(o *options) { o.timeOrder = true } }
 
 // Buffers yields every buffer of the file in file order, walked by its own
@@ -247,7 +248,7 @@ func (f *File) Records(opts ...Option) iter.Seq2[*Record, error] {
 		opt(&o)
 	}
 	if o.timeOrder {
-		return f.timeOrder
+		return func(yield func(*Record, error) bool) { f.timeOrder(o.workers, yield) }
 	}
 	return func(yield func(*Record, error) bool) { f.fileOrder(o.workers, yield) }
 }

@@ -373,6 +373,20 @@ func TestParallel(t *testing.T) {
 			got = append(got, recID{r.BufferOffset, r.Pos, r.RawTime})
 		}
 		sameIDs(t, name+" parallel", got, want)
+		var seq, par []recID
+		for r, err := range f.Records(TimeOrder()) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			seq = append(seq, recID{r.BufferOffset, r.Pos, r.RawTime})
+		}
+		for r, err := range f.Records(TimeOrder(), Parallel(3)) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			par = append(par, recID{r.BufferOffset, r.Pos, r.RawTime})
+		}
+		sameIDs(t, name+" time order parallel", par, seq)
 		st1, _ := ComputeStats(f)
 		st2, _ := ComputeStats(f, Parallel(2))
 		if st1.Events != st2.Events || len(st1.Counts) != len(st2.Counts) || st1.Max != st2.Max || st1.Last != st2.Last {
@@ -380,10 +394,12 @@ func TestParallel(t *testing.T) {
 		}
 
 		before := runtime.NumGoroutine()
-		n := 0
-		for range f.Records(Parallel(4)) {
-			if n++; n == 1000 {
-				break
+		for _, opts := range [][]Option{{Parallel(4)}, {Parallel(4), TimeOrder()}} {
+			n := 0
+			for range f.Records(opts...) {
+				if n++; n == 1000 {
+					break
+				}
 			}
 		}
 		deadline := time.Now().Add(2 * time.Second)

@@ -3,6 +3,7 @@ package etw
 import (
 	"cmp"
 	"slices"
+	"sync"
 )
 
 // stream is one processor's buffers in SequenceNumber order and a cursor
@@ -14,6 +15,38 @@ type stream struct {
 	c    cursor
 	r    Record
 	key  int64 // merge key of r: its time, or the stream's last time for untimed records
+
+	// With Parallel, buffers are loaded ahead by a feeder goroutine.
+	feed chan *image
+	pool chan *bufferLoader
+	cur  *image
+}
+
+// feedStream loads s's buffers in order into s.feed, holding at most
+// cap(s.pool) images, and one worker slot from sem while loading.
+func (s *stream) feedStream(sem chan struct{}, done <-chan struct{}) {
+	defer close(s.feed)
+	for _, b := range s.bufs {
+		var l *bufferLoader
+		select {
+		case l = <-s.pool:
+		case <-done:
+			return
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-done:
+			return
+		}
+		im := &image{b: b, ok: true, l: l}
+		im.img, im.loadErr = l.load(&im.b)
+		<-sem
+		select {
+		case s.feed <- im:
+		case <-done:
+			return
+		}
+	}
 }
 
 // advance moves s to its next record. It returns false when s is exhausted.
@@ -34,12 +67,26 @@ func (s *stream) advance(f *File, report func(error) bool) (ok, stop bool) {
 			}
 			return true, false
 		}
-		if s.next >= len(s.bufs) {
-			return false, false
+		var b BufferInfo
+		var img []byte
+		if s.feed != nil {
+			if s.cur != nil {
+				s.pool <- s.cur.l // the records of cur are no longer visible
+				s.cur = nil
+			}
+			im, ok := <-s.feed
+			if !ok {
+				return false, false
+			}
+			s.cur, b, img, err = im, im.b, im.img, im.loadErr
+		} else {
+			if s.next >= len(s.bufs) {
+				return false, false
+			}
+			b = s.bufs[s.next]
+			s.next++
+			img, err = s.l.load(&b)
 		}
-		b := s.bufs[s.next]
-		s.next++
-		img, err := s.l.load(&b)
 		if err != nil {
 			f.warn(err)
 			if !report(err) {
@@ -52,7 +99,7 @@ func (s *stream) advance(f *File, report func(error) bool) (ok, stop bool) {
 
 // timeOrder implements Records(TimeOrder()): group buffers by processor,
 // sort each group by SequenceNumber, k-way merge by timestamp (§1).
-func (f *File) timeOrder(yield func(*Record, error) bool) {
+func (f *File) timeOrder(workers int, yield func(*Record, error) bool) {
 	report := func(err error) bool { return yield(nil, err) }
 	byProc := map[uint16][]BufferInfo{}
 	var procs []uint16
@@ -77,12 +124,33 @@ func (f *File) timeOrder(yield func(*Record, error) bool) {
 		byProc[b.Processor] = append(byProc[b.Processor], b)
 	}
 	slices.Sort(procs)
+	var sem chan struct{}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() {
+		close(done)
+		wg.Wait()
+	}()
+	if workers > 1 {
+		sem = make(chan struct{}, workers)
+	}
 	streams := make([]*stream, 0, len(procs))
 	for _, p := range procs {
 		bufs := byProc[p]
 		slices.SortStableFunc(bufs, func(a, b BufferInfo) int { return cmp.Compare(a.SequenceNumber, b.SequenceNumber) })
 		s := &stream{bufs: bufs, l: bufferLoader{f: f}}
 		s.key = minInt64
+		if sem != nil {
+			s.feed = make(chan *image)
+			s.pool = make(chan *bufferLoader, 2)
+			s.pool <- &bufferLoader{f: f}
+			s.pool <- &bufferLoader{f: f}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.feedStream(sem, done)
+			}()
+		}
 		ok, stop := s.advance(f, report)
 		if stop {
 			return
