@@ -281,3 +281,39 @@ func TestCorpusPIDAgreement(t *testing.T) {
 		})
 	}
 }
+
+// TestCorpusTraceLogging: every record carrying TraceLogging metadata (the
+// truth's EVENT_SCHEMA_TL item count) decodes, by the Parser, into a named
+// TraceLogging event without error.
+func TestCorpusTraceLogging(t *testing.T) {
+	for _, path := range shared.CorpusFiles(t) {
+		file := filepath.Base(path)
+		b, err := os.ReadFile(shared.Path(t, "corpus", "truth", file+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var truth struct {
+			DissectETL struct {
+				Ext map[string]int `json:"extended_data_item_types"`
+			} `json:"dissect_etl"`
+		}
+		if err := json.Unmarshal(b, &truth); err != nil {
+			t.Fatal(err)
+		}
+		want := truth.DissectETL.Ext["EVENT_SCHEMA_TL"]
+		got := 0
+		eachRecord(t, path, func(rec *etw.Record, d Decoded, ok bool, err error) {
+			tl, isTL := d.Event.(*TraceLoggingEvent)
+			if !ok || !isTL {
+				return
+			}
+			if err != nil || tl.Name == "" {
+				t.Errorf("%s: TraceLogging %q: %v", file, tl.Name, err)
+			}
+			got++
+		})
+		if got != want {
+			t.Errorf("%s: %d TraceLogging events decoded, truth has %d EVENT_SCHEMA_TL items", file, got, want)
+		}
+	}
+}

@@ -459,6 +459,9 @@ type ObjectDuplicateHandle struct {
 	TargetProcessID uint32 `json:"target_process_id"`
 	ObjectType      uint16 `json:"object_type"`
 	SourceProcessID uint32 `json:"source_process_id"`
+	// HasSourceProcessID: version 2 payloads may end before SourceProcessId
+	// (only v3 was observed); it is read when present.
+	HasSourceProcessID bool `json:"-"`
 }
 
 // ObjectTypeDC is Object TypeDCStart (36) / TypeDCEnd (37): the type index → name map.

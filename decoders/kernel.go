@@ -47,7 +47,7 @@ var eventTraceExtension = func() *layout[EventTraceExtension] {
 		fs = append(fs, u32(n, func(e *X) any { return &e.GroupMasks[i] }))
 	}
 	fs = append(fs, u32("KernelEventVersion", func(e *X) any { return &e.KernelEventVersion }))
-	return &layout[X]{fields: fs}
+	return fields(fs...)
 }()
 
 func systemConfigCPU(v uint16) *layout[SystemConfigCPU] {
@@ -78,7 +78,7 @@ func systemConfigCPU(v uint16) *layout[SystemConfigCPU] {
 			optional(u32("MemorySpeed", func(e *C) any { return &e.MemorySpeed }), has),
 		)
 	}
-	return &layout[C]{fields: fs}
+	return fields(fs...)
 }
 
 var (
@@ -88,15 +88,9 @@ var (
 		u16("ObjectType", func(e *ObjectHandle) any { return &e.ObjectType }),
 		wstr("ObjectName", func(e *ObjectHandle) any { return &e.ObjectName }),
 	)
-	obDuplicate = fields(
-		pointer("Object", func(e *ObjectDuplicateHandle) any { return &e.Object }),
-		u32("SourceHandle", func(e *ObjectDuplicateHandle) any { return &e.SourceHandle }),
-		u32("TargetHandle", func(e *ObjectDuplicateHandle) any { return &e.TargetHandle }),
-		u32("TargetProcessId", func(e *ObjectDuplicateHandle) any { return &e.TargetProcessID }),
-		u16("ObjectType", func(e *ObjectDuplicateHandle) any { return &e.ObjectType }),
-		u32("SourceProcessId", func(e *ObjectDuplicateHandle) any { return &e.SourceProcessID }),
-	)
-	obTypeDC = fields(
+	obDuplicate   = duplicateLayout(3)
+	obDuplicateV2 = duplicateLayout(2)
+	obTypeDC      = fields(
 		u16("ObjectType", func(e *ObjectTypeDC) any { return &e.ObjectType }),
 		u16("Reserved", func(e *ObjectTypeDC) any { return &e.Reserved }),
 		wstr("TypeName", func(e *ObjectTypeDC) any { return &e.TypeName }),
@@ -120,6 +114,25 @@ var (
 	)
 )
 
+// duplicateLayout is DuplicateHandle, pack(1); SourceProcessId sits at the
+// unaligned offset 18/22. It is required in v3 (the observed version) and
+// read when present in v2.
+func duplicateLayout(v uint16) *layout[ObjectDuplicateHandle] {
+	type D = ObjectDuplicateHandle
+	src := u32("SourceProcessId", func(e *D) any { return &e.SourceProcessID })
+	if v < 3 {
+		src = optional(src, func(e *D) *bool { return &e.HasSourceProcessID })
+	}
+	return fields(
+		pointer("Object", func(e *D) any { return &e.Object }),
+		u32("SourceHandle", func(e *D) any { return &e.SourceHandle }),
+		u32("TargetHandle", func(e *D) any { return &e.TargetHandle }),
+		u32("TargetProcessId", func(e *D) any { return &e.TargetProcessID }),
+		u16("ObjectType", func(e *D) any { return &e.ObjectType }),
+		src,
+	)
+}
+
 func virtualAllocLayout(dc bool) *layout[VirtualAlloc] {
 	type V = VirtualAlloc
 	fs := []field[V]{
@@ -131,7 +144,7 @@ func virtualAllocLayout(dc bool) *layout[VirtualAlloc] {
 	if dc {
 		fs = append(fs, pointer("CommitSizeInBytes", func(e *V) any { return &e.CommitSize }))
 	}
-	return &layout[V]{fields: fs}
+	return fields(fs...)
 }
 
 var (
@@ -161,7 +174,7 @@ func diskIoLayout(v uint16) *layout[DiskIo] {
 	if v >= 3 {
 		fs = append(fs, u32("IssuingThreadId", func(e *D) any { return &e.IssuingThreadID }))
 	}
-	return &layout[D]{fields: fs}
+	return fields(fs...)
 }
 
 func diskIoInitLayout(v uint16) *layout[DiskIoInit] {
@@ -169,7 +182,7 @@ func diskIoInitLayout(v uint16) *layout[DiskIoInit] {
 	if v >= 3 {
 		fs = append(fs, u32("IssuingThreadId", func(e *DiskIoInit) any { return &e.IssuingThreadID }))
 	}
-	return &layout[DiskIoInit]{fields: fs}
+	return fields(fs...)
 }
 
 func diskIoFlushLayout(v uint16) *layout[DiskIoFlush] {
@@ -183,7 +196,7 @@ func diskIoFlushLayout(v uint16) *layout[DiskIoFlush] {
 	if v >= 3 {
 		fs = append(fs, u32("IssuingThreadId", func(e *F) any { return &e.IssuingThreadID }))
 	}
-	return &layout[F]{fields: fs}
+	return fields(fs...)
 }
 
 func init() {
@@ -212,7 +225,11 @@ func init() {
 				slot: func(p *Parser) *ObjectHandle { return &p.obHandle },
 				init: setOp(op, func(e *ObjectHandle) *Op { return &e.Op })}.add(k(op))
 		}
-		def[ObjectDuplicateHandle, *ObjectDuplicateHandle]{name: "Object/DuplicateHandle", l: obDuplicate,
+		dup := obDuplicate
+		if v == 2 {
+			dup = obDuplicateV2
+		}
+		def[ObjectDuplicateHandle, *ObjectDuplicateHandle]{name: "Object/DuplicateHandle", l: dup,
 			slot: func(p *Parser) *ObjectDuplicateHandle { return &p.obDup }}.add(k(34))
 		for _, op := range []Op{36, 37} {
 			def[ObjectTypeDC, *ObjectTypeDC]{name: "Object/" + obNames[op], l: obTypeDC,

@@ -27,7 +27,7 @@ func kpStartLayout(v uint16) *layout[KernelProcessStart] {
 				wstr("PackageFullName", func(e *S) any { return &e.PackageFullName }),
 				wstr("PackageRelativeAppId", func(e *S) any { return &e.PackageRelativeAppID }))
 		}
-		return &layout[S]{fields: fs}
+		return fields(fs...)
 	}
 	fs := []field[S]{
 		pid,
@@ -55,7 +55,7 @@ func kpStartLayout(v uint16) *layout[KernelProcessStart] {
 			u32("PartitionID", func(e *S) any { return &e.PartitionID }),
 			u16("ProcessMachine", func(e *S) any { return &e.ProcessMachine }))
 	}
-	return &layout[S]{fields: fs}
+	return fields(fs...)
 }
 
 func kpStopLayout(v uint16) *layout[KernelProcessStop] {
@@ -69,7 +69,7 @@ func kpStopLayout(v uint16) *layout[KernelProcessStop] {
 		u64("ExitTime", func(e *S) any { return &e.ExitTime }),
 		u32("ExitCode", func(e *S) any { return &e.ExitCode }))
 	if v == 0 {
-		return &layout[S]{fields: fs}
+		return fields(fs...)
 	}
 	fs = append(fs,
 		u32("TokenElevationType", func(e *S) any { return &e.TokenElevationType }),
@@ -83,7 +83,7 @@ func kpStopLayout(v uint16) *layout[KernelProcessStop] {
 		u32("WriteTransferKiloBytes", func(e *S) any { return &e.WriteTransferKiloBytes }),
 		u32("HardFaultCount", func(e *S) any { return &e.HardFaultCount }),
 		astr("ImageName", func(e *S) any { return &e.ImageName }))
-	return &layout[S]{fields: fs}
+	return fields(fs...)
 }
 
 func kpThreadLayout(v uint16, stop bool) *layout[KernelThread] {
@@ -105,7 +105,7 @@ func kpThreadLayout(v uint16, stop bool) *layout[KernelThread] {
 			fs = append(fs, u64("CycleTime", func(e *T) any { return &e.CycleTime }))
 		}
 	}
-	return &layout[T]{fields: fs}
+	return fields(fs...)
 }
 
 var kpImageLayout = fields(

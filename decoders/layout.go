@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/ipctrace/ipctrace/etw"
 )
@@ -24,7 +25,9 @@ var (
 )
 
 // DecodeError reports a payload that does not fit its layout. Off is the
-// offset in the payload of the field named by What.
+// offset in the payload of the field named by What (-1 when the error is
+// not tied to a payload offset, as for a TraceLogging field of the wrong
+// type).
 type DecodeError struct {
 	Key  Key
 	Off  int
@@ -75,12 +78,198 @@ type field[T any] struct {
 	// has marks an optional trailing field: decoded only when the payload
 	// still holds it, encoded only when *has(e) is true.
 	has func(*T) *bool
+
+	// dst and dsz locate a numeric destination inside T (byte offset and
+	// size 1, 2, 4 or 8), computed once by prepare from ref: the hot path
+	// then stores without calling ref. dsz 0 means "go through ref".
+	dst uintptr
+	dsz uint8
 }
 
 // layout is an ordered field list. Offsets follow from the field sizes and
 // the pointer size (PerfView's HostOffset rule, EVENTS.md §0.1).
 type layout[T any] struct {
 	fields []field[T]
+
+	// fast holds, per pointer size (index ptr>>3), the precomputed copy
+	// plan of a layout made only of integers (all FileIo start events,
+	// ALPC, Object, DiskIo…): decode then runs one bounds check and a
+	// tight loop. nil when the layout has strings or other variable parts.
+	fast *[2]fastPlan
+	// optHas is the presence flag of the optional last field of a fast layout.
+	optHas func(*T) *bool
+}
+
+// fastPlan copies integers from payload offsets to event offsets.
+type fastPlan struct {
+	ops []fastOp
+	req int // ops[:req] are required; ops[req:] is the optional tail (at most one)
+	min int // payload bytes the required ops need
+}
+
+type fastOp struct {
+	src uint16 // payload offset
+	ssz uint8  // payload size: 1, 2, 4, 8
+	dsz uint8  // destination size
+	dst uintptr
+}
+
+// prepare finds, for every numeric field whose destination is a fixed-size
+// integer of T, the destination's offset in T, so that decode and encode
+// can store and load it directly.
+func (l *layout[T]) prepare() {
+	var zero T
+	base := uintptr(unsafe.Pointer(&zero))
+	size := unsafe.Sizeof(zero)
+	for i := range l.fields {
+		f := &l.fields[i]
+		switch f.kind {
+		case kU8, kU16, kU32, kU64, kPtr:
+		default:
+			continue
+		}
+		var p unsafe.Pointer
+		var n uint8
+		switch d := f.ref(&zero).(type) {
+		case *uint8:
+			p, n = unsafe.Pointer(d), 1
+		case *int8:
+			p, n = unsafe.Pointer(d), 1
+		case *Op:
+			p, n = unsafe.Pointer(d), 1
+		case *uint16:
+			p, n = unsafe.Pointer(d), 2
+		case *uint32:
+			p, n = unsafe.Pointer(d), 4
+		case *int32:
+			p, n = unsafe.Pointer(d), 4
+		case *uint64:
+			p, n = unsafe.Pointer(d), 8
+		case *int64:
+			p, n = unsafe.Pointer(d), 8
+		default:
+			continue // bool and other conversions go through ref
+		}
+		off := uintptr(p) - base
+		if off+uintptr(n) > size {
+			panic("decoders: layout field " + f.name + " does not point into its event")
+		}
+		f.dst, f.dsz = off, n
+	}
+	l.prepareFast()
+}
+
+// prepareFast builds the fast plans when every field is an integer with a
+// located destination and at most the last one is optional.
+func (l *layout[T]) prepareFast() {
+	var plans [2]fastPlan
+	for pi, ptr := range []int{4, 8} {
+		off := 0
+		plan := &plans[pi]
+		for i := range l.fields {
+			f := &l.fields[i]
+			if f.dsz == 0 || (f.has != nil && i != len(l.fields)-1) {
+				return
+			}
+			n := f.fixedSize(ptr)
+			plan.ops = append(plan.ops, fastOp{src: uint16(off), ssz: uint8(n), dsz: f.dsz, dst: f.dst})
+			off += n
+			if f.has == nil {
+				plan.req, plan.min = len(plan.ops), off
+			} else {
+				l.optHas = f.has
+			}
+		}
+	}
+	l.fast = &plans
+}
+
+// decodeFast runs the fast plan; it reports false when the payload is too
+// short, leaving the slow path to name the missing field.
+func (l *layout[T]) decodeFast(e *T, b []byte, ptr int) bool {
+	plan := &l.fast[ptr>>3]
+	if len(b) < plan.min {
+		return false
+	}
+	for i := range plan.ops {
+		o := &plan.ops[i]
+		if i >= plan.req {
+			if len(b) < int(o.src)+int(o.ssz) {
+				break
+			}
+			*l.optHas(e) = true
+		}
+		var v uint64
+		switch o.ssz {
+		case 1:
+			v = uint64(b[o.src])
+		case 2:
+			v = uint64(binary.LittleEndian.Uint16(b[o.src:]))
+		case 4:
+			v = uint64(binary.LittleEndian.Uint32(b[o.src:]))
+		default:
+			v = binary.LittleEndian.Uint64(b[o.src:])
+		}
+		p := unsafe.Add(unsafe.Pointer(e), o.dst)
+		switch o.dsz {
+		case 1:
+			*(*uint8)(p) = uint8(v)
+		case 2:
+			*(*uint16)(p) = uint16(v)
+		case 4:
+			*(*uint32)(p) = uint32(v)
+		default:
+			*(*uint64)(p) = v
+		}
+	}
+	return true
+}
+
+// store writes v, truncated to the destination size, at byte offset f.dst of e.
+func (f *field[T]) store(e *T, v uint64) {
+	p := unsafe.Add(unsafe.Pointer(e), f.dst)
+	switch f.dsz {
+	case 1:
+		*(*uint8)(p) = uint8(v)
+	case 2:
+		*(*uint16)(p) = uint16(v)
+	case 4:
+		*(*uint32)(p) = uint32(v)
+	default:
+		*(*uint64)(p) = v
+	}
+}
+
+// load reads the destination at byte offset f.dst of e.
+func (f *field[T]) load(e *T) uint64 {
+	p := unsafe.Add(unsafe.Pointer(e), f.dst)
+	switch f.dsz {
+	case 1:
+		return uint64(*(*uint8)(p))
+	case 2:
+		return uint64(*(*uint16)(p))
+	case 4:
+		return uint64(*(*uint32)(p))
+	default:
+		return *(*uint64)(p)
+	}
+}
+
+// set stores a decoded integer into its destination.
+func (f *field[T]) set(e *T, v uint64) {
+	if f.dsz != 0 {
+		f.store(e, v)
+		return
+	}
+	setUint(f.ref(e), v)
+}
+
+// get loads an integer to encode.
+func (f *field[T]) get(e *T) uint64 {
+	if f.dsz != 0 {
+		return f.load(e)
+	}
+	return getUint(f.ref(e))
 }
 
 func (l *layout[T]) minSize(ptr int) int {
@@ -142,6 +331,9 @@ func (l *layout[T]) decode(e *T, b []byte, ptr int, key Key, in *interner) error
 	if ptr != 4 && ptr != 8 {
 		return &DecodeError{Key: key, What: "pointer size", Err: ErrPointerSize}
 	}
+	if l.fast != nil && l.decodeFast(e, b, ptr) {
+		return nil
+	}
 	d := dec{b: b, ptr: ptr, key: key, in: in}
 	for i := range l.fields {
 		f := &l.fields[i]
@@ -188,13 +380,13 @@ func (f *field[T]) decode(e *T, d *dec) error {
 		if err := d.need(1, f.name); err != nil {
 			return err
 		}
-		setUint(f.ref(e), uint64(d.b[d.off]))
+		f.set(e, uint64(d.b[d.off]))
 		d.off++
 	case kU16:
 		if err := d.need(2, f.name); err != nil {
 			return err
 		}
-		setUint(f.ref(e), uint64(le.Uint16(d.b[d.off:])))
+		f.set(e, uint64(le.Uint16(d.b[d.off:])))
 		d.off += 2
 	case kU32:
 		if err := d.need(4, f.name); err != nil {
@@ -202,13 +394,13 @@ func (f *field[T]) decode(e *T, d *dec) error {
 		}
 		v := le.Uint32(d.b[d.off:])
 		d.last = v
-		setUint(f.ref(e), uint64(v))
+		f.set(e, uint64(v))
 		d.off += 4
 	case kU64:
 		if err := d.need(8, f.name); err != nil {
 			return err
 		}
-		setUint(f.ref(e), le.Uint64(d.b[d.off:]))
+		f.set(e, le.Uint64(d.b[d.off:]))
 		d.off += 8
 	case kPtr:
 		if err := d.need(d.ptr, f.name); err != nil {
@@ -220,7 +412,7 @@ func (f *field[T]) decode(e *T, d *dec) error {
 		} else {
 			v = uint64(le.Uint32(d.b[d.off:]))
 		}
-		setUint(f.ref(e), v)
+		f.set(e, v)
 		d.off += d.ptr
 	case kGUID:
 		if err := d.need(16, f.name); err != nil {
@@ -424,16 +616,16 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 		}
 		switch f.kind {
 		case kU8:
-			dst = append(dst, uint8(getUint(f.ref(e))))
+			dst = append(dst, uint8(f.get(e)))
 		case kU16:
-			dst = le.AppendUint16(dst, uint16(getUint(f.ref(e))))
+			dst = le.AppendUint16(dst, uint16(f.get(e)))
 		case kU32:
-			last = uint32(getUint(f.ref(e)))
+			last = uint32(f.get(e))
 			dst = le.AppendUint32(dst, last)
 		case kU64:
-			dst = le.AppendUint64(dst, getUint(f.ref(e)))
+			dst = le.AppendUint64(dst, f.get(e))
 		case kPtr:
-			v := getUint(f.ref(e))
+			v := f.get(e)
 			if ptr == 8 {
 				dst = le.AppendUint64(dst, v)
 			} else {

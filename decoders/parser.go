@@ -21,6 +21,10 @@ type Parser struct {
 
 	in interner
 
+	// cache is a small direct-mapped cache of registry lookups (hits and
+	// misses), which spares hashing the key for every record.
+	cache [256]cacheSlot
+
 	fileCreate  FileCreate
 	fileSimple  FileSimpleOp
 	fileRW      FileReadWrite
@@ -74,6 +78,27 @@ type Parser struct {
 	tlEvent      TraceLoggingEvent
 }
 
+type cacheSlot struct {
+	key   Key
+	entry *Entry
+	valid bool
+}
+
+// lookup finds the entry of key through the cache.
+func (p *Parser) lookup(key Key) *Entry {
+	h := key.Provider.Data1 ^ uint32(key.ID)*0x9E3779B1 ^ uint32(key.Version)<<20
+	if key.Manifest {
+		h ^= 0x5bd1e995
+	}
+	s := &p.cache[(h^h>>8)&255]
+	if s.valid && s.key == key {
+		return s.entry
+	}
+	e := registry[key]
+	*s = cacheSlot{key: key, entry: e, valid: true}
+	return e
+}
+
 // NewParser returns a Parser.
 func NewParser() *Parser { return &Parser{} }
 
@@ -123,7 +148,7 @@ func (p *Parser) Decode(rec *etw.Record) (Decoded, bool, error) {
 	if ptr != 4 && ptr != 8 {
 		ptr = rec.PointerSize()
 	}
-	if e, ok := registry[d.Key]; ok {
+	if e := p.lookup(d.Key); e != nil {
 		ev, err := e.Decode(p, rec.Payload, ptr)
 		d.Event = ev
 		return d, true, err

@@ -4,10 +4,24 @@ package decoders
 
 func processLayout(v uint16) *layout[Process] {
 	type P = Process
+	sid := field[P]{name: "UserSID", kind: kTokenSID,
+		sid: func(e *P) *SIDField { return &e.SID }, str: func(e *P) *string { return &e.UserSID }}
+	image := astr("ImageFileName", func(e *P) any { return &e.ImageFileName })
+	if v == 0 {
+		// v0 (Process_V0_TypeGroup1): pointer-sized ids, no session or status.
+		return fields(
+			pointer("ProcessId", func(e *P) any { return &e.ProcessID }),
+			pointer("ParentId", func(e *P) any { return &e.ParentID }),
+			sid, image)
+	}
+	id := u32[P]
+	if v == 1 {
+		id = pointer[P] // v1: pointer-sized ProcessId/ParentId (EVENTS.md §1.4)
+	}
 	fs := []field[P]{
 		pointer("UniqueProcessKey", func(e *P) any { return &e.UniqueProcessKey }), // PageDirectoryBase in v1
-		u32("ProcessId", func(e *P) any { return &e.ProcessID }),
-		u32("ParentId", func(e *P) any { return &e.ParentID }),
+		id("ProcessId", func(e *P) any { return &e.ProcessID }),
+		id("ParentId", func(e *P) any { return &e.ParentID }),
 		u32("SessionId", func(e *P) any { return &e.SessionID }),
 		u32("ExitStatus", func(e *P) any { return &e.ExitStatus }),
 	}
@@ -17,11 +31,7 @@ func processLayout(v uint16) *layout[Process] {
 	if v >= 4 {
 		fs = append(fs, u32("Flags", func(e *P) any { return &e.Flags }))
 	}
-	fs = append(fs,
-		field[P]{name: "UserSID", kind: kTokenSID,
-			sid: func(e *P) *SIDField { return &e.SID }, str: func(e *P) *string { return &e.UserSID }},
-		astr("ImageFileName", func(e *P) any { return &e.ImageFileName }),
-	)
+	fs = append(fs, sid, image)
 	if v >= 2 {
 		fs = append(fs, wstr("CommandLine", func(e *P) any { return &e.CommandLine }))
 	}
@@ -34,19 +44,25 @@ func processLayout(v uint16) *layout[Process] {
 		fs = append(fs, optional(u64("ExitTime", func(e *P) any { return &e.ExitTime }),
 			func(e *P) *bool { return &e.HasExitTime }))
 	}
-	return &layout[P]{fields: fs}
+	return fields(fs...)
 }
 
 var processTerminate = fields(u32("ProcessId", func(e *ProcessTerminate) any { return &e.ProcessID }))
 
 func threadLayout(v uint16, end bool) *layout[Thread] {
 	type T = Thread
+	if v == 0 {
+		// v0 (Thread_V0_TypeGroup1): TThreadId then ProcessId.
+		return fields(
+			u32("TThreadId", func(e *T) any { return &e.ThreadID }),
+			u32("ProcessId", func(e *T) any { return &e.ProcessID }))
+	}
 	fs := []field[T]{
 		u32("ProcessId", func(e *T) any { return &e.ProcessID }),
 		u32("TThreadId", func(e *T) any { return &e.ThreadID }),
 	}
 	if v == 1 && end {
-		return &layout[T]{fields: fs} // Thread End v1 is {ProcessId, TThreadId}
+		return fields(fs...) // Thread End v1 is {ProcessId, TThreadId}
 	}
 	fs = append(fs,
 		pointer("StackBase", func(e *T) any { return &e.StackBase }),
@@ -57,7 +73,7 @@ func threadLayout(v uint16, end bool) *layout[Thread] {
 		pointer("Win32StartAddr", func(e *T) any { return &e.Win32StartAddr }),
 	)
 	if v == 1 {
-		return &layout[T]{fields: append(fs, u8("WaitMode", func(e *T) any { return &e.WaitMode }))}
+		return fields(append(fs, u8("WaitMode", func(e *T) any { return &e.WaitMode }))...)
 	}
 	fs = append(fs,
 		pointer("TebBase", func(e *T) any { return &e.TebBase }),
@@ -78,7 +94,7 @@ func threadLayout(v uint16, end bool) *layout[Thread] {
 	case v >= 4:
 		fs = append(fs, wstr("ThreadName", func(e *T) any { return &e.ThreadName }))
 	}
-	return &layout[T]{fields: fs}
+	return fields(fs...)
 }
 
 var threadSetName = fields(
@@ -119,14 +135,14 @@ func imageLayout(v uint16) *layout[Image] {
 			u32("Reserved4", func(e *I) any { return &e.Reserved[3] }))
 	}
 	fs = append(fs, wstr("ImageFileName", func(e *I) any { return &e.FileName }))
-	return &layout[I]{fields: fs}
+	return fields(fs...)
 }
 
 var processOpNames = map[Op]string{1: "Start", 2: "End", 3: "DCStart", 4: "DCEnd", 39: "Defunct"}
 var imageOpNames = map[Op]string{10: "Load", 2: "Unload", 3: "DCStart", 4: "DCEnd"}
 
 func init() {
-	for v := uint16(1); v <= 5; v++ {
+	for v := uint16(0); v <= 5; v++ {
 		l := processLayout(v)
 		for _, op := range []Op{1, 2, 3, 4, 39} {
 			def[Process, *Process]{name: "Process/" + processOpNames[op], l: l,
@@ -137,7 +153,7 @@ func init() {
 	def[ProcessTerminate, *ProcessTerminate]{name: "Process/Terminate", l: processTerminate,
 		slot: func(p *Parser) *ProcessTerminate { return &p.processTerm }}.add(KernelKey(ProcessGUID, 11, 2))
 
-	for v := uint16(1); v <= 4; v++ {
+	for v := uint16(0); v <= 4; v++ {
 		for _, op := range []Op{1, 2, 3, 4} {
 			def[Thread, *Thread]{name: "Thread/" + processOpNames[op], l: threadLayout(v, op == 2),
 				slot: func(p *Parser) *Thread { return &p.thread },

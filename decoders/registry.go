@@ -263,4 +263,10 @@ func optional[T any](f field[T], has func(*T) *bool) field[T] {
 	return f
 }
 
-func fields[T any](fs ...field[T]) *layout[T] { return &layout[T]{fields: fs} }
+// fields builds a layout and locates the destination of each numeric field
+// in T once (see field.dst).
+func fields[T any](fs ...field[T]) *layout[T] {
+	l := &layout[T]{fields: fs}
+	l.prepare()
+	return l
+}

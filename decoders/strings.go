@@ -14,33 +14,48 @@ import (
 // names) cost no allocation after their first sighting. A nil interner
 // decodes without caching.
 type interner struct {
-	m       map[string]string
-	scratch []byte
+	m     [3]map[string]string // by encoding: UTF-16, Latin-1, SID
+	n     int                  // strings held
+	bytes int                  // bytes held
 }
 
-// maxInterned bounds the cache; it is cleared when full.
-const maxInterned = 1 << 14
+// Encodings of interned strings.
+const (
+	tagUTF16 = iota
+	tagLatin1
+	tagSID
+)
 
-func (in *interner) lookup(raw []byte, tag byte) (string, bool) {
-	if in == nil || in.m == nil {
+// The cache is cleared when it holds maxInterned strings or maxInternBytes
+// bytes; strings longer than maxInternLen are not cached at all. Memory
+// stays bounded whatever the trace holds.
+const (
+	maxInterned    = 1 << 14
+	maxInternBytes = 4 << 20
+	maxInternLen   = 1024
+)
+
+func (in *interner) lookup(raw []byte, tag int) (string, bool) {
+	if in == nil || in.m[tag] == nil || len(raw) > maxInternLen {
 		return "", false
 	}
-	// The tag byte separates encodings of the same bytes. The map index
-	// with string(bytes) does not allocate.
-	in.scratch = append(append(in.scratch[:0], tag), raw...)
-	s, ok := in.m[string(in.scratch)]
+	s, ok := in.m[tag][string(raw)] // indexing with string(bytes) does not allocate
 	return s, ok
 }
 
-func (in *interner) store(raw []byte, tag byte, s string) string {
-	if in == nil {
+func (in *interner) store(raw []byte, tag int, s string) string {
+	if in == nil || len(raw) > maxInternLen {
 		return s
 	}
-	if in.m == nil || len(in.m) >= maxInterned {
-		in.m = make(map[string]string, 256)
+	if in.n >= maxInterned || in.bytes+len(raw)+len(s) > maxInternBytes {
+		in.m, in.n, in.bytes = [3]map[string]string{}, 0, 0
 	}
-	in.scratch = append(append(in.scratch[:0], tag), raw...)
-	in.m[string(in.scratch)] = s
+	if in.m[tag] == nil {
+		in.m[tag] = make(map[string]string, 256)
+	}
+	in.m[tag][string(raw)] = s
+	in.n++
+	in.bytes += len(raw) + len(s)
 	return s
 }
 
@@ -48,27 +63,27 @@ func (in *interner) utf16(raw []byte) string {
 	if len(raw) == 0 {
 		return ""
 	}
-	if s, ok := in.lookup(raw, 'w'); ok {
+	if s, ok := in.lookup(raw, tagUTF16); ok {
 		return s
 	}
-	return in.store(raw, 'w', decodeUTF16(raw))
+	return in.store(raw, tagUTF16, decodeUTF16(raw))
 }
 
 func (in *interner) latin1(raw []byte) string {
 	if len(raw) == 0 {
 		return ""
 	}
-	if s, ok := in.lookup(raw, 'a'); ok {
+	if s, ok := in.lookup(raw, tagLatin1); ok {
 		return s
 	}
-	return in.store(raw, 'a', decodeLatin1(raw))
+	return in.store(raw, tagLatin1, decodeLatin1(raw))
 }
 
 func (in *interner) sid(raw []byte) string {
-	if s, ok := in.lookup(raw, 's'); ok {
+	if s, ok := in.lookup(raw, tagSID); ok {
 		return s
 	}
-	return in.store(raw, 's', sidString(raw))
+	return in.store(raw, tagSID, sidString(raw))
 }
 
 // decodeUTF16 decodes little-endian UTF-16 (an odd trailing byte is ignored;

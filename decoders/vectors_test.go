@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -420,5 +419,3 @@ func keys(m map[string]any) []string {
 	}
 	return out
 }
-
-var _ = reflect.TypeOf

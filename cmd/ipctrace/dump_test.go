@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/internal/shared"
 	"github.com/ipctrace/ipctrace/synth"
@@ -134,33 +135,119 @@ func TestDumpUndecodedCorpus(t *testing.T) {
 	}
 }
 
-// TestDumpSynthGolden dumps a synthetic trace (every event decoded) and
-// compares it with a golden file (-update rewrites it).
-func TestDumpSynthGolden(t *testing.T) {
-	for _, sc := range []string{"pipe-pingpong", "alpc-rpc", "security"} {
-		t.Run(sc, func(t *testing.T) {
-			var etl bytes.Buffer
-			if _, _, err := synth.Generate(sc, &etl, synth.Options{Seed: 1, Writer: etw.WriterOptions{LogFileName: sc + ".etl"}}); err != nil {
-				t.Skipf("synth %s: %v", sc, err)
-			}
-			path := filepath.Join(t.TempDir(), sc+".etl")
-			if err := os.WriteFile(path, etl.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			var out, errb bytes.Buffer
-			if err := runDump(&out, &errb, path, dumpFlags{}); err != nil {
-				t.Fatal(err)
-			}
-			if errb.Len() != 0 {
-				t.Errorf("warnings: %s", errb.String())
-			}
-			for i, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-				if strings.Contains(line, " payload=") && !strings.Contains(line, "(EventTrace)") {
-					t.Errorf("line %d of a synthetic trace not decoded: %s", i+1, line)
-				}
-			}
-			checkGolden(t, "dump_"+sc+".golden", out.Bytes())
-		})
+// dumpTrace writes a small trace of known IPC events (EVENTS.md §7.2 layouts
+// and ipctrace's own SecuritySnapshot), plus one record without a decoder.
+func dumpTrace(t *testing.T) string {
+	t.Helper()
+	var etl bytes.Buffer
+	w, err := etw.NewWriter(&etl, etw.WriterOptions{LogFileName: "dump-golden.etl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := int64(etw.DefaultStartTime)
+	put := func(r etw.Record) {
+		t.Helper()
+		at += 1234
+		r.Time = at
+		if err := w.WriteRecord(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kernel := func(group uint8, key decoders.Key, ev decoders.Event, pid, tid uint32) {
+		t.Helper()
+		payload, err := decoders.Encode(key, ev, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		put(etw.Record{Kind: etw.KindSystem64, Group: group, Opcode: uint8(key.ID), Version: key.Version,
+			ProcessID: pid, ThreadID: tid, Payload: payload})
+	}
+	kernel(0x03, decoders.KernelKey(decoders.ProcessGUID, 3, 4), &decoders.Process{ProcessID: 1004, ParentID: 700,
+		SessionID: 1, UserSID: "S-1-5-18", ImageFileName: "pipesrv.exe", CommandLine: `pipesrv.exe --pipe ipctrace-test`}, 0, 0)
+	kernel(0x05, decoders.KernelKey(decoders.ThreadGUID, 3, 3), &decoders.Thread{ProcessID: 1004, ThreadID: 6700}, 1004, 6700)
+	kernel(0x04, decoders.KernelKey(decoders.FileIoGUID, 64, 3), &decoders.FileCreate{IrpPtr: 0xFFFF8A0A12345678,
+		FileObject: 0xFFFF8A0A87654320, TTID: 6700, CreateOptions: 0x03000020, FileAttributes: 0x80, ShareAccess: 3,
+		OpenPath: `\Device\NamedPipe\ipctrace-test`}, 0xFFFFFFFF, 0xFFFFFFFF)
+	kernel(0x04, decoders.KernelKey(decoders.FileIoGUID, 75, 3), &decoders.FileInfo{IrpPtr: 0xFFFF8A0A1234A000,
+		FileObject: 0xFFFF8A0A87654320, FileKey: 0xFFFF8A0A99990001, TTID: 6700, InfoClass: 0x00110008}, 0xFFFFFFFF, 0xFFFFFFFF)
+	kernel(0x04, decoders.KernelKey(decoders.FileIoGUID, 76, 3), &decoders.FileOpEnd{IrpPtr: 0xFFFF8A0A1234A000, Status: 0xC00000B2}, 0xFFFFFFFF, 0xFFFFFFFF)
+	kernel(0x04, decoders.KernelKey(decoders.FileIoGUID, 68, 3), &decoders.FileReadWrite{IrpPtr: 0xFFFF8A0A1234B000,
+		FileObject: 0xFFFF8A0A87654320, FileKey: 0xFFFF8A0A99990001, TTID: 6700, IoSize: 512, IoFlags: 0x60A00, HasExtraFlags: true}, 0xFFFFFFFF, 0xFFFFFFFF)
+	kernel(0x04, decoders.KernelKey(decoders.FileIoGUID, 37, 3), &decoders.MapFile{ViewBase: 0x2B93E7E0000,
+		FileKey: 0xFFFF82082C3FFB70, MiscInfo: 0x00C1000000000000, ViewSize: 0x1000, ProcessID: 6528}, 6528, 31380)
+	kernel(0x1A, decoders.KernelKey(decoders.ALPCGUID, 36, 2), &decoders.AlpcWaitNewMessage{IsServerPort: true, PortName: "epmapper"}, 900, 901)
+	kernel(0x1A, decoders.KernelKey(decoders.ALPCGUID, 33, 2), &decoders.AlpcMessage{MessageID: 42}, 1004, 6700)
+	kernel(0x1A, decoders.KernelKey(decoders.ALPCGUID, 37, 2), &decoders.AlpcUnwait{Status: 0xC0000037}, 1004, 6700)
+	kernel(0x11, decoders.KernelKey(decoders.ObjectGUID, 34, 3), &decoders.ObjectDuplicateHandle{Object: 0xFFFFC283AEEA3E60,
+		SourceHandle: 0x5648, TargetHandle: 0x80001DDC, TargetProcessID: 4, ObjectType: 16, SourceProcessID: 20648}, 20648, 1)
+	rpc, err := decoders.Encode(decoders.ManifestKey(decoders.RPCGUID, 5, 1), &decoders.RPCCallStart{
+		InterfaceUUID: etw.MustParseGUID("e60c73e6-88f9-11cf-9af1-0020af6e72f4"), ProcNum: 8, Protocol: 3,
+		Endpoint: "epmapper", AuthenticationLevel: 6, AuthenticationService: 20, ImpersonationLevel: 3}, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(etw.Record{Kind: etw.KindEvent64, Provider: decoders.RPCGUID, ID: 5, Opcode: 1, Version: 1, Level: 4,
+		ProcessID: 1004, ThreadID: 6700, Payload: rpc})
+	traits, schema, data, err := decoders.EncodeSecuritySnapshot(&decoders.SecuritySnapshot{Phase: "start", ObjectType: "pipe",
+		Name: `\Device\NamedPipe\ipctrace-test`, OwnerPID: 1004, Instances: 1, MaxInstances: 255,
+		SD: []byte{1, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext := etw.AppendExtItem(nil, etw.ExtProvTraits, traits, false)
+	ext = etw.AppendExtItem(ext, etw.ExtEventSchemaTL, schema, true)
+	put(etw.Record{Kind: etw.KindEvent64, Provider: decoders.IpcTraceProviderGUID, Level: 4, ProcessID: 1004, ThreadID: 6700, Ext: ext, Payload: data})
+	// No decoder: kept as hex.
+	put(etw.Record{Kind: etw.KindEvent64, Provider: etw.MustParseGUID("12345678-1234-1234-1234-123456789abc"), ID: 7,
+		ProcessID: 1, ThreadID: 2, Payload: []byte{0xde, 0xad, 0xbe, 0xef}})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "dump-golden.etl")
+	if err := os.WriteFile(path, etl.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestDumpGolden dumps a trace of known events in both output forms and
+// compares them with golden files (-update rewrites them).
+func TestDumpGolden(t *testing.T) {
+	path := dumpTrace(t)
+	for _, c := range []struct {
+		name string
+		opt  dumpFlags
+	}{{"dump.golden", dumpFlags{}}, {"dump.jsonl.golden", dumpFlags{json: true}}, {"dump_undecoded.golden", dumpFlags{undecoded: true}}} {
+		var out, errb bytes.Buffer
+		if err := runDump(&out, &errb, path, c.opt); err != nil {
+			t.Fatal(err)
+		}
+		if errb.Len() != 0 {
+			t.Errorf("warnings: %s", errb.String())
+		}
+		checkGolden(t, c.name, out.Bytes())
+	}
+}
+
+// TestDumpSynth: every record of the synthetic scenarios decodes (no raw
+// payload but the EventTrace markers).
+func TestDumpSynth(t *testing.T) {
+	for _, sc := range synth.Scenarios {
+		var etl bytes.Buffer
+		if _, _, err := synth.Generate(sc, &etl, synth.Options{Seed: 1}); err != nil {
+			t.Fatalf("synth %s: %v", sc, err)
+		}
+		path := filepath.Join(t.TempDir(), sc+".etl")
+		if err := os.WriteFile(path, etl.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		if err := runDump(&out, &errb, path, dumpFlags{undecoded: true}); err != nil {
+			t.Fatal(err)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%s: records without a decoder:\n%s", sc, out.String())
+		}
 	}
 }
 
