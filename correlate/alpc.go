@@ -12,6 +12,9 @@ import (
 // the same m is a request and its reply. Message ids are reused, so every
 // match is scoped by process pair and expires after AlpcExpiry.
 
+// maxPendingPerID bounds the unreceived sends kept per message id.
+const maxPendingPerID = 64
+
 type alpcSend struct {
 	pid, tid uint32
 	t        int64
@@ -129,7 +132,13 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 			req.tReply = t
 			e.a.replies[procMsg{req.client, m}] = req
 		}
-		e.a.pending[m] = append(e.a.pending[m], s)
+		q := e.a.pending[m]
+		if len(q) >= maxPendingPerID {
+			// Sends nobody received (datagrams, lost events): keep the newest.
+			n := copy(q, q[len(q)-maxPendingPerID/2:])
+			q = q[:n]
+		}
+		e.a.pending[m] = append(q, s)
 	case decoders.OpAlpcReceive:
 		q := e.a.pending[m]
 		i := 0
@@ -142,12 +151,9 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 		}
 		s := q[i]
 		copy(q[i:], q[i+1:])
-		q = q[:len(q)-1]
-		if len(q) == 0 {
-			delete(e.a.pending, m)
-		} else {
-			e.a.pending[m] = q
-		}
+		// An emptied queue stays in the map: ids are reused, and keeping
+		// its storage avoids an allocation per message.
+		e.a.pending[m] = q[:len(q)-1]
 		if s.reply {
 			if req, ok := e.a.replies[procMsg{pid, m}]; ok && req.server == s.pid {
 				delete(e.a.replies, procMsg{pid, m})
@@ -157,6 +163,11 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 				c.m.Calls++
 				c.lat.Record(t - req.tSend)
 				c.server.Record(req.tReply - req.tRecv)
+				if e.opt.Timeline {
+					f := e.newFlow()
+					e.span(req.client, req.ctid, "alpc", "call ", port, req.tSend, t, f, 0)
+					e.span(req.server, req.stid, "alpc", "serve ", port, req.tRecv, req.tReply, 0, f)
+				}
 				if e.stuckAfter > 0 && t-req.tSend > e.stuckAfter {
 					s := e.alpcStuck(req.ctid, alpcWait{m: m, t: req.tSend, pid: req.client}, req.server, req.stid, port, t)
 					s.Detail = "answered after the --stuck-after threshold"
@@ -237,8 +248,8 @@ func (e *Engine) alpcSweep(now int64) {
 				j++
 			}
 		}
-		if j == 0 {
-			delete(e.a.pending, m)
+		if j == 0 && len(q) == 0 {
+			delete(e.a.pending, m) // unused for a whole expiry period
 		} else {
 			e.a.pending[m] = q[:j]
 		}

@@ -69,6 +69,51 @@ type stream struct {
 	warned int
 }
 
+// pipeline reads and decodes s on a goroutine and feeds the engine here.
+// It returns the decoder warnings.
+func pipeline(e *Engine, s *stream) []string {
+	const inFlight = 3
+	free := make(chan *batch, inFlight)
+	full := make(chan *batch, inFlight)
+	for i := 0; i < inFlight; i++ {
+		free <- &batch{}
+	}
+	var warns []string
+	go func() {
+		defer close(full)
+		b := <-free
+		for rec, err := range s.src.File.Records(etw.TimeOrder(), etw.Parallel(0)) {
+			if err != nil {
+				continue // the File keeps every skipped range
+			}
+			d, _, derr := s.parser.Decode(rec)
+			if derr != nil {
+				if len(warns) < maxWarnings {
+					warns = append(warns, fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", s.src.Name, rec.BufferOffset, rec.Pos, derr))
+				}
+				d.Event = nil
+			}
+			b.add(&d)
+			if len(b.evs) == batchSize {
+				b.seal()
+				full <- b
+				b = <-free
+				b.reset()
+			}
+		}
+		b.seal()
+		full <- b
+	}()
+	for b := range full {
+		for i := range b.evs {
+			e.Add(&b.evs[i])
+		}
+		b.reset()
+		free <- b
+	}
+	return warns
+}
+
 // Analyze correlates already opened traces.
 func Analyze(srcs []Source, opt Options) *Model {
 	e := New(opt)
@@ -83,14 +128,23 @@ func Analyze(srcs []Source, opt Options) *Model {
 	}
 	var files []string
 	streams := make([]*stream, 0, len(srcs))
+	// Lossy buffers are found by a pass over the buffers that runs beside
+	// the correlation: windows are only used by Finish.
+	lossy := make(chan []etw.BufferInfo, 1)
+	go func() {
+		var bs []etw.BufferInfo
+		for _, src := range srcs {
+			for b, err := range src.File.Buffers() {
+				if err == nil && b.Lossy() {
+					bs = append(bs, b)
+				}
+			}
+		}
+		lossy <- bs
+	}()
 	for _, src := range srcs {
 		files = append(files, src.Name)
 		e.SetHeader(src.File.Header())
-		for b, err := range src.File.Buffers() {
-			if err == nil {
-				e.AddBuffer(b)
-			}
-		}
 		next, stop := iter.Pull2(src.File.Records(etw.TimeOrder()))
 		streams = append(streams, &stream{src: src, parser: decoders.NewParser(), next: next, stop: stop})
 	}
@@ -114,10 +168,30 @@ func Analyze(srcs []Source, opt Options) *Model {
 			return
 		}
 	}
+	decode := func(s *stream, rec *etw.Record) {
+		d, _, err := s.parser.Decode(rec)
+		if err != nil {
+			warn(fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", s.src.Name, rec.BufferOffset, rec.Pos, err))
+			// The event holds the fields read before the error: count the
+			// record, do not correlate it.
+			d.Event = nil
+		}
+		e.Add(&d)
+	}
+	if len(streams) == 1 {
+		// One file: reading and decoding on one goroutine, correlation on
+		// this one, batches in between (DESIGN.md §5).
+		s := streams[0]
+		s.stop()
+		streams = nil
+		for _, w := range pipeline(e, s) {
+			warn(w)
+		}
+	}
 	for _, s := range streams {
 		advance(s)
 	}
-	for {
+	for len(streams) > 0 {
 		var cur *stream
 		for _, s := range streams {
 			if s.rec != nil && (cur == nil || s.rec.Time < cur.rec.Time) {
@@ -127,22 +201,17 @@ func Analyze(srcs []Source, opt Options) *Model {
 		if cur == nil {
 			break
 		}
-		rec := cur.rec
-		d, _, err := cur.parser.Decode(rec)
-		if err != nil {
-			warn(fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", cur.src.Name, rec.BufferOffset, rec.Pos, err))
-			// The event holds the fields read before the error: still use
-			// the record for counts, not for correlation.
-			d.Event = nil
-		}
-		e.Add(&d)
+		decode(cur, cur.rec)
 		advance(cur)
+	}
+	for _, b := range <-lossy {
+		e.AddBuffer(b)
 	}
 	m := e.Finish()
 	m.Trace.Files = files
-	for _, s := range streams {
-		for _, err := range s.src.File.Warnings() {
-			warn(fmt.Sprintf("%s: %v", s.src.Name, err))
+	for _, s := range srcs {
+		for _, err := range s.File.Warnings() {
+			warn(fmt.Sprintf("%s: %v", s.Name, err))
 		}
 	}
 	if dropped > 0 {

@@ -11,9 +11,18 @@ import (
 
 // notIPC are the providers whose events describe the system, not IPC:
 // trace header, configuration, and the process, thread and image tables.
-var notIPC = map[etw.GUID]bool{
-	decoders.EventTraceGUID: true, decoders.SystemConfigGUID: true, decoders.ProcessGUID: true,
-	decoders.ThreadGUID: true, decoders.ImageGUID: true, decoders.KernelProcessGUID: true,
+var notIPC = [...]etw.GUID{
+	decoders.EventTraceGUID, decoders.SystemConfigGUID, decoders.ProcessGUID,
+	decoders.ThreadGUID, decoders.ImageGUID, decoders.KernelProcessGUID, {},
+}
+
+func isIPCProvider(g etw.GUID) bool {
+	for i := range notIPC {
+		if g == notIPC[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // anyPID is the header PID/TID of events logged in arbitrary context (EVENTS.md §0.1).
@@ -39,6 +48,11 @@ type Options struct {
 	// Since and Until (when non-zero) ignore IPC events outside the window.
 	// Process, thread and name events are always used.
 	Since, Until time.Time
+
+	// Timeline fills Model.Timeline with one span per operation, at most
+	// MaxSpans (0: 200000).
+	Timeline bool
+	MaxSpans int
 }
 
 // Engine correlates a time-ordered stream of decoded events.
@@ -65,6 +79,11 @@ type Engine struct {
 	s   sectionState
 	l   lossState
 	sec []snapshot
+
+	spans        []rawSpan
+	maxSpans     int
+	spansDropped int64
+	flows        uint64
 }
 
 // proc is one process of the process table.
@@ -90,6 +109,10 @@ func New(opt Options) *Engine {
 	}
 	if !opt.Until.IsZero() {
 		e.until = etw.TimeToFiletime(opt.Until)
+	}
+	e.maxSpans = opt.MaxSpans
+	if e.maxSpans <= 0 {
+		e.maxSpans = defaultMaxSpans
 	}
 	e.stuckAfter = int64(opt.StuckAfter / 100)
 	e.alpcExpiry = int64(opt.AlpcExpiry / 100)
@@ -118,7 +141,7 @@ func (e *Engine) Add(d *decoders.Decoded) {
 			e.last = d.Time
 		}
 	}
-	if !notIPC[d.Key.Provider] && d.Key.Provider != (etw.GUID{}) {
+	if isIPCProvider(d.Key.Provider) {
 		e.ipcEvents++
 	}
 	if d.Event == nil {
@@ -131,6 +154,14 @@ func (e *Engine) Add(d *decoders.Decoded) {
 		return
 	case *decoders.Thread:
 		e.thread(ev)
+		return
+	case *decoders.KernelProcessStart:
+		e.kernelProcess(ev)
+		return
+	case *decoders.KernelThread:
+		if !ev.Stop {
+			e.thread(&decoders.Thread{Op: decoders.OpProcessStart, ProcessID: ev.ProcessID, ThreadID: ev.ThreadID})
+		}
 		return
 	case *decoders.FileName:
 		e.fileName(ev)
@@ -201,6 +232,26 @@ func (e *Engine) process(d *decoders.Decoded, ev *decoders.Process) {
 	}
 }
 
+// kernelProcess fills the process table from Microsoft-Windows-Kernel-Process
+// ProcessStart/rundown events (EVENTS.md §2.2), which carry no command line
+// or user: classic Process events, when present, complete them.
+func (e *Engine) kernelProcess(ev *decoders.KernelProcessStart) {
+	p := e.procOf(ev.ProcessID)
+	if p == nil {
+		return
+	}
+	if ev.ParentProcessID != 0 {
+		p.parent = ev.ParentProcessID
+	}
+	if ev.ImageName != "" && p.image == "" {
+		img := ev.ImageName
+		if i := strings.LastIndexByte(img, '\\'); i >= 0 {
+			img = img[i+1:]
+		}
+		p.image = img
+	}
+}
+
 func (e *Engine) thread(ev *decoders.Thread) {
 	if ev.Op == decoders.OpProcessEnd || ev.Op == decoders.OpProcessDCEnd {
 		// Keep the mapping: FileIo completions may still name the thread.
@@ -239,16 +290,24 @@ func (e *Engine) pidOf(ttid, hdrPID uint32) uint32 {
 
 // touch records IPC activity of a thread.
 func (e *Engine) touch(pid, tid uint32, t int64) {
+	if p := e.procOf(pid); p != nil {
+		p.last = t
+		p.lastTID = tid
+	}
+}
+
+// procOf returns the process table entry of pid, creating it; nil for the
+// "no process" values 0 and 0xFFFFFFFF.
+func (e *Engine) procOf(pid uint32) *proc {
 	if pid == anyPID || pid == 0 {
-		return
+		return nil
 	}
 	p := e.procs[pid]
 	if p == nil {
 		p = &proc{pid: pid}
 		e.procs[pid] = p
 	}
-	p.last = t
-	p.lastTID = tid
+	return p
 }
 
 func (e *Engine) procLast(pid uint32) (int64, uint32) {

@@ -467,3 +467,58 @@ func TestThreadFixupAndFilters(t *testing.T) {
 		t.Errorf("--pipe other: %+v", m.Pipes)
 	}
 }
+
+func TestStuckAfterCompleted(t *testing.T) {
+	// A read that completed after 2 ms counts as stuck with --stuck-after 1ms;
+	// the LISTEN that waited as long does not (servers wait for clients).
+	f := newFeeder(t, Options{StuckAfter: 1000 * 1000})
+	const sFO, cFO, sKey, cKey = 0x1000, 0x2000, 0xC001, 0xC000
+	f.proc(100, "server.exe", 101)
+	f.proc(200, "client.exe", 201)
+	f.create(10, 12, 101, 0x11, sFO, 2, pipePath, 0)
+	f.fsctl(20, 101, 0x12, sFO, sKey, fsctlPipeListen)
+	f.create(3000, 3005, 201, 0x21, cFO, 1, pipePath, 0)
+	f.end(3004, 0x12, 0, 0)
+	f.rw(3010, decoders.OpRead, 101, 0x13, sFO, sKey, 512)
+	f.rw(5500, decoders.OpWrite, 201, 0x22, cFO, cKey, 10)
+	f.end(5502, 0x13, 10, 0)
+	f.end(5503, 0x22, 10, 0)
+	m := f.e.Finish()
+	if len(m.Stuck) != 1 || m.Stuck[0].Kind != "pipe-read" || m.Stuck[0].WaitedUS != 2492 || m.Stuck[0].PeerPID != 200 {
+		t.Errorf("stuck = %+v, want the 2492 µs read", m.Stuck)
+	}
+}
+
+func TestPipeOpenedBeforeTrace(t *testing.T) {
+	// No Create: the ends are known from a rundown name of their FileKey,
+	// the roles from FileKey bit 0 (EVENTS.md §3.2 rule 4), the pairing by H1.
+	f := newFeeder(t, Options{})
+	f.proc(100, "server.exe", 101)
+	f.proc(200, "client.exe", 201)
+	f.add(1, 0, 0, &decoders.FileName{Op: decoders.OpFileRundown, FileKey: 0xE001, FileName: pipePath})
+	f.add(1, 0, 0, &decoders.FileName{Op: decoders.OpFileRundown, FileKey: 0xE000, FileName: pipePath})
+	f.rw(10, decoders.OpRead, 101, 0x13, 0x1000, 0xE001, 100)
+	f.rw(20, decoders.OpWrite, 201, 0x22, 0x2000, 0xE000, 7)
+	f.end(22, 0x13, 7, 0)
+	f.end(23, 0x22, 7, 0)
+	m := f.e.Finish()
+	if len(m.Pipes) != 1 {
+		t.Fatalf("pipes = %+v", m.Pipes)
+	}
+	p := m.Pipes[0]
+	if p.ServerPID != 100 || p.ClientPID != 200 || p.Pairing != pairFileKey || p.ServerRule != ruleFileKeyBit ||
+		p.ToServer != (Flow{1, 7}) || p.Latency.Max != 2 {
+		t.Errorf("pipe = %+v", p)
+	}
+}
+
+func TestKernelProcessEvents(t *testing.T) {
+	f := newFeeder(t, Options{})
+	f.add(0, 4, 0, &decoders.KernelProcessStart{ProcessID: 300, ParentProcessID: 4, ImageName: `\Device\HarddiskVolume3\Windows\System32\svc.exe`})
+	f.add(0, 300, 301, &decoders.KernelThread{ProcessID: 300, ThreadID: 301})
+	f.create(10, 12, 301, 0x11, 0x1000, 2, pipePath, 0)
+	m := f.e.Finish()
+	if len(m.Processes) != 1 || m.Processes[0].Image != "svc.exe" || m.Processes[0].ParentPID != 4 {
+		t.Errorf("processes = %+v", m.Processes)
+	}
+}

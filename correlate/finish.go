@@ -32,6 +32,13 @@ func (e *Engine) Finish() *Model {
 	e.finishSections(m, end)
 	e.finishSecurity(m)
 	m.Deadlocks = e.cycles(waiters)
+	for _, s := range m.Stuck {
+		if s.WaitedUS > 0 && e.opt.Timeline {
+			since := end - int64(s.WaitedUS*10+0.5)
+			e.span(s.PID, s.TID, "stuck", s.Kind+" ", s.Object, since, end, 0, 0)
+		}
+	}
+	e.finishTimeline(m)
 	slices.SortStableFunc(m.Stuck, func(a, b Stuck) int {
 		return cmp.Or(cmp.Compare(a.Since, b.Since), cmp.Compare(a.PID, b.PID),
 			cmp.Compare(a.TID, b.TID), cmp.Compare(a.Kind, b.Kind))

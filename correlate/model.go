@@ -16,6 +16,11 @@ type Model struct {
 	Stuck     []Stuck   `json:"stuck"`
 	Deadlocks []Cycle   `json:"deadlocks"`
 	Security  []Exposed `json:"security"`
+	// Timeline holds per-operation spans, only when Options.Timeline is
+	// set (for the Perfetto renderer); TimelineDropped counts the spans
+	// left out beyond Options.MaxSpans.
+	Timeline        []Span `json:"timeline,omitempty"`
+	TimelineDropped int64  `json:"timeline_dropped,omitempty"`
 	// Warnings are reader and decoder problems (skipped byte ranges with
 	// offsets, undecodable payloads), in the order met.
 	Warnings []string `json:"warnings,omitempty"`
@@ -197,4 +202,19 @@ type Exposed struct {
 	// Ops counts the trace's operations on the object (its traffic).
 	Ops     int64  `json:"ops"`
 	Summary string `json:"summary,omitempty"`
+}
+
+// Span is one operation on a thread's timeline. StartUS is relative to
+// Trace.Start. A span with FlowOut starts a flow that the span with the
+// same FlowIn ends (a write and the read it fed, an ALPC call and its
+// handling by the server).
+type Span struct {
+	PID      uint32  `json:"pid"`
+	TID      uint32  `json:"tid"`
+	Category string  `json:"category"` // "pipe", "alpc", "rpc", "stuck"
+	Name     string  `json:"name"`
+	StartUS  float64 `json:"start_us"`
+	DurUS    float64 `json:"dur_us"`
+	FlowOut  uint64  `json:"flow_out,omitempty"`
+	FlowIn   uint64  `json:"flow_in,omitempty"`
 }

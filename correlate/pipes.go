@@ -100,14 +100,21 @@ type failedOpens struct {
 	order       int // creation order, for stable output
 }
 
+// maxWrites bounds the writes kept per end for matching: the peer may be
+// outside the trace or its reads lost, and state must not grow with the
+// trace. The oldest are dropped first.
+const maxWrites = 256
+
 // write is one write (or transceive request) not yet consumed by the peer.
 type write struct {
 	irp   uint64
 	start int64
-	end   int64 // 0 until its OperationEnd
-	size  int64 // requested size until completion, then bytes written
-	left  int64 // bytes not yet read by the peer
-	sized bool  // false for a transceive request: its size is unknown
+	end   int64  // 0 until its OperationEnd
+	size  int64  // requested size until completion, then bytes written
+	left  int64  // bytes not yet read by the peer
+	sized bool   // false for a transceive request: its size is unknown
+	flow  uint64 // timeline flow id
+	fed   bool   // a read has ended its flow
 }
 
 // pipeEnd is one open FileObject on a pipe (DESIGN.md §3).
@@ -115,6 +122,7 @@ type pipeEnd struct {
 	fo, key  uint64
 	pn       *pipeName
 	pid, tid uint32
+	proc     *proc // process table entry of pid (cache)
 	server   bool
 	rule     string
 	instance int
@@ -155,11 +163,16 @@ type pipeConv struct {
 	queue       latency.Hist
 	flush       latency.Hist
 	connect     latency.Hist
+	done        bool // summarized: the histograms are gone
 }
 
+// maxPathCache bounds the OpenPath → pipe name cache.
+const maxPathCache = 4096
+
 type pipeState struct {
-	ends    map[uint64]*pipeEnd // FileObject → open end
-	byKey   map[uint64]*pipeEnd // FileKey → open end
+	byPath  map[string]*pipeName // Create.OpenPath → pipe (nil: not a pipe)
+	ends    map[uint64]*pipeEnd  // FileObject → open end
+	byKey   map[uint64]*pipeEnd  // FileKey → open end
 	irps    map[uint64]irpOp
 	names   map[string]*pipeName // lower-case name → state
 	convs   []*pipeConv
@@ -170,28 +183,28 @@ type pipeState struct {
 
 func (p *pipeState) init() {
 	p.ends = make(map[uint64]*pipeEnd)
+	p.byPath = make(map[string]*pipeName)
 	p.byKey = make(map[uint64]*pipeEnd)
 	p.irps = make(map[uint64]irpOp)
 	p.names = make(map[string]*pipeName)
 }
 
-// pipeNameOf maps an NT path to the Win32 pipe name: \Device\NamedPipe\X →
-// \\.\pipe\X, \Device\Mup\srv\PIPE\X → \\srv\pipe\X (EVENTS.md §3.1). It
-// returns ok=false for other paths and for the NPFS root.
+// anonymousPipe names anonymous pipes created with an empty name [I].
+const anonymousPipe = `\\.\pipe\(anonymous)`
+
+// pipeNameOf maps an NT path to the Win32 pipe name with
+// decoders.ClassifyPath: \Device\NamedPipe\X → \\.\pipe\X,
+// \Device\Mup\srv\PIPE\X → \\srv\pipe\X (EVENTS.md §3.1). It returns
+// ok=false for other paths, mailslots and the NPFS root.
 func pipeNameOf(nt string) (string, bool) {
-	const dev = `\device\namedpipe\`
-	if len(nt) > len(dev) && strings.EqualFold(nt[:len(dev)], dev) {
-		return `\\.\pipe\` + nt[len(dev):], true
+	info := decoders.ClassifyPath(nt)
+	if !info.Kind.IsPipe() {
+		return "", false
 	}
-	const mup = `\device\mup\`
-	if len(nt) > len(mup) && strings.EqualFold(nt[:len(mup)], mup) {
-		rest := nt[len(mup):]
-		i := strings.IndexByte(rest, '\\')
-		if i > 0 && len(rest) > i+6 && strings.EqualFold(rest[i:i+6], `\pipe\`) {
-			return `\\` + rest[:i] + `\pipe\` + rest[i+6:], true
-		}
+	if info.Win32 == "" {
+		return anonymousPipe, true
 	}
-	return "", false
+	return info.Win32, true
 }
 
 func (e *Engine) pipeName(name string) *pipeName {
@@ -216,11 +229,20 @@ func (e *Engine) endOf(fo, key uint64, ttid, hdrPID uint32, t int64) *pipeEnd {
 		if !ok {
 			return nil
 		}
-		pname, ok := pipeNameOf(name)
+		pn, ok := e.p.byPath[name]
 		if !ok {
-			return nil
+			if pname, isPipe := pipeNameOf(name); isPipe {
+				pn = e.pipeName(pname)
+			}
+			if len(e.p.byPath) >= maxPathCache {
+				clear(e.p.byPath)
+			}
+			e.p.byPath[name] = pn
 		}
-		en = &pipeEnd{fo: fo, pn: e.pipeName(pname), server: key&1 == 1, rule: ruleFileKeyBit}
+		if pn == nil {
+			return nil // an ordinary file
+		}
+		en = &pipeEnd{fo: fo, pn: pn, server: key&1 == 1, rule: ruleFileKeyBit}
 		en.pid = e.pidOf(ttid, hdrPID)
 		en.tid = ttid
 		e.p.ends[fo] = en
@@ -237,15 +259,21 @@ func (e *Engine) endOf(fo, key uint64, ttid, hdrPID uint32, t int64) *pipeEnd {
 		en.key = key
 		e.p.byKey[key] = en
 	}
-	if ttid != 0 {
+	if ttid != 0 && (ttid != en.tid || en.proc == nil) {
 		en.tid = ttid
 		if pid := e.pidOf(ttid, hdrPID); pid != 0 {
 			en.pid = pid
 		}
+		en.proc = nil
 	}
 	en.last = t
 	en.pn.ops++
-	e.touch(en.pid, en.tid, t)
+	if en.proc == nil || en.proc.pid != en.pid {
+		en.proc = e.procOf(en.pid)
+	}
+	if en.proc != nil {
+		en.proc.last, en.proc.lastTID = t, en.tid
+	}
 	if en.conv != nil {
 		en.conv.last = t
 	}
@@ -259,11 +287,20 @@ func (e *Engine) addServer(en *pipeEnd) {
 }
 
 func (e *Engine) fileCreate(d *decoders.Decoded, ev *decoders.FileCreate) {
-	name, ok := pipeNameOf(ev.OpenPath)
+	pn, ok := e.p.byPath[ev.OpenPath]
 	if !ok {
+		name, isPipe := pipeNameOf(ev.OpenPath)
+		if isPipe {
+			pn = e.pipeName(name)
+		}
+		if len(e.p.byPath) >= maxPathCache {
+			clear(e.p.byPath)
+		}
+		e.p.byPath[ev.OpenPath] = pn // nil: not a pipe
+	}
+	if pn == nil {
 		return
 	}
-	pn := e.pipeName(name)
 	pn.ops++
 	pid := e.pidOf(ev.TTID, d.PID)
 	e.p.irps[ev.IrpPtr] = irpOp{kind: irpCreate, start: d.Time, pid: pid, tid: ev.TTID,
@@ -333,8 +370,8 @@ func (e *Engine) fileReadWrite(d *decoders.Decoded, ev *decoders.FileReadWrite) 
 	}
 	if ev.Op == decoders.OpWrite {
 		e.startIRP(ev.IrpPtr, irpWrite, en, d.Time, ev.TTID, ev.IoSize, 0)
-		en.writes = append(en.writes, write{irp: ev.IrpPtr, start: d.Time,
-			size: int64(ev.IoSize), left: int64(ev.IoSize), sized: true})
+		en.pushWrite(write{irp: ev.IrpPtr, start: d.Time,
+			size: int64(ev.IoSize), left: int64(ev.IoSize), sized: true, flow: e.newFlow()})
 		if !en.server && en.reqStart == 0 {
 			en.reqStart = d.Time
 		}
@@ -384,13 +421,26 @@ func (e *Engine) fileInfo(d *decoders.Decoded, ev *decoders.FileInfo) {
 	case fsctlPipeTransceive:
 		e.startIRP(ev.IrpPtr, irpTransceive, en, d.Time, ev.TTID, 0, ev.InfoClass)
 		// The request is delivered at once; its size is learnt when read.
-		en.writes = append(en.writes, write{irp: ev.IrpPtr, start: d.Time, end: d.Time, left: 1 << 62})
+		en.pushWrite(write{irp: ev.IrpPtr, start: d.Time, end: d.Time, left: 1 << 62, flow: e.newFlow()})
+		if e.opt.Timeline {
+			// The request half: a zero-length span that starts the flow.
+			e.span(en.pid, ev.TTID, "pipe", "transceive request ", en.pn.display, d.Time, d.Time, en.writes[len(en.writes)-1].flow, 0)
+		}
 		if en.reqStart == 0 {
 			en.reqStart = d.Time
 		}
 	default:
 		e.startIRP(ev.IrpPtr, irpFSCTL, en, d.Time, ev.TTID, 0, ev.InfoClass)
 	}
+}
+
+// pushWrite queues a write of en for the peer's reads.
+func (en *pipeEnd) pushWrite(w write) {
+	if len(en.writes) >= maxWrites {
+		n := copy(en.writes, en.writes[len(en.writes)-maxWrites/2:])
+		en.writes = en.writes[:n]
+	}
+	en.writes = append(en.writes, w)
 }
 
 // makeServer applies rule 1 of EVENTS.md §3.2.
@@ -448,19 +498,20 @@ func (e *Engine) fileOpEnd(d *decoders.Decoded, ev *decoders.FileOpEnd) {
 	}
 	switch op.kind {
 	case irpWrite:
-		e.writeEnd(en, ev.IrpPtr, t, int64(ev.ExtraInfo), okStatus)
+		e.writeEnd(en, op, ev.IrpPtr, t, int64(ev.ExtraInfo), okStatus)
 	case irpRead:
 		if okStatus || ev.Status == statusBufOverflow {
-			e.readEnd(en, op.start, t, int64(ev.ExtraInfo), false)
+			e.readEnd(en, op, t, int64(ev.ExtraInfo), false)
 		}
 	case irpTransceive:
 		// The request's size is learnt when the server reads it.
 		if !okStatus && ev.Status != statusBufOverflow {
 			e.dropWrite(en, ev.IrpPtr)
 		} else {
-			e.readEnd(en, op.start, t, int64(ev.ExtraInfo), true)
+			e.readEnd(en, op, t, int64(ev.ExtraInfo), true)
 		}
 	case irpListen:
+		e.span(op.pid, op.tid, "pipe", "listen ", en.pn.display, op.start, t, 0, 0)
 		if okStatus || ev.Status == statusPipeConnected {
 			en.listenOK = true
 			en.listenEnd = t
@@ -468,23 +519,29 @@ func (e *Engine) fileOpEnd(d *decoders.Decoded, ev *decoders.FileOpEnd) {
 			e.pairServer(en)
 		}
 	case irpFlush:
+		e.span(op.pid, op.tid, "pipe", "flush ", en.pn.display, op.start, t, 0, 0)
 		if c := en.conv; c != nil {
 			c.flush.Record(t - op.start)
 		}
 	}
-	if e.stuckAfter > 0 && t-op.start > e.stuckAfter && op.kind != irpListen {
-		e.p.stuck = append(e.p.stuck, e.pipeStuck(op, t, t-op.start))
+	if e.stuckAfter > 0 && t-op.start > e.stuckAfter {
+		switch op.kind {
+		case irpRead, irpWrite, irpTransceive, irpFlush:
+			// A slow data operation; LISTEN waits for clients by design.
+			e.p.stuck = append(e.p.stuck, e.pipeStuck(op, t, t-op.start))
+		}
 	}
 }
 
 // writeEnd completes a write: its byte count is OpEnd ExtraInfo.
-func (e *Engine) writeEnd(en *pipeEnd, irp uint64, t, n int64, ok bool) {
+func (e *Engine) writeEnd(en *pipeEnd, op irpOp, irp uint64, t, n int64, ok bool) {
 	for i := range en.writes {
 		w := &en.writes[i]
 		if w.irp != irp || w.end != 0 {
 			continue
 		}
 		w.end = t
+		e.span(op.pid, op.tid, "pipe", "write ", en.pn.display, op.start, t, w.flow, 0)
 		if !ok {
 			n = 0
 		}
@@ -532,7 +589,18 @@ func (e *Engine) inFlow(en *pipeEnd) *Flow {
 
 // readEnd matches a completed read of n bytes on en with the peer's writes
 // (EVENTS.md §3.6). transceive marks the reply half of a TRANSCEIVE.
-func (e *Engine) readEnd(en *pipeEnd, start, t, n int64, transceive bool) {
+func (e *Engine) readEnd(en *pipeEnd, op irpOp, t, n int64, transceive bool) {
+	start := op.start
+	var flowIn uint64
+	if e.opt.Timeline {
+		defer func() {
+			name := "read "
+			if transceive {
+				name = "transceive "
+			}
+			e.span(op.pid, op.tid, "pipe", name, en.pn.display, start, t, 0, flowIn)
+		}()
+	}
 	if en.peer == nil && !en.server {
 		e.pairClient(en)
 	}
@@ -562,6 +630,9 @@ func (e *Engine) readEnd(en *pipeEnd, start, t, n int64, transceive bool) {
 			// A TRANSCEIVE request: one message, read whole (§3.6 step 5).
 			w.sized = true
 			w.size, w.left = n, n
+		}
+		if firstByte && !w.fed {
+			flowIn, w.fed = w.flow, true // a write's flow ends at the first read it feeds
 		}
 		if firstByte && c != nil {
 			switch {
@@ -714,6 +785,9 @@ func (e *Engine) pair(s, c *pipeEnd, rule string, conf float64) {
 
 // detach ends the conversation of a server end (DISCONNECT or a new LISTEN).
 func (e *Engine) detach(s *pipeEnd) {
+	if s.conv != nil {
+		s.conv.summarize()
+	}
 	if c := s.peer; c != nil {
 		c.peer = nil
 		c.conv = nil
@@ -740,6 +814,25 @@ func (e *Engine) closeEnd(en *pipeEnd, t int64) {
 	if !en.paired && !en.server && en.created != 0 {
 		e.unpairedRow(en)
 	}
+	if c := en.conv; c != nil && (en.peer == nil || en.peer.closed) {
+		c.summarize() // both ends are gone: nothing more can happen
+	}
+}
+
+// summarize turns the conversation's histograms into summaries and drops
+// them, so that finished conversations cost a few hundred bytes, not the
+// histograms' kilobytes.
+func (c *pipeConv) summarize() {
+	if c.done {
+		return
+	}
+	c.done = true
+	c.m.Latency = c.read.Summary()
+	c.m.RoundTrip = c.rtt.Summary()
+	c.m.QueueDelay = c.queue.Summary()
+	c.m.FlushDrain = c.flush.Summary()
+	c.m.ConnectWait = c.connect.Summary()
+	c.read, c.rtt, c.queue, c.flush, c.connect = latency.Hist{}, latency.Hist{}, latency.Hist{}, latency.Hist{}, latency.Hist{}
 }
 
 // unpairedRow records an end that never took part in a conversation.
@@ -838,11 +931,7 @@ func (e *Engine) finishPipes(m *Model, end int64) {
 		e.unpairedRow(en)
 	}
 	for _, c := range e.p.convs {
-		c.m.Latency = c.read.Summary()
-		c.m.RoundTrip = c.rtt.Summary()
-		c.m.QueueDelay = c.queue.Summary()
-		c.m.FlushDrain = c.flush.Summary()
-		c.m.ConnectWait = c.connect.Summary()
+		c.summarize()
 		c.m.First, c.m.Last = ft(c.first), ft(c.last)
 		c.m.ServerImage, c.m.ClientImage = e.image(c.m.ServerPID), e.image(c.m.ClientPID)
 		if c.m.Pairing == pairUnpaired {

@@ -44,7 +44,26 @@ type rpcRow struct {
 	lat, srv latency.Hist
 }
 
+// newCall returns a call record from the free list.
+func (r *rpcState) newCall() *rpcCall {
+	if n := len(r.free); n > 0 {
+		c := r.free[n-1]
+		r.free = r.free[:n-1]
+		return c
+	}
+	return new(rpcCall)
+}
+
+// release returns a stopped call to the free list: no table refers to it
+// any more (it left open, onThread and clients at its stop or match).
+func (r *rpcState) release(c *rpcCall) {
+	if len(r.free) < 1024 {
+		r.free = append(r.free, c)
+	}
+}
+
 type rpcState struct {
+	free     []*rpcCall
 	open     map[rpcCallKey]*rpcCall
 	clients  []*rpcCall          // open client calls not yet matched to a server call
 	onThread map[uint32]*rpcCall // open client call per thread
@@ -60,10 +79,18 @@ func (r *rpcState) init() {
 
 func (e *Engine) rpcStart(d *decoders.Decoded, ev *decoders.RPCCallStart) {
 	e.touch(d.PID, d.TID, d.Time)
-	c := &rpcCall{iface: ev.InterfaceUUID, procnum: ev.ProcNum, protocol: ev.Protocol,
+	c := e.r.newCall()
+	*c = rpcCall{iface: ev.InterfaceUUID, procnum: ev.ProcNum, protocol: ev.Protocol,
 		endpoint: ev.Endpoint, pid: d.PID, tid: d.TID, t: d.Time, server: ev.Server}
-	e.r.open[rpcCallKey{d.ActivityID, d.TID, ev.Server}] = c
+	k := rpcCallKey{d.ActivityID, d.TID, ev.Server}
+	if old := e.r.open[k]; old != nil && !old.server {
+		e.r.dropClient(old) // its stop was never seen
+	}
+	e.r.open[k] = c
 	if !ev.Server {
+		if len(e.r.clients) >= maxOpenRPC {
+			e.r.clients = append(e.r.clients[:0], e.r.clients[len(e.r.clients)-maxOpenRPC/2:]...)
+		}
 		e.r.clients = append(e.r.clients, c)
 		e.r.onThread[d.TID] = c
 		return
@@ -104,6 +131,18 @@ func (e *Engine) rpcStart(d *decoders.Decoded, ev *decoders.RPCCallStart) {
 	}
 }
 
+// maxOpenRPC bounds the client calls waiting for a server-side match.
+const maxOpenRPC = 4096
+
+func (r *rpcState) dropClient(c *rpcCall) {
+	for i, cl := range r.clients {
+		if cl == c {
+			r.clients = append(r.clients[:i], r.clients[i+1:]...)
+			return
+		}
+	}
+}
+
 func sameEndpoint(a, b string) bool {
 	return strings.EqualFold(strings.TrimLeft(a, `\`), strings.TrimLeft(b, `\`))
 }
@@ -116,18 +155,21 @@ func (e *Engine) rpcStop(d *decoders.Decoded, ev *decoders.RPCCallStop) {
 		return
 	}
 	delete(e.r.open, k)
+	defer e.r.release(c)
 	dur := d.Time - c.t
+	if e.opt.Timeline {
+		side := "rpc client "
+		if c.server {
+			side = "rpc server "
+		}
+		e.span(c.pid, c.tid, "rpc", side, c.iface.String()+" #"+itoa(uint64(c.procnum)), c.t, d.Time, 0, 0)
+	}
 	if !c.server {
 		if e.r.onThread[c.tid] == c {
 			delete(e.r.onThread, c.tid)
 		}
 		if !c.matched {
-			for i, cl := range e.r.clients {
-				if cl == c {
-					e.r.clients = append(e.r.clients[:i], e.r.clients[i+1:]...)
-					break
-				}
-			}
+			e.r.dropClient(c)
 			if c.protocol == 3 { // LRPC: the ALPC request names the server
 				c.peer = e.a.lastServer[c.tid]
 			}
@@ -156,7 +198,7 @@ func (e *Engine) rpcStop(d *decoders.Decoded, ev *decoders.RPCCallStop) {
 }
 
 func (e *Engine) rpcRow(c *rpcCall, client, server uint32) *rpcRow {
-	k := rpcRowKey{c.iface, c.procnum, c.protocol, strings.ToLower(c.endpoint), client, server}
+	k := rpcRowKey{c.iface, c.procnum, c.protocol, c.endpoint, client, server}
 	row := e.r.rows[k]
 	if row == nil {
 		row = &rpcRow{m: RPC{Interface: c.iface.String(), ProcNum: c.procnum, Endpoint: c.endpoint,

@@ -42,6 +42,8 @@ func (e *Engine) finishSecurity(m *Model) {
 			}
 		} else if e.opt.PipeGlob != "" {
 			continue
+		} else {
+			x.Ops = e.objectOps(s.typ, s.name)
 		}
 		if s.owner != 0 && !e.keepPIDs(s.owner) {
 			continue
@@ -76,4 +78,31 @@ func (e *Engine) finishSecurity(m *Model) {
 		}
 		m.Security = append(m.Security, x)
 	}
+}
+
+// objectOps counts the trace's traffic on a section or ALPC port named by
+// an NT path: ALPC calls (completed and pending) on a port whose name is
+// the path or its last element, views of a section whose backing name or
+// key matches.
+func (e *Engine) objectOps(typ, name string) int64 {
+	base := name
+	if i := strings.LastIndexByte(name, '\\'); i >= 0 {
+		base = name[i+1:]
+	}
+	var n int64
+	switch typ {
+	case "alpc":
+		for _, c := range e.a.order {
+			if c.m.Port != "" && (strings.EqualFold(c.m.Port, name) || strings.EqualFold(c.m.Port, base)) {
+				n += c.m.Calls + c.m.Pending
+			}
+		}
+	case "section":
+		for _, sec := range e.s.order {
+			if nm := e.names[sec.key]; nm != "" && (strings.EqualFold(nm, name) || strings.EqualFold(nm, base)) {
+				n += sec.views
+			}
+		}
+	}
+	return n
 }

@@ -3,10 +3,13 @@ package correlate_test
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -24,11 +27,18 @@ import (
 // processes, counts and bytes, latencies within 1 µs, every stuck
 // operation and cycle, and nothing invented.
 func TestSynthTruth(t *testing.T) {
+	type run struct {
+		seed  uint64
+		scale int
+	}
+	// Scale 40 pushes the busiest conversations past latency.ExactLimit
+	// samples, into the histogram.
 	for _, name := range synth.Scenarios {
-		for _, seed := range []uint64{1, 2, 7} {
-			t.Run(fmt.Sprintf("%s/seed%d", name, seed), func(t *testing.T) {
+		for _, r := range []run{{1, 1}, {2, 1}, {7, 1}, {5, 40}} {
+			seed := r.seed
+			t.Run(fmt.Sprintf("%s/seed%d/scale%d", name, seed, r.scale), func(t *testing.T) {
 				var buf memFile
-				truth, b, err := synth.Generate(name, &buf, synth.Options{Seed: seed, Keep: true})
+				truth, b, err := synth.Generate(name, &buf, synth.Options{Seed: seed, Scale: r.scale, Keep: true})
 				if err != nil {
 					t.Fatalf("synth: %v", err)
 				}
@@ -268,4 +278,64 @@ func latDiff(what string, g, w latency.Summary) []string {
 		return []string{fmt.Sprintf("%s got %+v want %+v", what, g, w)}
 	}
 	return nil
+}
+
+// TestDemoTruth checks the embedded demo trace against the truth synth
+// wrote beside it.
+func TestDemoTruth(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "demo.truth.json"))
+	if err != nil {
+		t.Skipf("no demo truth: %v", err)
+	}
+	var truth correlate.Model
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		t.Fatal(err)
+	}
+	got, err := correlate.AnalyzeFiles([]string{filepath.Join("..", "testdata", "demo.etl")}, correlate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range compareModels(got, &truth) {
+		t.Error(d)
+	}
+}
+
+// TestAnalyzeSeveralFiles merges two traces by time.
+func TestAnalyzeSeveralFiles(t *testing.T) {
+	dir, err := os.MkdirTemp("", "ipctrace-correlate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	var paths []string
+	var events int64
+	var stuck int
+	for _, name := range []string{"alpc-stuck", "pipe-stuck-listen"} {
+		p := filepath.Join(dir, name+".etl")
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		truth, _, err := synth.Generate(name, f, synth.Options{Seed: 3})
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		events += truth.Trace.Events
+		stuck += len(truth.Stuck)
+		paths = append(paths, p)
+	}
+	m, err := correlate.AnalyzeFiles(append(paths, filepath.Join(dir, "missing.etl")), correlate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Trace.Events != events || len(m.Stuck) != stuck || len(m.Trace.Files) != 2 {
+		t.Errorf("merged: %d events, %d stuck, files %v; want %d, %d, 2 files", m.Trace.Events, len(m.Stuck), m.Trace.Files, events, stuck)
+	}
+	if len(m.Warnings) == 0 || !strings.Contains(m.Warnings[0], "missing.etl") {
+		t.Errorf("no warning for the missing file: %v", m.Warnings)
+	}
+	if _, err := correlate.AnalyzeFiles([]string{filepath.Join(dir, "missing.etl")}, correlate.Options{}); !errors.Is(err, correlate.ErrNoInput) {
+		t.Errorf("no readable file: err %v, want ErrNoInput", err)
+	}
 }

@@ -1,5 +1,6 @@
-// Package report renders a correlate.Model for people (Table) and for
-// programs (JSON, JSONL). It never reads files or decodes events.
+// Package report renders a correlate.Model for people (Table), for
+// programs (JSON, JSONL) and for timeline viewers (Perfetto). It never
+// reads files or decodes events.
 //
 // Conventions (DESIGN.md §2): times are RFC 3339 UTC strings with 100 ns
 // precision ("2026-01-01T00:00:00.0000000Z"); durations are microseconds
@@ -21,6 +22,10 @@
 //	deadlocks   array    cycles in the wait-for graph
 //	security    array    IPC objects with their security descriptor
 //	warnings    array    reader/decoder problems with file offsets (omitted when none)
+//	timeline    array    per-operation spans, only with correlate.Options.Timeline (-o perfetto):
+//	                     {pid, tid, category ("pipe", "alpc", "rpc", "stuck"), name,
+//	                     start_us (from trace.start), dur_us, flow_out, flow_in}
+//	timeline_dropped     spans left out beyond Options.MaxSpans (omitted when 0)
 //
 // trace:
 //
@@ -125,10 +130,20 @@
 // the fields above; in "stuck" lines the stuck kind is "stuck_kind" and in
 // "section" lines the section kind is "section_kind".
 //
+// # Perfetto (-o perfetto)
+//
+// A Perfetto protobuf trace (open it at ui.perfetto.dev): a track per
+// process and per thread (extra "overlapped I/O" tracks when a thread's
+// operations overlap), one slice per timeline span, and flows from each
+// pipe write to the read it fed and from each ALPC call to the server side
+// that handled it. Operations still open at the end are "stuck" slices.
+//
 // # Table (-o table)
 //
 // Trace summary and loss always first ("no loss", or the counters and the
-// windows), then one section per non-empty list. Values marked "*" are
+// windows), then one section per non-empty list (pipes, ALPC, RPC methods,
+// shared sections, stuck operations and deadlocks, security, and the
+// processes those rows name). Values marked "*" are
 // inferred (footnotes name the EVENTS.md rules); "~" marks histogram
 // percentiles. A trace without IPC results says so and how to record one.
 package report

@@ -31,7 +31,8 @@ const (
 const RecordHint = "Record one on Windows, as administrator: ipctrace record -o trace.etl"
 
 // Table writes the human report: trace summary and loss first, then pipes,
-// ALPC/RPC, sections, stuck operations and deadlocks, and security.
+// ALPC/RPC, sections, stuck operations and deadlocks, security, and the
+// processes involved.
 func Table(w io.Writer, m *correlate.Model, opt TableOptions) error {
 	tr := &tabler{w: w, m: m, opt: opt, names: map[uint32]string{}}
 	for _, p := range m.Processes {
@@ -39,7 +40,7 @@ func Table(w io.Writer, m *correlate.Model, opt TableOptions) error {
 	}
 	tr.summary()
 	if !HasIPC(m) {
-		tr.printf("\nNo IPC events in this trace (named pipes, ALPC/RPC, shared sections).\n%s\n", RecordHint)
+		tr.printf("\nNo IPC events in this trace: no named-pipe, ALPC/RPC, shared-section or security-snapshot activity.\n%s\n", RecordHint)
 		return tr.err
 	}
 	tr.pipes()
@@ -48,7 +49,42 @@ func Table(w io.Writer, m *correlate.Model, opt TableOptions) error {
 	tr.sections()
 	tr.stuck()
 	tr.security()
+	tr.processes()
 	return tr.err
+}
+
+// processes lists the processes that appear in the sections above.
+func (t *tabler) processes() {
+	used := map[uint32]bool{}
+	for _, p := range t.m.Pipes {
+		used[p.ServerPID], used[p.ClientPID] = true, true
+	}
+	for _, a := range t.m.ALPC {
+		used[a.ServerPID], used[a.ClientPID] = true, true
+	}
+	for _, r := range t.m.RPC {
+		used[r.ServerPID], used[r.ClientPID] = true, true
+	}
+	for _, s := range t.m.Sections {
+		for _, p := range s.PIDs {
+			used[p] = true
+		}
+	}
+	for _, s := range t.m.Stuck {
+		used[s.PID], used[s.PeerPID] = true, true
+	}
+	var rows [][]string
+	for _, p := range t.m.Processes {
+		if !used[p.PID] {
+			continue
+		}
+		parent := "-"
+		if p.ParentPID != 0 {
+			parent = strconv.FormatUint(uint64(p.ParentPID), 10)
+		}
+		rows = append(rows, []string{strconv.FormatUint(uint64(p.PID), 10), parent, dash(p.Image), dash(p.User), dash(p.CommandLine)})
+	}
+	t.table("Processes", []string{"PID", "Parent", "Image", "User", "Command line"}, rows, "")
 }
 
 // HasIPC reports whether the model holds any IPC result.
@@ -136,7 +172,11 @@ func (t *tabler) summary() {
 		t.printf("  files:     %s\n", strings.Join(tr.Files, ", "))
 	}
 	t.printf("  time:      %s .. %s (%s)\n", dash(tr.Start), dash(tr.End), dur(tr.DurationUS))
-	t.printf("  events:    %d (%d IPC)\n", tr.Events, tr.IPCEvents)
+	if HasIPC(t.m) {
+		t.printf("  events:    %d (%d IPC-related)\n", tr.Events, tr.IPCEvents)
+	} else {
+		t.printf("  events:    %d\n", tr.Events)
+	}
 	if tr.EventsLost == 0 && tr.BuffersLost == 0 && len(tr.LossyWindows) == 0 && tr.LostEventRecords == 0 {
 		t.printf("  loss:      no loss\n")
 	} else {
