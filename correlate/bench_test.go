@@ -2,6 +2,7 @@ package correlate_test
 
 import (
 	"bytes"
+	"github.com/ipctrace/ipctrace/internal/memfile"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,7 +19,7 @@ const benchScale = 40
 // BenchmarkEngineMixed measures the correlation engine alone (events
 // already decoded) on the mixed scenario: events/s and allocations.
 func BenchmarkEngineMixed(b *testing.B) {
-	var buf memFile
+	var buf memfile.File
 	_, bld, err := synth.Generate("mixed", &buf, synth.Options{Seed: 1, Scale: benchScale, Keep: true})
 	if err != nil {
 		b.Fatal(err)
@@ -46,16 +47,16 @@ func BenchmarkEngineMixed(b *testing.B) {
 // BenchmarkAnalyzeMixed measures the whole pipeline (read, decode,
 // correlate) on an in-memory mixed trace: bytes/s and allocations.
 func BenchmarkAnalyzeMixed(b *testing.B) {
-	var buf memFile
+	var buf memfile.File
 	if _, _, err := synth.Generate("mixed", &buf, synth.Options{Seed: 1, Scale: benchScale}); err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(buf.b)))
+	b.SetBytes(int64(len(buf.Bytes())))
 	b.ReportAllocs()
 	b.ResetTimer()
 	var events int64
 	for i := 0; i < b.N; i++ {
-		m, err := correlate.AnalyzeReader("mixed", bytes.NewReader(buf.b), int64(len(buf.b)), correlate.Options{})
+		m, err := correlate.AnalyzeReader("mixed", bytes.NewReader(buf.Bytes()), int64(len(buf.Bytes())), correlate.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/ipctrace/ipctrace/internal/memfile"
 	"math"
 	"os"
 	"path/filepath"
@@ -37,7 +37,7 @@ func TestSynthTruth(t *testing.T) {
 		for _, r := range []run{{1, 1}, {2, 1}, {7, 1}, {5, 40}} {
 			seed := r.seed
 			t.Run(fmt.Sprintf("%s/seed%d/scale%d", name, seed, r.scale), func(t *testing.T) {
-				var buf memFile
+				var buf memfile.File
 				truth, b, err := synth.Generate(name, &buf, synth.Options{Seed: seed, Scale: r.scale, Keep: true})
 				if err != nil {
 					t.Fatalf("synth: %v", err)
@@ -45,7 +45,7 @@ func TestSynthTruth(t *testing.T) {
 				if msg := irpReuse(b.Emitted()); msg != "" {
 					t.Errorf("synth trace breaks EVENTS.md §1.7.4 (an IRP is unique while in flight): %s", msg)
 				}
-				got, err := correlate.AnalyzeReader(name, bytes.NewReader(buf.b), int64(len(buf.b)), correlate.Options{})
+				got, err := correlate.AnalyzeReader(name, bytes.NewReader(buf.Bytes()), int64(len(buf.Bytes())), correlate.Options{})
 				if err != nil {
 					t.Fatalf("analyze: %v", err)
 				}
@@ -87,37 +87,6 @@ func irpReuse(evs []synth.Emitted) string {
 		inFlight[irp] = e.Time
 	}
 	return ""
-}
-
-// memFile is an in-memory io.WriteSeeker, so that the ETL writer can
-// rewrite the logfile header (loss counters) at Close.
-type memFile struct {
-	b   []byte
-	off int64
-}
-
-func (m *memFile) Write(p []byte) (int, error) {
-	if need := m.off + int64(len(p)); need > int64(len(m.b)) {
-		m.b = append(m.b, make([]byte, need-int64(len(m.b)))...)
-	}
-	copy(m.b[m.off:], p)
-	m.off += int64(len(p))
-	return len(p), nil
-}
-
-func (m *memFile) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		off += m.off
-	case io.SeekEnd:
-		off += int64(len(m.b))
-	}
-	if off < 0 {
-		return 0, errors.New("negative seek")
-	}
-	m.off = off
-	return off, nil
 }
 
 // compareModels lists the differences between got and the truth, on the

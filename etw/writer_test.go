@@ -4,39 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/ipctrace/ipctrace/internal/memfile"
 	"io"
 	"math/rand/v2"
 	"runtime"
 	"slices"
 	"testing"
 )
-
-// memFile is an in-memory io.WriteSeeker.
-type memFile struct {
-	b   []byte
-	pos int
-}
-
-func (m *memFile) Write(p []byte) (int, error) {
-	if need := m.pos + len(p); need > len(m.b) {
-		m.b = append(m.b, make([]byte, need-len(m.b))...)
-	}
-	copy(m.b[m.pos:], p)
-	m.pos += len(p)
-	return len(p), nil
-}
-
-func (m *memFile) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-		m.pos = int(off)
-	case io.SeekCurrent:
-		m.pos += int(off)
-	case io.SeekEnd:
-		m.pos = len(m.b) + int(off)
-	}
-	return int64(m.pos), nil
-}
 
 var testProvider = MustParseGUID("6ad52b32-d609-4be9-ae07-ce8dae937e39")
 
@@ -168,12 +142,12 @@ func TestWriterRoundTrip(t *testing.T) {
 				ptr = 8
 			}
 			recs := genRecords(rand.New(rand.NewPCG(1, uint64(len(tc.name)))), 3000, tc.procs, ptr, DefaultStartTime+100)
-			var mf memFile
+			var mf memfile.File
 			w := writeAll(t, &mf, tc.opts, recs)
-			if int64(len(mf.b)) != w.Written() {
-				t.Fatalf("file is %d bytes, writer says %d", len(mf.b), w.Written())
+			if int64(len(mf.Bytes())) != w.Written() {
+				t.Fatalf("file is %d bytes, writer says %d", len(mf.Bytes()), w.Written())
 			}
-			f, err := NewFile(bytes.NewReader(mf.b), int64(len(mf.b)))
+			f, err := NewFile(bytes.NewReader(mf.Bytes()), int64(len(mf.Bytes())))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -277,9 +251,9 @@ func TestWriterRoundTrip(t *testing.T) {
 // processors interleave and sequence numbers are not monotonic in file order.
 func TestWriterInterleaves(t *testing.T) {
 	recs := genRecords(rand.New(rand.NewPCG(7, 7)), 4000, 4, 8, DefaultStartTime+1)
-	var mf memFile
+	var mf memfile.File
 	writeAll(t, &mf, WriterOptions{BufferSize: 4096}, recs)
-	f, err := NewFile(bytes.NewReader(mf.b), int64(len(mf.b)))
+	f, err := NewFile(bytes.NewReader(mf.Bytes()), int64(len(mf.Bytes())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +279,7 @@ func TestWriterInterleaves(t *testing.T) {
 
 func TestWriterLossFlags(t *testing.T) {
 	recs := genRecords(rand.New(rand.NewPCG(3, 3)), 200, 2, 8, DefaultStartTime+1)
-	var mf memFile
+	var mf memfile.File
 	w, err := NewWriter(&mf, WriterOptions{BufferSize: 4096})
 	if err != nil {
 		t.Fatal(err)
@@ -329,7 +303,7 @@ func TestWriterLossFlags(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f, err := NewFile(bytes.NewReader(mf.b), int64(len(mf.b)))
+	f, err := NewFile(bytes.NewReader(mf.Bytes()), int64(len(mf.Bytes())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -544,7 +518,7 @@ func FuzzWriterRoundTrip(f *testing.F) {
 			r.Provider = testProvider
 			r.Version, r.Opcode = 0, 0
 		}
-		var mf memFile
+		var mf memfile.File
 		w, err := NewWriter(&mf, WriterOptions{BufferSize: 4096, Compress: compress})
 		if err != nil {
 			t.Fatal(err)
@@ -559,7 +533,7 @@ func FuzzWriterRoundTrip(f *testing.F) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		file, err := NewFile(bytes.NewReader(mf.b), int64(len(mf.b)))
+		file, err := NewFile(bytes.NewReader(mf.Bytes()), int64(len(mf.Bytes())))
 		if err != nil {
 			t.Fatal(err)
 		}

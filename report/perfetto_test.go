@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/ipctrace/ipctrace/internal/memfile"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -58,11 +59,11 @@ func fields(t *testing.T, b []byte) map[protowire.Number][]any {
 func TestPerfetto(t *testing.T) {
 	for _, name := range synth.Scenarios {
 		t.Run(name, func(t *testing.T) {
-			var buf memFile
+			var buf memfile.File
 			if _, _, err := synth.Generate(name, &buf, synth.Options{Seed: 2}); err != nil {
 				t.Fatal(err)
 			}
-			m, err := correlate.AnalyzeReader(name, bytes.NewReader(buf.b), int64(len(buf.b)), correlate.Options{Timeline: true})
+			m, err := correlate.AnalyzeReader(name, bytes.NewReader(buf.Bytes()), int64(len(buf.Bytes())), correlate.Options{Timeline: true})
 			if err != nil {
 				t.Fatal(err)
 			}

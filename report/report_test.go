@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
+	"github.com/ipctrace/ipctrace/internal/memfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,44 +21,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// memFile is an in-memory io.WriteSeeker, so that the ETL writer can
-// rewrite the logfile header (loss counters) at Close.
-type memFile struct {
-	b   []byte
-	off int64
-}
-
-func (m *memFile) Write(p []byte) (int, error) {
-	if need := m.off + int64(len(p)); need > int64(len(m.b)) {
-		m.b = append(m.b, make([]byte, need-int64(len(m.b)))...)
-	}
-	copy(m.b[m.off:], p)
-	m.off += int64(len(p))
-	return len(p), nil
-}
-
-func (m *memFile) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		off += m.off
-	case io.SeekEnd:
-		off += int64(len(m.b))
-	}
-	if off < 0 {
-		return 0, errors.New("negative seek")
-	}
-	m.off = off
-	return off, nil
-}
-
 // scenarioModel generates a synth scenario and correlates it.
 func scenarioModel(t *testing.T, name string, seed uint64) *correlate.Model {
 	t.Helper()
-	var buf memFile
+	var buf memfile.File
 	if _, _, err := synth.Generate(name, &buf, synth.Options{Seed: seed}); err != nil {
 		t.Fatalf("synth %s: %v", name, err)
 	}
-	m, err := correlate.AnalyzeReader(name+".etl", bytes.NewReader(buf.b), int64(len(buf.b)), correlate.Options{})
+	m, err := correlate.AnalyzeReader(name+".etl", bytes.NewReader(buf.Bytes()), int64(len(buf.Bytes())), correlate.Options{})
 	if err != nil {
 		t.Fatalf("analyze %s: %v", name, err)
 	}

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
+	"github.com/ipctrace/ipctrace/internal/memfile"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,42 +21,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/demo.etl and testdata/demo.truth.json")
 
-// memFile is an in-memory io.WriteSeeker, so the writer patches buffer 0
-// exactly as it does in a file.
-type memFile struct {
-	b   []byte
-	pos int
-}
-
-func (m *memFile) Write(p []byte) (int, error) {
-	if need := m.pos + len(p); need > len(m.b) {
-		m.b = append(m.b, make([]byte, need-len(m.b))...)
-	}
-	copy(m.b[m.pos:], p)
-	m.pos += len(p)
-	return len(p), nil
-}
-
-func (m *memFile) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-		m.pos = int(off)
-	case io.SeekCurrent:
-		m.pos += int(off)
-	case io.SeekEnd:
-		m.pos = len(m.b) + int(off)
-	}
-	return int64(m.pos), nil
-}
-
 func generate(t testing.TB, name string, o Options) ([]byte, *correlate.Model, *Builder) {
 	t.Helper()
-	var mf memFile
+	var mf memfile.File
 	m, b, err := Generate(name, &mf, o)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	return mf.b, m, b
+	return mf.Bytes(), m, b
 }
 
 // checkReadBack reads the trace and checks every record against the event
@@ -420,7 +392,7 @@ func TestEventsVectors(t *testing.T) {
 		FileKey: 0xFFFF8A0A99990000, TTID: 6700, IoSize: 512, IoFlags: 0x00060A00, HasExtraFlags: true})
 	b.AlpcWaitForNewMessage(t0+4, th, "epmapper")
 	b.RPCStart(t0+5, th, false, "epmapper", &RPCCall{Interface: etw.MustParseGUID("e60c73e6-88f9-11cf-9af1-0020af6e72f4"), ProcNum: 8}, etw.GUID{})
-	var mf memFile
+	var mf memfile.File
 	if err := b.WriteETL(&mf, etw.WriterOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +404,7 @@ func TestEventsVectors(t *testing.T) {
 		"D5": "01 00 00 00 65 70 6d 61 70 70 65 72 00",
 		"D6": "e6 73 0c e6 f9 88 cf 11 9a f1 00 20 af 6e 72 f4 08 00 00 00 03 00 00 00 00 00 65 00 70 00 6d 00 61 00 70 00 70 00 65 00 72 00 00 00 00 00 06 00 00 00 14 00 00 00 03 00 00 00",
 	}
-	f, err := etw.NewFile(bytes.NewReader(mf.b), int64(len(mf.b)))
+	f, err := etw.NewFile(bytes.NewReader(mf.Bytes()), int64(len(mf.Bytes())))
 	if err != nil {
 		t.Fatal(err)
 	}
