@@ -53,3 +53,24 @@ func BenchmarkEncodeFileIoReadWrite(b *testing.B) {
 		}
 	}
 }
+
+// TcpIp SendIPV4 v2, x64 (fixed layout, 40 bytes): pid 4, size 1460,
+// 10.0.0.1 -> 10.0.0.2, ports 443/50000, times, seqnum, connid.
+func BenchmarkDecodeTcpIpSend(b *testing.B) {
+	benchRecord(b, KernelKey(TcpIpGUID, 10, 2), "04000000 b4050000 0a000002 0a000001 01bb c350"+
+		"10270000 20270000 01000000 00a0b3c4d5e6ffff")
+}
+
+// Thread CSwitch v2 (fixed layout, 24 bytes).
+func BenchmarkDecodeCSwitch(b *testing.B) {
+	benchRecord(b, KernelKey(ThreadGUID, 36, 2), "e8030000 d0070000 08 09 01 00 05 01 05 02 10000000 00000000")
+}
+
+// StackWalk Stack v2, x64, 32 frames (into the event's own frame storage).
+func BenchmarkDecodeStackWalk(b *testing.B) {
+	h := "0102030405060708 e8030000 d0070000"
+	for i := 0; i < 32; i++ {
+		h += " 00106000f8ffffff"
+	}
+	benchRecord(b, KernelKey(StackWalkGUID, 32, 2), h)
+}

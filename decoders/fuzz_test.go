@@ -2,11 +2,16 @@ package decoders
 
 import (
 	"bytes"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/shared"
 )
 
 // familyKeys returns the registered keys of the given providers, in a stable order.
@@ -79,6 +84,39 @@ func fuzzFamily(f *testing.F, keys []Key, seeds [][]byte) {
 	})
 }
 
+// addVectorSeeds adds, as seeds, the payload of every kernel payload vector
+// (../shared/vectors) whose key is in keys, paired with that key's index
+// and pointer size. Without the shared folder it adds nothing.
+func addVectorSeeds(f *testing.F, keys []Key) {
+	dir, ok := shared.Dir()
+	if !ok {
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "vectors", "kernel-payloads.json"))
+	if err != nil {
+		return
+	}
+	var vs []vector
+	if err := json.Unmarshal(b, &vs); err != nil {
+		f.Fatal(err)
+	}
+	index := map[Key]int{}
+	for i, k := range keys {
+		index[k] = i
+	}
+	for _, v := range vs {
+		i, ok := index[KernelKey(etw.MustParseGUID(v.ClassGUID), v.Opcode, v.Version)]
+		if !ok {
+			continue
+		}
+		payload, err := hex.DecodeString(v.PayloadHex)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(payload, uint16(i), v.PointerSize == 8)
+	}
+}
+
 func specSeeds(keys ...Key) [][]byte {
 	var out [][]byte
 	want := map[Key]bool{}
@@ -105,11 +143,20 @@ func FuzzALPC(f *testing.F) {
 }
 
 func FuzzProcessThreadImage(f *testing.F) {
+	keys := familyKeys(ProcessGUID, ThreadGUID, ImageGUID, EventTraceGUID, SystemConfigGUID, ObjectGUID,
+		PageFaultGUID, DiskIoGUID)
+	addVectorSeeds(f, keys)
 	d7 := make([]byte, 36)
 	d7 = append(d7, unhex(nil, "34 12 00 00 0a 8a ff ff 00 00 00 00 00 00 00 00 01 01 00 00 00 00 00 05 12 00 00 00")...)
 	d7 = append(d7, "svchost.exe\x00c\x00\x00\x00\x00\x00\x00\x00"...)
-	fuzzFamily(f, familyKeys(ProcessGUID, ThreadGUID, ImageGUID, EventTraceGUID, SystemConfigGUID, ObjectGUID,
-		PageFaultGUID, DiskIoGUID), [][]byte{d7, bytes.Repeat([]byte{0x41, 0}, 40), make([]byte, 72)})
+	fuzzFamily(f, keys, [][]byte{d7, bytes.Repeat([]byte{0x41, 0}, 40), make([]byte, 72)})
+}
+
+// FuzzNetRegistryPerf covers TcpIp, UdpIp, Registry, PerfInfo and StackWalk.
+func FuzzNetRegistryPerf(f *testing.F) {
+	keys := familyKeys(TcpIpGUID, UdpIpGUID, RegistryGUID, PerfInfoGUID, StackWalkGUID)
+	addVectorSeeds(f, keys)
+	fuzzFamily(f, keys, [][]byte{nil, {1}, make([]byte, 24), bytes.Repeat([]byte{0x41, 0}, 60), make([]byte, 4000)})
 }
 
 func FuzzManifest(f *testing.F) {

@@ -62,6 +62,8 @@ const (
 	kSizedBytes             // bytes whose length is the value of the previous u32 field
 	kRest                   // every remaining byte
 	kSystemTime             // SYSTEMTIME, 8 u16
+	kIPv6                   // 16-byte IPv6 address (*IPv6Addr)
+	kPtrArray               // every remaining P-byte element (*[]uint64); trailing partial element ignored
 )
 
 // field is one entry of a layout. ref returns a pointer to the destination
@@ -75,6 +77,9 @@ type field[T any] struct {
 	ref  func(*T) any
 	sid  func(*T) *SIDField // kTokenSID / kSID
 	str  func(*T) *string   // kTokenSID / kSID: optional string mirror of the SID
+	// buf returns reusable storage inside the event for a kPtrArray field,
+	// so that arrays up to its capacity decode without allocating.
+	buf func(*T) []uint64
 	// has marks an optional trailing field: decoded only when the payload
 	// still holds it, encoded only when *has(e) is true.
 	has func(*T) *bool
@@ -135,6 +140,8 @@ func (l *layout[T]) prepare() {
 			p, n = unsafe.Pointer(d), 1
 		case *int8:
 			p, n = unsafe.Pointer(d), 1
+		case *int16:
+			p, n = unsafe.Pointer(d), 2
 		case *Op:
 			p, n = unsafe.Pointer(d), 1
 		case *uint16:
@@ -289,7 +296,7 @@ func (l *layout[T]) minSize(ptr int) int {
 			n += 8
 		case kPtr:
 			n += ptr
-		case kGUID, kSystemTime:
+		case kGUID, kSystemTime, kIPv6:
 			n += 16
 		case kFixedUTF16:
 			n += 2 * f.n
@@ -363,7 +370,7 @@ func (f *field[T]) fixedSize(ptr int) int {
 		return 8
 	case kPtr:
 		return ptr
-	case kGUID, kSystemTime:
+	case kGUID, kSystemTime, kIPv6:
 		return 16
 	case kFixedUTF16:
 		return 2 * f.n
@@ -494,6 +501,30 @@ func (f *field[T]) decode(e *T, d *dec) error {
 	case kRest:
 		*f.ref(e).(*[]byte) = nilIfEmpty(d.b[d.off:len(d.b):len(d.b)])
 		d.off = len(d.b)
+	case kIPv6:
+		if err := d.need(16, f.name); err != nil {
+			return err
+		}
+		copy(f.ref(e).(*IPv6Addr)[:], d.b[d.off:])
+		d.off += 16
+	case kPtrArray:
+		n := (len(d.b) - d.off) / d.ptr
+		var a []uint64
+		if f.buf != nil {
+			a = f.buf(e)[:0]
+		}
+		for i := 0; i < n; i++ {
+			if d.ptr == 8 {
+				a = append(a, le.Uint64(d.b[d.off:]))
+			} else {
+				a = append(a, uint64(le.Uint32(d.b[d.off:])))
+			}
+			d.off += d.ptr
+		}
+		if len(a) == 0 {
+			a = nil
+		}
+		*f.ref(e).(*[]uint64) = a
 	}
 	return nil
 }
@@ -515,8 +546,8 @@ func decodeTokenSID(d *dec, s *SIDField, what string) error {
 		d.off += 4
 		return nil
 	}
-	if err := d.need(tok, what+" TOKEN_USER"); err != nil {
-		return err
+	if len(d.b)-d.off < tok {
+		return d.fail(what+" TOKEN_USER", ErrTruncated) // name built only on failure: no allocation on the hot path
 	}
 	if d.ptr == 8 {
 		s.TokenPtr = le.Uint64(d.b[d.off:])
@@ -545,6 +576,8 @@ func setUint(dst any, v uint64) {
 		*p = uint8(v)
 	case *int8:
 		*p = int8(v)
+	case *int16:
+		*p = int16(v)
 	case *uint16:
 		*p = uint16(v)
 	case *uint32:
@@ -570,6 +603,8 @@ func getUint(src any) uint64 {
 		return uint64(*p)
 	case *int8:
 		return uint64(uint8(*p))
+	case *int16:
+		return uint64(uint16(*p))
 	case *uint16:
 		return uint64(*p)
 	case *uint32:
@@ -700,6 +735,16 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 			dst = append(dst, b...)
 		case kRest:
 			dst = append(dst, *f.ref(e).(*[]byte)...)
+		case kIPv6:
+			dst = append(dst, f.ref(e).(*IPv6Addr)[:]...)
+		case kPtrArray:
+			for _, v := range *f.ref(e).(*[]uint64) {
+				if ptr == 8 {
+					dst = le.AppendUint64(dst, v)
+				} else {
+					dst = le.AppendUint32(dst, uint32(v))
+				}
+			}
 		}
 	}
 	return dst, nil

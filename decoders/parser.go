@@ -76,6 +76,8 @@ type Parser struct {
 	secSnap      SecuritySnapshot
 	probe        ProbeMarker
 	tlEvent      TraceLoggingEvent
+
+	ext extSlots
 }
 
 type cacheSlot struct {

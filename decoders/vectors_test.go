@@ -28,13 +28,18 @@ type vector struct {
 	Expected        []expectedField `json:"expected"`
 	TrailingPadding int             `json:"trailing_padding"`
 	PayloadIsNull   bool            `json:"payload_is_null"`
+	// DecodedLength, when set, is how many payload bytes the source test
+	// decodes (PerfInfo DebuggerEnabled: a 1-byte placeholder, 0 decoded).
+	DecodedLength        *int `json:"decoded_length"`
+	IdentityFromNameOnly bool `json:"identity_from_name_only"`
 }
 
 type expectedField struct {
-	Field  string          `json:"field"`
-	Type   string          `json:"type"`
-	Value  json.RawMessage `json:"value"`
-	Fields []expectedField `json:"fields"`
+	Field       string          `json:"field"`
+	Type        string          `json:"type"`
+	Value       json.RawMessage `json:"value"`
+	Fields      []expectedField `json:"fields"`
+	ElementType string          `json:"element_type"`
 }
 
 func loadVectors(t *testing.T) []vector {
@@ -113,6 +118,15 @@ var classFieldNames = map[string]map[string]string{
 	},
 	"FileIo": {"FileObject": "file_object"},
 	"DiskIo": {"FileObject": "file_key"},
+	"TcpIp": {
+		"startime": "start_time", "endtime": "end_time", "sackopt": "sack_opt", "tsopt": "ts_opt",
+		"wsopt": "ws_opt", "rcvwin": "rcv_win", "rcvwinscale": "rcv_win_scale", "sndwinscale": "snd_win_scale",
+	},
+	"Registry": {
+		"Counter1": "counters.0", "Counter2": "counters.1", "Counter3": "counters.2", "Counter4": "counters.3",
+		"Counter5": "counters.4", "Counter6": "counters.5", "Counter7": "counters.6", "Counter8": "counters.7",
+		"Counter9": "counters.8", "Counter10": "counters.9", "Counter11": "counters.10",
+	},
 	"EventTrace": {
 		"MaxFileSize": "maximum_file_size", "LoggerName": "logger_name_ptr", "LogFileName": "log_file_name_ptr",
 		"SessionNameString": "session_name", "LogFileNameString": "log_file_name", "CPUSpeed": "cpu_speed",
@@ -124,34 +138,6 @@ var classFieldNames = map[string]map[string]string{
 
 // fileIoNameOps are FileIo opcodes whose FileObject field is the FileKey.
 var fileIoNameOps = map[uint8]bool{0: true, 32: true, 35: true, 36: true}
-
-// skippedClassOps lists vectors that have no typed decoder, by class and
-// opcode (nil = every opcode), with the reason. They are counted and logged.
-var skippedClassOps = map[string]map[uint8]string{
-	"TcpIp":     nil, // network: not IPC
-	"Registry":  nil,
-	"PerfInfo":  nil,
-	"StackWalk": nil,
-	"Image":     {33: "KernelBase"},
-	"Process":   {32: "PerfCtr", 33: "PerfCtrRundown"},
-	"Thread": {36: "CSwitch", 41: "SpinLock", 48: "SetPriority", 49: "SetBasePriority", 50: "ReadyThread",
-		51: "SetPagePriority", 52: "SetIoPriority", 66: "AutoBoostSetFloor", 67: "AutoBoostClearFloor",
-		68: "AutoBoostEntryExhaustion"},
-	"PageFault": {10: "TransitionFault", 11: "DemandZeroFault", 12: "CopyOnWrite", 14: "HardPageFault",
-		15: "AccessViolation", 32: "HardFault"},
-}
-
-func skipped(v vector) (string, bool) {
-	ops, ok := skippedClassOps[v.Class]
-	if !ok {
-		return "", false
-	}
-	if ops == nil {
-		return v.Class, true
-	}
-	r, ok := ops[v.Opcode]
-	return v.Class + "/" + r, ok
-}
 
 // flatten turns an event into name → value via its JSON form.
 func flatten(t *testing.T, ev Event) map[string]any {
@@ -248,27 +234,43 @@ func signedFix(got string, typ string) string {
 	return got
 }
 
+// TestKernelPayloadVectors decodes every vector of kernel-payloads.json,
+// compares every asserted field and re-encodes the payload byte for byte.
+// A vector without a decoder fails.
 func TestKernelPayloadVectors(t *testing.T) {
 	vs := loadVectors(t)
-	skipCount := map[string]int{}
 	decoded := 0
-	for _, v := range vs {
-		if reason, ok := skipped(v); ok {
-			skipCount[reason]++
-			continue
-		}
-		name := fmt.Sprintf("%s_%s_op%d_v%d_p%d", v.Name, v.Class, v.Opcode, v.Version, v.PointerSize)
+	perClass := map[string]int{}
+	for i, v := range vs {
+		name := fmt.Sprintf("%03d_%s_%s_op%d_v%d_p%d", i, v.Name, v.Class, v.Opcode, v.Version, v.PointerSize)
 		t.Run(name, func(t *testing.T) {
 			payload, err := hex.DecodeString(v.PayloadHex)
 			if err != nil {
 				t.Fatal(err)
 			}
+			switch {
+			case v.PayloadIsNull:
+				payload = nil
+			case v.DecodedLength != nil:
+				if *v.DecodedLength > len(payload) {
+					t.Fatalf("decoded_length %d > payload length %d", *v.DecodedLength, len(payload))
+				}
+				payload = payload[:*v.DecodedLength]
+			}
 			key := KernelKey(etw.MustParseGUID(v.ClassGUID), v.Opcode, v.Version)
+			if _, ok := Lookup(key); !ok {
+				t.Fatalf("%s (%s): no decoder for %s", v.EventName, v.Name, key)
+			}
 			ev, err := DecodePayload(key, payload, v.PointerSize)
 			if err != nil {
 				t.Fatalf("decode %s: %v", key, err)
 			}
-			decoded++
+			if ev == nil {
+				t.Fatalf("decode %s: nil event", key)
+			}
+			if v.Expected == nil && !v.PayloadIsNull && v.DecodedLength == nil && !v.IdentityFromNameOnly {
+				t.Fatalf("vector has no expected values")
+			}
 			got := flatten(t, ev)
 			checkExpected(t, v, got, ev)
 			// Encode(Decode(b)) == b, without the trailing padding.
@@ -282,16 +284,18 @@ func TestKernelPayloadVectors(t *testing.T) {
 			if !bytes.Equal(enc, want) && !bytes.Equal(enc, payload) {
 				t.Errorf("re-encoded payload differs:\n got %x\nwant %x", enc, want)
 			}
+			if !t.Failed() {
+				decoded++
+				perClass[v.Class]++
+			}
 		})
 	}
-	total := 0
-	for r, n := range skipCount {
-		t.Logf("skipped (no typed decoder): %-40s %d", r, n)
-		total += n
+	for c, n := range perClass {
+		t.Logf("decoded and checked: %-10s %d", c, n)
 	}
-	t.Logf("vectors: %d decoded and checked, %d skipped, %d total", decoded, total, len(vs))
-	if decoded == 0 {
-		t.Fatal("no vector decoded")
+	t.Logf("vectors: %d of %d decoded and checked", decoded, len(vs))
+	if decoded != len(vs) {
+		t.Errorf("%d of %d vectors failed", len(vs)-decoded, len(vs))
 	}
 }
 
@@ -303,7 +307,7 @@ func checkExpected(t *testing.T, v vector, got map[string]any, ev Event) {
 			checkUserSID(t, f, ev)
 			continue
 		}
-		if f.Type == "StructValue" || f.Type == "ArrayValue" {
+		if f.Type == "StructValue" {
 			checkStruct(t, f, got)
 			continue
 		}
@@ -317,6 +321,10 @@ func checkExpected(t *testing.T, v vector, got map[string]any, ev Event) {
 		if !ok {
 			key = snake(f.Field)
 		}
+		if f.Type == "ArrayValue" {
+			checkArray(t, f, key, got)
+			continue
+		}
 		gv, present := got[key]
 		if !present {
 			t.Errorf("field %s (%s): not in decoded event (have %v)", f.Field, key, keys(got))
@@ -327,6 +335,31 @@ func checkExpected(t *testing.T, v vector, got map[string]any, ev Event) {
 		if g != want {
 			t.Errorf("field %s: got %s, want %s", f.Field, g, want)
 		}
+	}
+}
+
+// checkArray compares an array value element by element (key.0, key.1, …)
+// and checks that the decoded array has no extra element.
+func checkArray(t *testing.T, f expectedField, key string, got map[string]any) {
+	t.Helper()
+	var elems []json.RawMessage
+	if err := json.Unmarshal(f.Value, &elems); err != nil {
+		t.Fatalf("field %s: array value: %v", f.Field, err)
+	}
+	for i, raw := range elems {
+		p := key + "." + strconv.Itoa(i)
+		gv, ok := got[p]
+		if !ok {
+			t.Errorf("field %s[%d] (%s): not in decoded event", f.Field, i, p)
+			continue
+		}
+		ef := expectedField{Field: f.Field, Type: f.ElementType, Value: raw}
+		if g, w := signedFix(gotValue(gv), f.ElementType), expectValue(ef); g != w {
+			t.Errorf("field %s[%d]: got %s, want %s", f.Field, i, g, w)
+		}
+	}
+	if _, extra := got[key+"."+strconv.Itoa(len(elems))]; extra {
+		t.Errorf("field %s: decoded more than %d elements", f.Field, len(elems))
 	}
 }
 
