@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/ipctrace/ipctrace/etw"
 )
 
 // interner turns payload string bytes into Go strings and remembers them,
@@ -66,7 +68,7 @@ func (in *interner) utf16(raw []byte) string {
 	if s, ok := in.lookup(raw, tagUTF16); ok {
 		return s
 	}
-	return in.store(raw, tagUTF16, decodeUTF16(raw))
+	return in.store(raw, tagUTF16, etw.DecodeUTF16(raw))
 }
 
 func (in *interner) latin1(raw []byte) string {
@@ -84,42 +86,6 @@ func (in *interner) sid(raw []byte) string {
 		return s
 	}
 	return in.store(raw, tagSID, sidString(raw))
-}
-
-// decodeUTF16 decodes little-endian UTF-16 (an odd trailing byte is ignored;
-// unpaired surrogates become U+FFFD).
-func decodeUTF16(b []byte) string {
-	ascii := true
-	for i := 0; i+1 < len(b); i += 2 {
-		if b[i+1] != 0 || b[i] >= 0x80 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		out := make([]byte, len(b)/2)
-		for i := range out {
-			out[i] = b[2*i]
-		}
-		return string(out)
-	}
-	out := make([]byte, 0, len(b))
-	for i := 0; i+1 < len(b); i += 2 {
-		u := rune(binary.LittleEndian.Uint16(b[i:]))
-		if utf16.IsSurrogate(u) && i+3 < len(b) {
-			u2 := rune(binary.LittleEndian.Uint16(b[i+2:]))
-			if r := utf16.DecodeRune(u, u2); r != utf8.RuneError {
-				out = utf8.AppendRune(out, r)
-				i += 2
-				continue
-			}
-		}
-		if utf16.IsSurrogate(u) {
-			u = utf8.RuneError
-		}
-		out = utf8.AppendRune(out, u)
-	}
-	return string(out)
 }
 
 func decodeLatin1(b []byte) string {

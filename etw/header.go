@@ -3,7 +3,6 @@ package etw
 import (
 	"encoding/binary"
 	"strconv"
-	"unicode/utf16"
 )
 
 // LogFileMode flags used by the reader (evntrace.h EVENT_TRACE_*).
@@ -140,13 +139,9 @@ func utf16z(b []byte) (string, int) {
 	for n+1 < len(b) && (b[n] != 0 || b[n+1] != 0) {
 		n += 2
 	}
-	u := make([]uint16, n/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
 	used := n + 2
 	if used > len(b) {
 		used = len(b)
 	}
-	return string(utf16.Decode(u)), used
+	return DecodeUTF16(b[:n]), used
 }

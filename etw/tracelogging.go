@@ -8,7 +8,6 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -528,7 +527,7 @@ var tlInTypes = [...]tlInType{
 	TLInHexInt64:      {"HEXINT64", 8, func(b []byte) any { return tlLE.Uint64(b) }, nil},
 	TLInCountedString: {"COUNTEDSTRING", 2, nil, func(d *tlData) (any, error) {
 		b, err := d.countedRef()
-		return utf16String(b), err
+		return DecodeUTF16(b), err
 	}},
 	TLInCountedAnsiString: {"COUNTEDANSISTRING", 2, nil, func(d *tlData) (any, error) {
 		b, err := d.countedRef()
@@ -542,7 +541,7 @@ var tlInTypes = [...]tlInType{
 func (d *tlData) utf16z() (any, error) {
 	for i := d.pos; i+1 < len(d.b); i += 2 {
 		if d.b[i] == 0 && d.b[i+1] == 0 {
-			s := utf16String(d.b[d.pos:i])
+			s := DecodeUTF16(d.b[d.pos:i])
 			d.pos = i + 2
 			return s, nil
 		}
@@ -590,41 +589,6 @@ func tlSystemtime(b []byte) any {
 // tlMaxFiletime is 9999-12-31T23:59:59.9999999Z, the last FILETIME a
 // time.Time can marshal to JSON.
 const tlMaxFiletime = 2650467743999999999
-
-// utf16String decodes UTF-16LE; an odd trailing byte is ignored and
-// unpaired surrogates become U+FFFD.
-func utf16String(b []byte) string {
-	ascii := true
-	for i := 0; i+1 < len(b); i += 2 {
-		if b[i+1] != 0 || b[i] >= 0x80 {
-			ascii = false
-			break
-		}
-	}
-	buf := make([]byte, 0, len(b)/2)
-	if ascii {
-		for i := 0; i+1 < len(b); i += 2 {
-			buf = append(buf, b[i])
-		}
-		return string(buf)
-	}
-	for i := 0; i+1 < len(b); i += 2 {
-		r := rune(binary.LittleEndian.Uint16(b[i:]))
-		if utf16.IsSurrogate(r) && i+3 < len(b) {
-			r2 := rune(binary.LittleEndian.Uint16(b[i+2:]))
-			if dr := utf16.DecodeRune(r, r2); dr != utf8.RuneError {
-				buf = utf8.AppendRune(buf, dr)
-				i += 2
-				continue
-			}
-		}
-		if utf16.IsSurrogate(r) {
-			r = utf8.RuneError
-		}
-		buf = utf8.AppendRune(buf, r)
-	}
-	return string(buf)
-}
 
 // ansiString returns b as a string: as is when it is valid UTF-8, else
 // read as Latin-1 (the code page is not recorded).

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf16"
+
+	"github.com/ipctrace/ipctrace/etw"
 )
 
 // ObjectSecurity is one IPC object and its security descriptor, as read
@@ -73,7 +74,7 @@ func ParseFileDirectoryInformation(b []byte) ([]DirEntry, error) {
 			return out, objErr(off, "FILE_DIRECTORY_INFORMATION name outside the buffer")
 		}
 		out = append(out, DirEntry{
-			Name:           utf16le(e[fdiFileName : fdiFileName+nameLen]),
+			Name:           etw.DecodeUTF16(e[fdiFileName : fdiFileName+nameLen]),
 			EndOfFile:      int64(binary.LittleEndian.Uint64(e[fdiEndOfFile:])),
 			AllocationSize: int64(binary.LittleEndian.Uint64(e[fdiAllocationSize:])),
 			Attributes:     binary.LittleEndian.Uint32(e[fdiFileAttributes:]),
@@ -93,14 +94,6 @@ func ParseFileDirectoryInformation(b []byte) ([]DirEntry, error) {
 // (0xFFFFFFFF = unlimited). Both are inferred [I] (EVENTS.md §6.8).
 func PipeInstances(e DirEntry) (current, max uint32) {
 	return uint32(e.EndOfFile), uint32(e.AllocationSize)
-}
-
-func utf16le(b []byte) string {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return string(utf16.Decode(u))
 }
 
 // HandleEntry is one SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX (40 bytes on x64, EVENTS.md §6.8).
@@ -166,7 +159,7 @@ func UnicodeStringAt(b []byte, off int, base uint64) (string, error) {
 		return "", objErr(off, fmt.Sprintf("UNICODE_STRING buffer %#x (+%d) outside the returned data", ptr, n))
 	}
 	s := int(ptr - base)
-	return utf16le(b[s : s+n]), nil
+	return etw.DecodeUTF16(b[s : s+n]), nil
 }
 
 // DirObject is one OBJECT_DIRECTORY_INFORMATION entry.
