@@ -112,6 +112,9 @@ type Entry struct {
 	Decode func(p *Parser, payload []byte, ptr int) (Event, error)
 	// Encode appends the payload of ev to dst.
 	Encode func(dst []byte, ev Event, ptr int) ([]byte, error)
+	// PointerFields are the JSON names of the event's pointer-sized fields
+	// (kernel addresses), which MarshalFields writes as hex strings.
+	PointerFields []string
 }
 
 var registry = map[Key]*Entry{}
@@ -187,9 +190,10 @@ type def[T any, PT eventPtr[T]] struct {
 func (d def[T, PT]) add(key Key) {
 	l, slot, init := d.l, d.slot, d.init
 	register(&Entry{
-		Key:     key,
-		Name:    d.name,
-		MinSize: l.minSize,
+		Key:           key,
+		Name:          d.name,
+		MinSize:       l.minSize,
+		PointerFields: l.pointerJSON(),
 		Decode: func(p *Parser, payload []byte, ptr int) (Event, error) {
 			var e *T
 			var in *interner

@@ -35,7 +35,9 @@ their payload as hex. TraceLogging records show their event name and fields.
 --json prints JSON Lines with stable field names:
   {"time","kind","provider","provider_name","id","opcode","version","pid","tid",
    "event","fields","notes","payload_hex","error"}
-"fields" uses the JSON names of the decoders package's event types; "notes"
+"fields" uses the JSON names of the decoders package's event types, with
+kernel addresses (pointer-sized fields other than sizes and counts) as "0x…"
+hex strings, so that JSON tools reading numbers as doubles keep them; "notes"
 adds names for codes (FSCTL, NTSTATUS, disposition, path kind; "inferred"
 marks EVENTS.md [I] interpretations).
 
@@ -67,7 +69,7 @@ type dumpLine struct {
 	PID          uint32          `json:"pid"`
 	TID          uint32          `json:"tid"`
 	Event        string          `json:"event,omitempty"`
-	Fields       decoders.Event  `json:"fields,omitempty"`
+	Fields       json.RawMessage `json:"fields,omitempty"`
 	Notes        *decoders.Notes `json:"notes,omitempty"`
 	PayloadHex   *string         `json:"payload_hex,omitempty"` // set when undecoded or on error
 	Error        string          `json:"error,omitempty"`
@@ -127,7 +129,7 @@ func runDump(stdout, stderr io.Writer, path string, opt dumpFlags) error {
 		}
 		if ok && d.Event != nil {
 			line.Event = eventName(d)
-			line.Fields = d.Event
+			line.Fields = eventFields(d)
 			line.Notes = decoders.Annotate(d.Event)
 		}
 		if !ok || d.Event == nil || derr != nil {
@@ -232,9 +234,9 @@ func writeDumpText(w *bufio.Writer, l *dumpLine) {
 	if l.Event != "" {
 		w.WriteByte(' ')
 		w.WriteString(l.Event)
-		if b, err := json.Marshal(l.Fields); err == nil {
+		if l.Fields != nil {
 			w.WriteByte(' ')
-			w.Write(b)
+			w.Write(l.Fields)
 		}
 		if l.Notes != nil {
 			if b, err := json.Marshal(l.Notes); err == nil {
@@ -266,4 +268,20 @@ func formatFiletime(ft int64) string {
 	const unixEpoch = 116444736000000000 // 1970-01-01 in FILETIME units
 	d := ft - unixEpoch
 	return time.Unix(d/1e7, (d%1e7)*100).UTC().Format("2006-01-02T15:04:05.0000000Z")
+}
+
+// eventFields is the JSON object of a decoded event, with pointer-sized
+// fields (kernel addresses) as hex strings.
+func eventFields(d decoders.Decoded) json.RawMessage {
+	var b []byte
+	var err error
+	if e, ok := decoders.Lookup(d.Key); ok {
+		b, err = e.MarshalFields(d.Event)
+	} else {
+		b, err = json.Marshal(d.Event)
+	}
+	if err != nil {
+		b, _ = json.Marshal(map[string]string{"marshal_error": err.Error()})
+	}
+	return b
 }
