@@ -1,4 +1,4 @@
-// Package report renders a correlate.Model for people (Table), for
+// Package report renders a correlate.Model for people (Table, HTML), for
 // programs (JSON, JSONL) and for timeline viewers (Perfetto). It never
 // reads files or decodes events.
 //
@@ -146,4 +146,5 @@
 // processes those rows name). Values marked "*" are
 // inferred (footnotes name the EVENTS.md rules); "~" marks histogram
 // percentiles. A trace without IPC results says so and how to record one.
+// HTML (-o html) shows the same as one self-contained page with a timeline.
 package report

@@ -52,7 +52,7 @@ Exit status: 0 success, 1 usage or I/O error, 2 no file could be read at all,
 
 func init() {
 	f := reportCmd.Flags()
-	f.StringVarP(&reportOpts.output, "output", "o", "table", "output format: table, json, jsonl or perfetto (a trace for ui.perfetto.dev: redirect it to a file)")
+	f.StringVarP(&reportOpts.output, "output", "o", "table", "output format: table, json, jsonl, perfetto (a trace for ui.perfetto.dev: redirect it to a file) or html (one self-contained page)")
 	f.StringSliceVar(&reportOpts.pids, "pid", nil, "only results involving these process ids (repeat or comma-separate)")
 	f.StringVar(&reportOpts.process, "process", "", "only results involving processes with this image name (e.g. svchost.exe)")
 	f.StringVar(&reportOpts.pipe, "pipe", "", `only pipes whose name matches this glob (e.g. "lsass*"; ALPC and sections are then left out)`)
@@ -65,12 +65,12 @@ func init() {
 
 func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 	switch fl.output {
-	case "table", "json", "jsonl", "perfetto":
+	case "table", "json", "jsonl", "perfetto", "html":
 	default:
-		return withCode(exitUsage, fmt.Errorf("report: unknown output format %q (table, json, jsonl, perfetto)", fl.output))
+		return withCode(exitUsage, fmt.Errorf("report: unknown output format %q (table, json, jsonl, perfetto, html)", fl.output))
 	}
 	opt := correlate.Options{StuckAfter: fl.stuckAfter, Process: fl.process, PipeGlob: fl.pipe,
-		Timeline: fl.output == "perfetto"}
+		Timeline: fl.output == "perfetto" || fl.output == "html"}
 	for _, s := range fl.pids {
 		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
 		if err != nil {
@@ -121,6 +121,8 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 		err = report.JSONL(stdout, m)
 	case "perfetto":
 		err = report.Perfetto(stdout, m)
+	case "html":
+		err = report.HTML(stdout, m, report.TableOptions{})
 	default:
 		err = report.Table(stdout, m, report.TableOptions{})
 	}
