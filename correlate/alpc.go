@@ -41,7 +41,7 @@ func (e *Engine) portOf(r *alpcReq) string {
 	if r.port != "" {
 		return r.port
 	}
-	if th := e.a.thr[r.stid]; th != nil && th.pid == r.server {
+	if th := e.a.thread(r.stid); th != nil && th.pid == r.server {
 		return th.port
 	}
 	return ""
@@ -84,10 +84,14 @@ type alpcState struct {
 	lastByProc map[uint32]uint32  // client process → server of its last call
 	serving    map[uint32]procMsg // server thread → request it received last
 	convs      map[alpcKey]*alpcConv
-	order      []*alpcConv
-	lastSweep  int64
-	slow       []Stuck
-	unmatched  int64 // receives with no send in the trace
+
+	// Direct-mapped caches in front of thr and convs (entries mirror them).
+	thrCache  [256]alpcThreadSlot
+	convCache [64]*alpcConv
+	order     []*alpcConv
+	lastSweep int64
+	slow      []Stuck
+	unmatched int64 // receives with no send in the trace
 }
 
 func (a *alpcState) init() {
@@ -103,11 +107,34 @@ func (a *alpcState) init() {
 	a.convs = make(map[alpcKey]*alpcConv)
 }
 
+type alpcThreadSlot struct {
+	tid uint32
+	th  *alpcThread
+}
+
+// thread returns the ALPC state of thread tid, nil when none.
+func (a *alpcState) thread(tid uint32) *alpcThread {
+	s := &a.thrCache[(tid>>2)%uint32(len(a.thrCache))]
+	if s.th != nil && s.tid == tid {
+		return s.th
+	}
+	th := a.thr[tid]
+	if th != nil {
+		*s = alpcThreadSlot{tid, th}
+	}
+	return th
+}
+
+func (a *alpcState) setThread(tid uint32, th *alpcThread) {
+	a.thr[tid] = th
+	a.thrCache[(tid>>2)%uint32(len(a.thrCache))] = alpcThreadSlot{tid, th}
+}
+
 func (e *Engine) alpcThread(pid, tid uint32, t int64) *alpcThread {
-	th := e.a.thr[tid]
+	th := e.a.thread(tid)
 	if th == nil || th.pid != pid {
 		th = &alpcThread{pid: pid}
-		e.a.thr[tid] = th
+		e.a.setThread(tid, th)
 	}
 	th.last = t
 	th.idle = false
@@ -180,7 +207,7 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 			return
 		}
 		// A request (or datagram) from s.pid received by pid.
-		port := e.a.thr[tid].port
+		port := e.a.thread(tid).port
 		if port == "" {
 			port = e.rpcEndpoint(s.tid)
 		}
@@ -219,13 +246,18 @@ func (e *Engine) alpcUnwait(d *decoders.Decoded, ev *decoders.AlpcUnwait) {
 }
 
 func (e *Engine) alpcConv(client, server uint32, port string, t int64) *alpcConv {
-	k := alpcKey{client, server, port}
-	c := e.a.convs[k]
-	if c == nil {
-		c = &alpcConv{first: t}
-		c.m = ALPC{Port: port, ClientPID: client, ServerPID: server, Inferred: true}
-		e.a.convs[k] = c
-		e.a.order = append(e.a.order, c)
+	slot := &e.a.convCache[(client*0x9E3779B1^server*0x85EBCA6B^uint32(len(port)))>>26]
+	c := *slot
+	if c == nil || c.m.ClientPID != client || c.m.ServerPID != server || c.m.Port != port {
+		k := alpcKey{client, server, port}
+		c = e.a.convs[k]
+		if c == nil {
+			c = &alpcConv{first: t}
+			c.m = ALPC{Port: port, ClientPID: client, ServerPID: server, Inferred: true}
+			e.a.convs[k] = c
+			e.a.order = append(e.a.order, c)
+		}
+		*slot = c
 	}
 	c.last = t
 	return c

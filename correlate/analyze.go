@@ -1,10 +1,13 @@
 package correlate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"math"
+	"slices"
 
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
@@ -69,51 +72,6 @@ type stream struct {
 	warned int
 }
 
-// pipeline reads and decodes s on a goroutine and feeds the engine here.
-// It returns the decoder warnings.
-func pipeline(e *Engine, s *stream) []string {
-	const inFlight = 3
-	free := make(chan *batch, inFlight)
-	full := make(chan *batch, inFlight)
-	for i := 0; i < inFlight; i++ {
-		free <- &batch{}
-	}
-	var warns []string
-	go func() {
-		defer close(full)
-		b := <-free
-		for rec, err := range s.src.File.Records(etw.TimeOrder(), etw.Parallel(0)) {
-			if err != nil {
-				continue // the File keeps every skipped range
-			}
-			d, _, derr := s.parser.Decode(rec)
-			if derr != nil {
-				if len(warns) < maxWarnings {
-					warns = append(warns, fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", s.src.Name, rec.BufferOffset, rec.Pos, derr))
-				}
-				d.Event = nil
-			}
-			b.add(&d)
-			if len(b.evs) == batchSize {
-				b.seal()
-				full <- b
-				b = <-free
-				b.reset()
-			}
-		}
-		b.seal()
-		full <- b
-	}()
-	for b := range full {
-		for i := range b.evs {
-			e.Add(&b.evs[i])
-		}
-		b.reset()
-		free <- b
-	}
-	return warns
-}
-
 // Analyze correlates already opened traces.
 func Analyze(srcs []Source, opt Options) *Model {
 	e := New(opt)
@@ -134,7 +92,7 @@ func Analyze(srcs []Source, opt Options) *Model {
 	go func() {
 		var bs []etw.BufferInfo
 		for _, src := range srcs {
-			for b, err := range src.File.Buffers() {
+			for b, err := range src.File.LossyBuffers() {
 				if err == nil && b.Lossy() {
 					bs = append(bs, b)
 				}
@@ -179,14 +137,12 @@ func Analyze(srcs []Source, opt Options) *Model {
 		e.Add(&d)
 	}
 	if len(streams) == 1 {
-		// One file: reading and decoding on one goroutine, correlation on
-		// this one, batches in between (DESIGN.md §5).
+		// One file: reading and decoding on worker goroutines, one per
+		// processor, correlation on this one (DESIGN.md §5).
 		s := streams[0]
 		s.stop()
 		streams = nil
-		for _, w := range pipeline(e, s) {
-			warn(w)
-		}
+		decodeParallel(s.src.File, s.src.Name, warn, e.Add)
 	}
 	for _, s := range streams {
 		advance(s)
@@ -210,7 +166,11 @@ func Analyze(srcs []Source, opt Options) *Model {
 	m := e.Finish()
 	m.Trace.Files = files
 	for _, s := range srcs {
-		for _, err := range s.File.Warnings() {
+		// Buffers are read in parallel: report in file order, so the
+		// output does not depend on scheduling.
+		errs := s.File.Warnings()
+		slices.SortStableFunc(errs, func(a, b error) int { return cmp.Compare(errOffset(a), errOffset(b)) })
+		for _, err := range errs {
 			warn(fmt.Sprintf("%s: %v", s.Name, err))
 		}
 	}
@@ -219,4 +179,14 @@ func Analyze(srcs []Source, opt Options) *Model {
 	}
 	m.Warnings = append(m.Warnings, warns...)
 	return m
+}
+
+// errOffset is the file offset named by a reader error; errors without one
+// sort last.
+func errOffset(err error) int64 {
+	var fe *etw.FormatError
+	if errors.As(err, &fe) {
+		return fe.Off
+	}
+	return math.MaxInt64
 }

@@ -4,196 +4,170 @@ import (
 	"github.com/ipctrace/ipctrace/decoders"
 )
 
-// batchSize is the number of events handed at once from the decoding
-// goroutine to the correlating one.
-const batchSize = 2048
+// batchSize is the largest number of events handed at once from a
+// decoding goroutine to the correlating one; with many processors batches
+// are smaller, so that memory does not grow with the processor count.
+const (
+	batchSize    = 2048
+	minBatchSize = 128
+	// batchEvents bounds the events held in all batches of an analysis.
+	batchEvents = 32768
+)
 
 // batch is a run of decoded events whose Event values are copies owned by
 // the batch (the Parser reuses its own storage). Events are appended into
-// typed slices and the pointers are taken by seal, once no slice grows.
-// Batches are reused: their slices keep their capacity.
+// typed arenas of fixed-size chunks, which never move, so pointers into
+// them stay valid. Batches are reused: they keep their chunks.
 type batch struct {
-	evs  []decoders.Decoded
-	refs []eventRef
+	evs []decoders.Decoded
+	// With parallel decoding: the merge key of every event and the
+	// decoder warnings, each before the event it names.
+	keys  []int64
+	warns []batchWarn
 
-	fileCreate  []decoders.FileCreate
-	fileSimple  []decoders.FileSimpleOp
-	fileRW      []decoders.FileReadWrite
-	fileInfo    []decoders.FileInfo
-	fileOpEnd   []decoders.FileOpEnd
-	fileName    []decoders.FileName
-	mapFile     []decoders.MapFile
-	alpcMsg     []decoders.AlpcMessage
-	alpcWaitNew []decoders.AlpcWaitNewMessage
-	alpcUnwait  []decoders.AlpcUnwait
-	alpcRaw     []decoders.AlpcRaw
-	process     []decoders.Process
-	thread      []decoders.Thread
-	kproc       []decoders.KernelProcessStart
-	kthread     []decoders.KernelThread
-	rpcStart    []decoders.RPCCallStart
-	rpcStop     []decoders.RPCCallStop
-	lost        []decoders.LostEvent
-	secSnap     []decoders.SecuritySnapshot
+	fileCreate  arena[decoders.FileCreate]
+	fileSimple  arena[decoders.FileSimpleOp]
+	fileRW      arena[decoders.FileReadWrite]
+	fileInfo    arena[decoders.FileInfo]
+	fileOpEnd   arena[decoders.FileOpEnd]
+	fileName    arena[decoders.FileName]
+	mapFile     arena[decoders.MapFile]
+	alpcMsg     arena[decoders.AlpcMessage]
+	alpcWaitNew arena[decoders.AlpcWaitNewMessage]
+	alpcUnwait  arena[decoders.AlpcUnwait]
+	alpcRaw     arena[decoders.AlpcRaw]
+	process     arena[decoders.Process]
+	thread      arena[decoders.Thread]
+	kproc       arena[decoders.KernelProcessStart]
+	kthread     arena[decoders.KernelThread]
+	rpcStart    arena[decoders.RPCCallStart]
+	rpcStop     arena[decoders.RPCCallStop]
+	lost        arena[decoders.LostEvent]
+	secSnap     arena[decoders.SecuritySnapshot]
 }
 
-// eventRef locates the copy of evs[i].Event: a type tag and an index.
-type eventRef struct {
-	tag uint8
-	i   int32
+// arenaChunk is the number of values in one chunk of an arena.
+const arenaChunk = 256
+
+// arena holds values in chunks that never grow, so pointers to the values
+// stay valid until reset.
+type arena[T any] struct {
+	chunks [][]T
+	ci     int // chunk being filled
 }
 
-const (
-	tagNone uint8 = iota
-	tagFileCreate
-	tagFileSimple
-	tagFileRW
-	tagFileInfo
-	tagFileOpEnd
-	tagFileName
-	tagMapFile
-	tagAlpcMsg
-	tagAlpcWaitNew
-	tagAlpcUnwait
-	tagAlpcRaw
-	tagProcess
-	tagThread
-	tagKProc
-	tagKThread
-	tagRPCStart
-	tagRPCStop
-	tagLost
-	tagSecSnap
-)
+// put appends a copy of v and returns a pointer to it.
+func (a *arena[T]) put(v T) *T {
+	for {
+		if a.ci < len(a.chunks) {
+			c := &a.chunks[a.ci]
+			if len(*c) < cap(*c) {
+				*c = append(*c, v)
+				return &(*c)[len(*c)-1]
+			}
+			a.ci++
+			continue
+		}
+		a.chunks = append(a.chunks, make([]T, 0, arenaChunk))
+	}
+}
+
+// reset forgets the values, keeping the chunks.
+func (a *arena[T]) reset() {
+	for i := range a.chunks {
+		a.chunks[i] = a.chunks[i][:0]
+		if i >= a.ci {
+			break
+		}
+	}
+	a.ci = 0
+}
+
+// batchWarn is a decoder warning met before event i of a batch.
+type batchWarn struct {
+	i int
+	s string
+}
+
+// newBatch returns a batch of up to n events.
+func newBatch(n int) *batch {
+	return &batch{evs: make([]decoders.Decoded, 0, n), keys: make([]int64, 0, n)}
+}
 
 func (b *batch) reset() {
-	b.evs, b.refs = b.evs[:0], b.refs[:0]
-	b.fileCreate, b.fileSimple, b.fileRW, b.fileInfo = b.fileCreate[:0], b.fileSimple[:0], b.fileRW[:0], b.fileInfo[:0]
-	b.fileOpEnd, b.fileName, b.mapFile = b.fileOpEnd[:0], b.fileName[:0], b.mapFile[:0]
-	b.alpcMsg, b.alpcWaitNew, b.alpcUnwait, b.alpcRaw = b.alpcMsg[:0], b.alpcWaitNew[:0], b.alpcUnwait[:0], b.alpcRaw[:0]
-	b.process, b.thread, b.kproc, b.kthread = b.process[:0], b.thread[:0], b.kproc[:0], b.kthread[:0]
-	b.rpcStart, b.rpcStop, b.lost, b.secSnap = b.rpcStart[:0], b.rpcStop[:0], b.lost[:0], b.secSnap[:0]
+	b.evs, b.keys = b.evs[:0], b.keys[:0]
+	clear(b.warns)
+	b.warns = b.warns[:0]
+	b.fileCreate.reset()
+	b.fileSimple.reset()
+	b.fileRW.reset()
+	b.fileInfo.reset()
+	b.fileOpEnd.reset()
+	b.fileName.reset()
+	b.mapFile.reset()
+	b.alpcMsg.reset()
+	b.alpcWaitNew.reset()
+	b.alpcUnwait.reset()
+	b.alpcRaw.reset()
+	b.process.reset()
+	b.thread.reset()
+	b.kproc.reset()
+	b.kthread.reset()
+	b.rpcStart.reset()
+	b.rpcStop.reset()
+	b.lost.reset()
+	b.secSnap.reset()
 }
 
 // add appends d, copying its Event when the engine uses that type; other
 // events are kept for counting only (Event nil).
 func (b *batch) add(d *decoders.Decoded) {
-	r := eventRef{}
+	b.evs = append(b.evs, *d)
+	c := &b.evs[len(b.evs)-1]
 	switch ev := d.Event.(type) {
 	case *decoders.FileCreate:
-		r = eventRef{tagFileCreate, int32(len(b.fileCreate))}
-		b.fileCreate = append(b.fileCreate, *ev)
+		c.Event = b.fileCreate.put(*ev)
 	case *decoders.FileSimpleOp:
-		r = eventRef{tagFileSimple, int32(len(b.fileSimple))}
-		b.fileSimple = append(b.fileSimple, *ev)
+		c.Event = b.fileSimple.put(*ev)
 	case *decoders.FileReadWrite:
-		r = eventRef{tagFileRW, int32(len(b.fileRW))}
-		b.fileRW = append(b.fileRW, *ev)
+		c.Event = b.fileRW.put(*ev)
 	case *decoders.FileInfo:
-		r = eventRef{tagFileInfo, int32(len(b.fileInfo))}
-		b.fileInfo = append(b.fileInfo, *ev)
+		c.Event = b.fileInfo.put(*ev)
 	case *decoders.FileOpEnd:
-		r = eventRef{tagFileOpEnd, int32(len(b.fileOpEnd))}
-		b.fileOpEnd = append(b.fileOpEnd, *ev)
+		c.Event = b.fileOpEnd.put(*ev)
 	case *decoders.FileName:
-		r = eventRef{tagFileName, int32(len(b.fileName))}
-		b.fileName = append(b.fileName, *ev)
+		c.Event = b.fileName.put(*ev)
 	case *decoders.MapFile:
-		r = eventRef{tagMapFile, int32(len(b.mapFile))}
-		b.mapFile = append(b.mapFile, *ev)
+		c.Event = b.mapFile.put(*ev)
 	case *decoders.AlpcMessage:
-		r = eventRef{tagAlpcMsg, int32(len(b.alpcMsg))}
-		b.alpcMsg = append(b.alpcMsg, *ev)
+		c.Event = b.alpcMsg.put(*ev)
 	case *decoders.AlpcWaitNewMessage:
-		r = eventRef{tagAlpcWaitNew, int32(len(b.alpcWaitNew))}
-		b.alpcWaitNew = append(b.alpcWaitNew, *ev)
+		c.Event = b.alpcWaitNew.put(*ev)
 	case *decoders.AlpcUnwait:
-		r = eventRef{tagAlpcUnwait, int32(len(b.alpcUnwait))}
-		b.alpcUnwait = append(b.alpcUnwait, *ev)
+		c.Event = b.alpcUnwait.put(*ev)
 	case *decoders.AlpcRaw:
-		r = eventRef{tagAlpcRaw, int32(len(b.alpcRaw))}
-		b.alpcRaw = append(b.alpcRaw, decoders.AlpcRaw{Op: ev.Op}) // payload not kept
+		c.Event = b.alpcRaw.put(decoders.AlpcRaw{Op: ev.Op})
 	case *decoders.Process:
-		r = eventRef{tagProcess, int32(len(b.process))}
-		b.process = append(b.process, *ev)
+		c.Event = b.process.put(*ev)
 	case *decoders.Thread:
-		r = eventRef{tagThread, int32(len(b.thread))}
-		b.thread = append(b.thread, *ev)
+		c.Event = b.thread.put(*ev)
 	case *decoders.KernelProcessStart:
-		r = eventRef{tagKProc, int32(len(b.kproc))}
-		c := *ev
-		c.MandatoryLabel = decoders.SIDField{} // aliases the payload
-		b.kproc = append(b.kproc, c)
+		k := *ev
+		k.MandatoryLabel = decoders.SIDField{} // aliases the payload
+		c.Event = b.kproc.put(k)
 	case *decoders.KernelThread:
-		r = eventRef{tagKThread, int32(len(b.kthread))}
-		b.kthread = append(b.kthread, *ev)
+		c.Event = b.kthread.put(*ev)
 	case *decoders.RPCCallStart:
-		r = eventRef{tagRPCStart, int32(len(b.rpcStart))}
-		b.rpcStart = append(b.rpcStart, *ev)
+		c.Event = b.rpcStart.put(*ev)
 	case *decoders.RPCCallStop:
-		r = eventRef{tagRPCStop, int32(len(b.rpcStop))}
-		b.rpcStop = append(b.rpcStop, *ev)
+		c.Event = b.rpcStop.put(*ev)
 	case *decoders.LostEvent:
-		r = eventRef{tagLost, int32(len(b.lost))}
-		b.lost = append(b.lost, *ev)
+		c.Event = b.lost.put(*ev)
 	case *decoders.SecuritySnapshot:
-		r = eventRef{tagSecSnap, int32(len(b.secSnap))}
-		c := *ev
-		c.SD = append([]byte(nil), ev.SD...) // aliases the payload
-		b.secSnap = append(b.secSnap, c)
-	}
-	c := *d
-	c.Event = nil
-	b.evs = append(b.evs, c)
-	b.refs = append(b.refs, r)
-}
-
-// seal points every event at its copy; the batch must not grow afterwards.
-func (b *batch) seal() {
-	for i, r := range b.refs {
-		var ev decoders.Event
-		switch r.tag {
-		case tagFileCreate:
-			ev = &b.fileCreate[r.i]
-		case tagFileSimple:
-			ev = &b.fileSimple[r.i]
-		case tagFileRW:
-			ev = &b.fileRW[r.i]
-		case tagFileInfo:
-			ev = &b.fileInfo[r.i]
-		case tagFileOpEnd:
-			ev = &b.fileOpEnd[r.i]
-		case tagFileName:
-			ev = &b.fileName[r.i]
-		case tagMapFile:
-			ev = &b.mapFile[r.i]
-		case tagAlpcMsg:
-			ev = &b.alpcMsg[r.i]
-		case tagAlpcWaitNew:
-			ev = &b.alpcWaitNew[r.i]
-		case tagAlpcUnwait:
-			ev = &b.alpcUnwait[r.i]
-		case tagAlpcRaw:
-			ev = &b.alpcRaw[r.i]
-		case tagProcess:
-			ev = &b.process[r.i]
-		case tagThread:
-			ev = &b.thread[r.i]
-		case tagKProc:
-			ev = &b.kproc[r.i]
-		case tagKThread:
-			ev = &b.kthread[r.i]
-		case tagRPCStart:
-			ev = &b.rpcStart[r.i]
-		case tagRPCStop:
-			ev = &b.rpcStop[r.i]
-		case tagLost:
-			ev = &b.lost[r.i]
-		case tagSecSnap:
-			ev = &b.secSnap[r.i]
-		default:
-			continue
-		}
-		b.evs[i].Event = ev
+		sn := *ev
+		sn.SD = append([]byte(nil), ev.SD...) // aliases the payload
+		c.Event = b.secSnap.put(sn)
+	default:
+		c.Event = nil
 	}
 }

@@ -102,3 +102,30 @@ func BenchmarkAnalyzeFilesLarge(b *testing.B) {
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapSys)/(1<<20), "heap-sys-MiB")
 }
+
+// BenchmarkAnalyzeFileEnv runs AnalyzeFiles on the trace named by
+// IPCTRACE_BENCH_ETL (skipped when unset), for profiling on large traces:
+//
+//	ipctrace synth mixed --scale 3000 -o /tmp/perf.etl
+//	IPCTRACE_BENCH_ETL=/tmp/perf.etl go test ./correlate -run XXX -bench FileEnv -benchtime 3x -cpuprofile cpu.prof
+func BenchmarkAnalyzeFileEnv(b *testing.B) {
+	path := os.Getenv("IPCTRACE_BENCH_ETL")
+	if path == "" {
+		b.Skip("IPCTRACE_BENCH_ETL not set")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	var events int64
+	for b.Loop() {
+		m, err := correlate.AnalyzeFiles([]string{path}, correlate.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += m.Trace.Events
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}

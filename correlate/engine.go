@@ -71,6 +71,15 @@ type Engine struct {
 	procs   map[uint32]*proc
 	threads map[uint32]uint32 // TID → PID
 
+	// Direct-mapped caches in front of procs and threads, which are
+	// consulted for nearly every event; entries always mirror the maps.
+	pcache [procCacheSize]*proc
+	tcache [threadCacheSize]threadSlot
+
+	// The provider of the previous event and whether it is an IPC one.
+	lastProv etw.GUID
+	lastIPC  bool
+
 	names map[uint64]string // FileKey → last known name
 
 	p   pipeState
@@ -84,6 +93,58 @@ type Engine struct {
 	maxSpans     int
 	spansDropped int64
 	flows        uint64
+}
+
+const (
+	procCacheSize   = 64
+	threadCacheSize = 256
+)
+
+// threadSlot caches one entry of the thread table.
+type threadSlot struct {
+	tid, pid uint32
+	ok       bool
+}
+
+func procSlot(pid uint32) uint32 { return (pid >> 2) % procCacheSize }
+func tidSlot(tid uint32) uint32  { return (tid >> 2) % threadCacheSize }
+
+// proc returns the process table entry of pid, nil when absent.
+func (e *Engine) proc(pid uint32) *proc {
+	i := procSlot(pid)
+	if p := e.pcache[i]; p != nil && p.pid == pid {
+		return p
+	}
+	p := e.procs[pid]
+	if p != nil {
+		e.pcache[i] = p
+	}
+	return p
+}
+
+// setProc sets the process table entry of pid.
+func (e *Engine) setProc(p *proc) {
+	e.procs[p.pid] = p
+	e.pcache[procSlot(p.pid)] = p
+}
+
+// threadPID returns the process of thread tid from the thread table.
+func (e *Engine) threadPID(tid uint32) (uint32, bool) {
+	s := &e.tcache[tidSlot(tid)]
+	if s.ok && s.tid == tid {
+		return s.pid, true
+	}
+	pid, ok := e.threads[tid]
+	if ok {
+		*s = threadSlot{tid: tid, pid: pid, ok: true}
+	}
+	return pid, ok
+}
+
+// setThread sets the process of thread tid in the thread table.
+func (e *Engine) setThread(tid, pid uint32) {
+	e.threads[tid] = pid
+	e.tcache[tidSlot(tid)] = threadSlot{tid: tid, pid: pid, ok: true}
 }
 
 // proc is one process of the process table.
@@ -141,7 +202,11 @@ func (e *Engine) Add(d *decoders.Decoded) {
 			e.last = d.Time
 		}
 	}
-	if isIPCProvider(d.Key.Provider) {
+	if d.Key.Provider != e.lastProv { // the zero GUID is not IPC: lastIPC starts right
+		e.lastProv = d.Key.Provider
+		e.lastIPC = isIPCProvider(d.Key.Provider)
+	}
+	if e.lastIPC {
 		e.ipcEvents++
 	}
 	if d.Event == nil {
@@ -212,11 +277,11 @@ func (e *Engine) process(d *decoders.Decoded, ev *decoders.Process) {
 	default:
 		return
 	}
-	p := e.procs[ev.ProcessID]
+	p := e.proc(ev.ProcessID)
 	if p == nil || (ev.Op == decoders.OpProcessStart && p.image != "" && p.image != ev.ImageFileName) {
 		// A Start for a known PID with another image is PID reuse.
 		p = &proc{pid: ev.ProcessID}
-		e.procs[ev.ProcessID] = p
+		e.setProc(p)
 	}
 	if ev.ParentID != 0 {
 		p.parent = ev.ParentID
@@ -255,13 +320,13 @@ func (e *Engine) kernelProcess(ev *decoders.KernelProcessStart) {
 func (e *Engine) thread(ev *decoders.Thread) {
 	if ev.Op == decoders.OpProcessEnd || ev.Op == decoders.OpProcessDCEnd {
 		// Keep the mapping: FileIo completions may still name the thread.
-		if _, ok := e.threads[ev.ThreadID]; ok {
+		if _, ok := e.threadPID(ev.ThreadID); ok {
 			return
 		}
 	}
-	e.threads[ev.ThreadID] = ev.ProcessID
-	if e.procs[ev.ProcessID] == nil {
-		e.procs[ev.ProcessID] = &proc{pid: ev.ProcessID}
+	e.setThread(ev.ThreadID, ev.ProcessID)
+	if e.proc(ev.ProcessID) == nil {
+		e.setProc(&proc{pid: ev.ProcessID})
 	}
 }
 
@@ -279,7 +344,7 @@ func (e *Engine) fileName(ev *decoders.FileName) {
 // pidOf resolves the process of a FileIo event: the issuing thread through
 // the thread table, else the header PID (EVENTS.md §0.1 "fixup").
 func (e *Engine) pidOf(ttid, hdrPID uint32) uint32 {
-	if pid, ok := e.threads[ttid]; ok && ttid != 0 {
+	if pid, ok := e.threadPID(ttid); ok && ttid != 0 {
 		return pid
 	}
 	if hdrPID != anyPID {
@@ -302,16 +367,16 @@ func (e *Engine) procOf(pid uint32) *proc {
 	if pid == anyPID || pid == 0 {
 		return nil
 	}
-	p := e.procs[pid]
+	p := e.proc(pid)
 	if p == nil {
 		p = &proc{pid: pid}
-		e.procs[pid] = p
+		e.setProc(p)
 	}
 	return p
 }
 
 func (e *Engine) procLast(pid uint32) (int64, uint32) {
-	if p := e.procs[pid]; p != nil {
+	if p := e.proc(pid); p != nil {
 		return p.last, p.lastTID
 	}
 	return 0, 0
@@ -319,7 +384,7 @@ func (e *Engine) procLast(pid uint32) (int64, uint32) {
 
 // image returns the short image name of pid, "" when unknown.
 func (e *Engine) image(pid uint32) string {
-	if p := e.procs[pid]; p != nil {
+	if p := e.proc(pid); p != nil {
 		return p.image
 	}
 	return ""

@@ -84,7 +84,7 @@ func (e *Engine) cycles(waiters []alpcWaiter) []Cycle {
 		}
 		edges = append(edges, waitEdge{waitNode{x.w.pid, x.tid}, obj, to})
 	}
-	for _, op := range e.p.irps {
+	for op := range e.p.irps.all() {
 		if op.end == nil || op.end.peer == nil {
 			continue
 		}

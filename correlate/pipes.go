@@ -170,22 +170,23 @@ type pipeConv struct {
 const maxPathCache = 4096
 
 type pipeState struct {
-	byPath  map[string]*pipeName // Create.OpenPath → pipe (nil: not a pipe)
-	ends    map[uint64]*pipeEnd  // FileObject → open end
-	byKey   map[uint64]*pipeEnd  // FileKey → open end
-	irps    map[uint64]irpOp
-	names   map[string]*pipeName // lower-case name → state
-	convs   []*pipeConv
-	h1      bool // a client FileKey|1 matched a server FileKey
-	stuck   []Stuck
-	failSeq int
+	byPath map[string]*pipeName // Create.OpenPath → pipe (nil: not a pipe)
+	ends   map[uint64]*pipeEnd  // FileObject → open end
+	byKey  map[uint64]*pipeEnd  // FileKey → open end
+	irps   irpTable
+	// endCache is a direct-mapped cache in front of ends (entries mirror it).
+	endCache [64]*pipeEnd
+	names    map[string]*pipeName // lower-case name → state
+	convs    []*pipeConv
+	h1       bool // a client FileKey|1 matched a server FileKey
+	stuck    []Stuck
+	failSeq  int
 }
 
 func (p *pipeState) init() {
 	p.ends = make(map[uint64]*pipeEnd)
 	p.byPath = make(map[string]*pipeName)
 	p.byKey = make(map[uint64]*pipeEnd)
-	p.irps = make(map[uint64]irpOp)
 	p.names = make(map[string]*pipeName)
 }
 
@@ -220,7 +221,14 @@ func (e *Engine) pipeName(name string) *pipeName {
 // endOf returns the open end of a FileObject, creating one for pipes opened
 // before the trace when the FileKey's name says it is a pipe.
 func (e *Engine) endOf(fo, key uint64, ttid, hdrPID uint32, t int64) *pipeEnd {
-	en := e.p.ends[fo]
+	slot := &e.p.endCache[(fo>>4)%uint64(len(e.p.endCache))]
+	en := *slot
+	if en == nil || en.fo != fo {
+		en = e.p.ends[fo]
+		if en != nil {
+			*slot = en
+		}
+	}
 	if en == nil {
 		if key == 0 {
 			return nil
@@ -245,7 +253,7 @@ func (e *Engine) endOf(fo, key uint64, ttid, hdrPID uint32, t int64) *pipeEnd {
 		en = &pipeEnd{fo: fo, pn: pn, server: key&1 == 1, rule: ruleFileKeyBit}
 		en.pid = e.pidOf(ttid, hdrPID)
 		en.tid = ttid
-		e.p.ends[fo] = en
+		e.setEnd(en)
 		if en.server {
 			e.addServer(en)
 		} else {
@@ -280,6 +288,12 @@ func (e *Engine) endOf(fo, key uint64, ttid, hdrPID uint32, t int64) *pipeEnd {
 	return en
 }
 
+// setEnd makes en the open end of its FileObject.
+func (e *Engine) setEnd(en *pipeEnd) {
+	e.p.ends[en.fo] = en
+	e.p.endCache[(en.fo>>4)%uint64(len(e.p.endCache))] = en
+}
+
 func (e *Engine) addServer(en *pipeEnd) {
 	en.pn.instances++
 	en.instance = en.pn.instances
@@ -303,8 +317,8 @@ func (e *Engine) fileCreate(d *decoders.Decoded, ev *decoders.FileCreate) {
 	}
 	pn.ops++
 	pid := e.pidOf(ev.TTID, d.PID)
-	e.p.irps[ev.IrpPtr] = irpOp{kind: irpCreate, start: d.Time, pid: pid, tid: ev.TTID,
-		fo: ev.FileObject, disp: ev.Disposition(), pn: pn}
+	e.p.irps.put(ev.IrpPtr, irpOp{kind: irpCreate, start: d.Time, pid: pid, tid: ev.TTID,
+		fo: ev.FileObject, disp: ev.Disposition(), pn: pn})
 }
 
 func (e *Engine) createEnd(op irpOp, t int64, status uint32) {
@@ -317,7 +331,7 @@ func (e *Engine) createEnd(op irpOp, t int64, status uint32) {
 	}
 	en := &pipeEnd{fo: op.fo, pn: op.pn, pid: op.pid, tid: op.tid, created: op.start,
 		createEnd: t, last: t, rule: ruleDisposition, server: op.disp != dispOpen}
-	e.p.ends[op.fo] = en
+	e.setEnd(en)
 	if en.server {
 		e.addServer(en)
 	} else {
@@ -467,15 +481,14 @@ func removeEnd(s []*pipeEnd, en *pipeEnd) []*pipeEnd {
 }
 
 func (e *Engine) startIRP(irp uint64, k irpKind, en *pipeEnd, t int64, tid, size, fsctl uint32) {
-	e.p.irps[irp] = irpOp{kind: k, end: en, start: t, pid: en.pid, tid: tid, size: size, fsctl: fsctl}
+	e.p.irps.put(irp, irpOp{kind: k, end: en, start: t, pid: en.pid, tid: tid, size: size, fsctl: fsctl})
 }
 
 func (e *Engine) fileOpEnd(d *decoders.Decoded, ev *decoders.FileOpEnd) {
-	op, ok := e.p.irps[ev.IrpPtr]
+	op, ok := e.p.irps.take(ev.IrpPtr)
 	if !ok {
 		return
 	}
-	delete(e.p.irps, ev.IrpPtr)
 	t := d.Time
 	if op.kind == irpCreate {
 		op.pn.ops++
@@ -803,6 +816,9 @@ func (e *Engine) closeEnd(en *pipeEnd, t int64) {
 	if e.p.ends[en.fo] == en {
 		delete(e.p.ends, en.fo)
 	}
+	if slot := &e.p.endCache[(en.fo>>4)%uint64(len(e.p.endCache))]; *slot == en {
+		*slot = nil
+	}
 	if en.key != 0 && e.p.byKey[en.key] == en {
 		delete(e.p.byKey, en.key)
 	}
@@ -876,7 +892,7 @@ func (e *Engine) pipeStuck(op irpOp, now, waited int64) Stuck {
 // finishPipes turns open state into model rows: stuck operations, ends
 // that never paired, and the conversations' summaries.
 func (e *Engine) finishPipes(m *Model, end int64) {
-	for _, op := range e.p.irps {
+	for op := range e.p.irps.all() {
 		if op.kind == irpCreate || op.end == nil {
 			continue
 		}
@@ -899,7 +915,7 @@ func (e *Engine) finishPipes(m *Model, end int64) {
 	// Unpaired rows: instances still listening, clients never paired,
 	// failed opens that no later conversation took.
 	var rows []*pipeEnd
-	for _, op := range e.p.irps {
+	for op := range e.p.irps.all() {
 		if op.kind == irpListen && op.end != nil && op.end.peer == nil {
 			rows = append(rows, op.end)
 		}

@@ -39,6 +39,11 @@ type rpcRowKey struct {
 	client, server uint32
 }
 
+type rpcRowSlot struct {
+	k   rpcRowKey
+	row *rpcRow
+}
+
 type rpcRow struct {
 	m        RPC
 	lat, srv latency.Hist
@@ -68,6 +73,7 @@ type rpcState struct {
 	clients  []*rpcCall          // open client calls not yet matched to a server call
 	onThread map[uint32]*rpcCall // open client call per thread
 	rows     map[rpcRowKey]*rpcRow
+	rowCache [64]rpcRowSlot // direct-mapped cache in front of rows
 	order    []*rpcRow
 }
 
@@ -199,6 +205,10 @@ func (e *Engine) rpcStop(d *decoders.Decoded, ev *decoders.RPCCallStop) {
 
 func (e *Engine) rpcRow(c *rpcCall, client, server uint32) *rpcRow {
 	k := rpcRowKey{c.iface, c.procnum, c.protocol, c.endpoint, client, server}
+	slot := &e.r.rowCache[(c.iface.Data1^c.procnum*0x9E3779B1^client*0x85EBCA6B^server*0xC2B2AE35)>>26]
+	if slot.row != nil && slot.k == k {
+		return slot.row
+	}
 	row := e.r.rows[k]
 	if row == nil {
 		row = &rpcRow{m: RPC{Interface: c.iface.String(), ProcNum: c.procnum, Endpoint: c.endpoint,
@@ -206,6 +216,7 @@ func (e *Engine) rpcRow(c *rpcCall, client, server uint32) *rpcRow {
 		e.r.rows[k] = row
 		e.r.order = append(e.r.order, row)
 	}
+	*slot = rpcRowSlot{k, row}
 	return row
 }
 

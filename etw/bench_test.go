@@ -42,7 +42,10 @@ func BenchmarkStatsUncompressed(b *testing.B) { benchStats(b, benchUncompressed)
 func BenchmarkStatsCompressed(b *testing.B)   { benchStats(b, benchCompressed) }
 
 func benchRecords(b *testing.B, name string, opts ...Option) {
-	path := shared.Path(b, "corpus", name)
+	benchRecordsPath(b, shared.Path(b, "corpus", name), opts...)
+}
+
+func benchRecordsPath(b *testing.B, path string, opts ...Option) {
 	f, err := Open(path)
 	if err != nil {
 		b.Fatal(err)
@@ -93,4 +96,43 @@ func BenchmarkStatsCompressedParallel(b *testing.B) {
 func BenchmarkRecordsLoopParallel(b *testing.B) { benchRecords(b, benchCompressed, Parallel(0)) }
 func BenchmarkRecordsTimeOrderParallel(b *testing.B) {
 	benchRecords(b, benchCompressed, TimeOrder(), Parallel(0))
+}
+
+// BenchmarkStatsEnv runs ComputeStats (as `ipctrace stats` does) on the
+// trace named by IPCTRACE_BENCH_ETL; skipped when unset.
+func BenchmarkStatsEnv(b *testing.B) {
+	path := os.Getenv("IPCTRACE_BENCH_ETL")
+	if path == "" {
+		b.Skip("IPCTRACE_BENCH_ETL not set")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	events := 0
+	for b.Loop() {
+		f, err := Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := ComputeStats(f, Parallel(0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += s.Events
+		f.Close()
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkRecordsEnv iterates the records of the trace named by
+// IPCTRACE_BENCH_ETL in time order, as report does; skipped when unset.
+func BenchmarkRecordsEnv(b *testing.B) {
+	path := os.Getenv("IPCTRACE_BENCH_ETL")
+	if path == "" {
+		b.Skip("IPCTRACE_BENCH_ETL not set")
+	}
+	benchRecordsPath(b, path, TimeOrder())
 }

@@ -27,12 +27,15 @@ type image struct {
 	img     []byte
 	loadErr error // from reading/decompressing the buffer
 	l       *bufferLoader
+	st      bufStats // filled by ComputeStats's prep
 }
 
 // images calls fn for every buffer in file order with its image, loading
 // buffers on workers goroutines when workers > 1. fn returns false to stop.
-// The image is valid until fn returns.
-func (f *File) images(workers int, fn func(*image) bool) {
+// The image is valid until fn returns. prep, when not nil, is called with
+// each loaded image before fn, on the loading goroutine: w (< max(workers,
+// 1)) numbers that goroutine, so prep may keep per-goroutine state.
+func (f *File) images(workers int, prep func(w int, im *image), fn func(*image) bool) {
 	if workers <= 1 {
 		s := bufferScanner{f: f}
 		l := &bufferLoader{f: f}
@@ -45,6 +48,9 @@ func (f *File) images(workers int, fn func(*image) bool) {
 			im = image{b: b, ok: ok, scanErr: err}
 			if ok {
 				im.img, im.loadErr = l.load(&im.b)
+				if prep != nil {
+					prep(0, &im)
+				}
 			}
 			if !fn(&im) {
 				return
@@ -85,13 +91,16 @@ func (f *File) images(workers int, fn func(*image) bool) {
 		}
 	}()
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for im := range jobs {
 				if im.ok {
 					im.img, im.loadErr = im.l.load(&im.b)
+					if prep != nil {
+						prep(w, im)
+					}
 				}
 				select {
 				case results <- im:

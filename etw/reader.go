@@ -181,57 +181,69 @@ func TimeOrder() Option { return func(o *options) { o.timeOrder = true } }
 // (*FormatError) name skipped byte ranges and come with the BufferInfo
 // concerned as far as it could be read; iteration continues after them.
 func (f *File) Buffers() iter.Seq2[BufferInfo, error] {
-	return func(yield func(BufferInfo, error) bool) {
-		s := bufferScanner{f: f}
-		l := bufferLoader{f: f}
-		var r Record
+	return func(yield func(BufferInfo, error) bool) { f.buffers(false, yield) }
+}
+
+// LossyBuffers is Buffers restricted to the buffers flagged EVENTS_LOST or
+// BUFFER_LOST: only their records are walked; of the other buffers only
+// the headers are read, so errors inside them are not reported here.
+func (f *File) LossyBuffers() iter.Seq2[BufferInfo, error] {
+	return func(yield func(BufferInfo, error) bool) { f.buffers(true, yield) }
+}
+
+func (f *File) buffers(lossyOnly bool, yield func(BufferInfo, error) bool) {
+	s := bufferScanner{f: f}
+	l := bufferLoader{f: f}
+	var r Record
+	for {
+		b, ok, err := s.next()
+		if err != nil {
+			f.warn(err)
+			if !yield(b, err) {
+				return
+			}
+		}
+		if !ok {
+			if err == nil {
+				return
+			}
+			continue
+		}
+		if lossyOnly && !b.Lossy() {
+			continue
+		}
+		img, err := l.load(&b)
+		if err != nil {
+			f.warn(err)
+			if !yield(b, err) {
+				return
+			}
+		}
+		c := cursor{b: b, img: img, pos: BufferHeaderSize}
+		timed := false
 		for {
-			b, ok, err := s.next()
+			ok, err := c.next(f, &r)
 			if err != nil {
 				f.warn(err)
 				if !yield(b, err) {
-					return
-				}
-			}
-			if !ok {
-				if err == nil {
 					return
 				}
 				continue
 			}
-			img, err := l.load(&b)
-			if err != nil {
-				f.warn(err)
-				if !yield(b, err) {
-					return
-				}
+			if !ok {
+				break
 			}
-			c := cursor{b: b, img: img, pos: BufferHeaderSize}
-			timed := false
-			for {
-				ok, err := c.next(f, &r)
-				if err != nil {
-					f.warn(err)
-					if !yield(b, err) {
-						return
-					}
-					continue
+			b.Records++
+			if !r.NoTime {
+				if !timed {
+					timed = true
+					b.FirstTime = r.Time
 				}
-				if !ok {
-					break
-				}
-				b.Records++
-				if !r.NoTime {
-					if !timed {
-						timed = true
-						b.FirstTime = r.Time
-					}
-					b.LastTime = r.Time
-				}
+				b.LastTime = r.Time
 			}
-			if !yield(b, nil) {
-				return
-			}
+		}
+		if !yield(b, nil) {
+			return
 		}
 	}
 }
@@ -255,7 +267,7 @@ func (f *File) Records(opts ...Option) iter.Seq2[*Record, error] {
 
 func (f *File) fileOrder(workers int, yield func(*Record, error) bool) {
 	var r Record
-	f.images(workers, func(im *image) bool {
+	f.images(workers, nil, func(im *image) bool {
 		for _, err := range [2]error{im.scanErr, im.loadErr} {
 			if err != nil {
 				f.warn(err)

@@ -80,13 +80,6 @@ func ComputeStats(f *File, opts ...Option) (*Stats, error) {
 	if h.Compressed {
 		st.CompressionFormat = CompressionName(h.CompressionFormat)
 	}
-	counts := map[CountKey]*int{}
-	var lastKey CountKey
-	var lastCount *int
-	var kinds [256]int
-	var exts [64]int
-	extOther := map[uint16]int{}
-	haveTime := false
 	dropped := 0
 	warn := func(err error) {
 		f.warn(err)
@@ -97,8 +90,16 @@ func ComputeStats(f *File, opts ...Option) (*Stats, error) {
 		}
 	}
 
-	var r Record
-	f.images(o.workers, func(im *image) bool {
+	// Records are walked and counted on the loading goroutines, each with
+	// its own totals; what depends on file order (times, warnings, the
+	// per-buffer lists) is merged here in file order.
+	accs := make([]*statsAcc, max(o.workers, 1))
+	for i := range accs {
+		accs[i] = &statsAcc{counts: map[CountKey]*int{}, extOther: map[uint16]int{}}
+	}
+	prep := func(w int, im *image) { accs[w].walk(f, im) }
+	haveTime := false
+	f.images(o.workers, prep, func(im *image) bool {
 		for _, err := range [2]error{im.scanErr, im.loadErr} {
 			if err != nil {
 				warn(err)
@@ -106,6 +107,9 @@ func ComputeStats(f *File, opts ...Option) (*Stats, error) {
 		}
 		if !im.ok {
 			return true
+		}
+		for _, err := range im.st.errs {
+			warn(err)
 		}
 		b := &im.b
 		st.Buffers++
@@ -118,64 +122,42 @@ func ComputeStats(f *File, opts ...Option) (*Stats, error) {
 				EventsLost: b.EventsLost(), BufferLost: b.BufferLost(),
 			})
 		}
-		n := 0
-		c := cursor{b: *b, img: im.img, pos: BufferHeaderSize}
-		for {
-			ok, err := c.next(f, &r)
-			if err != nil {
-				warn(err)
-				continue
-			}
-			if !ok {
-				break
-			}
-			n++
-			if k := r.CountKey(); lastCount != nil && k == lastKey {
-				*lastCount++
-			} else {
-				c := counts[k]
-				if c == nil {
-					c = new(int)
-					counts[k] = c
-				}
-				*c++
-				lastKey, lastCount = k, c
-			}
-			kinds[r.Kind]++
-			for p := 0; p < len(r.Ext); {
-				it, size, last, err := parseExtItem(r.Ext[p:])
-				if err != nil {
-					break // parseRecord validated the chain
-				}
-				if int(it.Type) < len(exts) {
-					exts[it.Type]++
-				} else {
-					extOther[it.Type]++
-				}
-				p += size
-				if last {
-					break
-				}
-			}
-			if r.NoTime {
-				continue
-			}
+		bs := &im.st
+		st.EventsPerBuffer = append(st.EventsPerBuffer, bs.n)
+		st.Events += bs.n
+		if bs.timed {
 			if !haveTime {
 				haveTime = true
-				st.FirstTime, st.MinTime, st.MaxTime, st.FirstRawTime = r.Time, r.Time, r.Time, r.RawTime
+				st.FirstTime, st.MinTime, st.MaxTime, st.FirstRawTime = bs.first, bs.min, bs.max, bs.firstRaw
 			}
-			st.LastTime, st.LastRawTime = r.Time, r.RawTime
-			st.MinTime = min(st.MinTime, r.Time)
-			st.MaxTime = max(st.MaxTime, r.Time)
+			st.LastTime, st.LastRawTime = bs.last, bs.lastRaw
+			st.MinTime = min(st.MinTime, bs.min)
+			st.MaxTime = max(st.MaxTime, bs.max)
 		}
-		st.EventsPerBuffer = append(st.EventsPerBuffer, n)
-		st.Events += n
 		return true
 	})
 
+	counts := map[CountKey]int{}
+	var kinds [256]int
+	var exts [64]int
+	extOther := map[uint16]int{}
+	for _, a := range accs {
+		for k, v := range a.counts {
+			counts[k] += *v
+		}
+		for i, v := range a.kinds {
+			kinds[i] += v
+		}
+		for i, v := range a.exts {
+			exts[i] += v
+		}
+		for t, v := range a.extOther {
+			extOther[t] += v
+		}
+	}
 	st.Counts = make(map[string]int, len(counts))
 	for k, v := range counts {
-		st.Counts[k.String()] = *v
+		st.Counts[k.String()] = v
 	}
 	for k, v := range kinds {
 		if v != 0 {
@@ -200,4 +182,117 @@ func ComputeStats(f *File, opts ...Option) (*Stats, error) {
 		st.Max = FormatFiletime(st.MaxTime)
 	}
 	return st, nil
+}
+
+// countSlot is one entry of the count cache of ComputeStats.
+type countSlot struct {
+	k CountKey
+	c *int
+}
+
+// slot returns the count cache index of k.
+func (k *CountKey) slot() uint8 {
+	h := k.GUID.Data1 ^ uint32(k.ID)<<5 ^ uint32(k.Opcode)*0x9E3779B1 ^ uint32(k.Group)<<11 ^ uint32(k.Version)<<17 ^ uint32(k.Class)<<27
+	h ^= h >> 16
+	return uint8(h ^ h>>8)
+}
+
+// bufStats are the facts of one buffer's records that depend on file order.
+type bufStats struct {
+	n                       int
+	timed                   bool // a record carries a time
+	first, firstRaw         int64
+	last, lastRaw, min, max int64
+	errs                    []error // skipped ranges, in order
+}
+
+// statsAcc holds the order-independent totals of one loading goroutine.
+type statsAcc struct {
+	r        Record
+	counts   map[CountKey]*int
+	cache    [256]countSlot // direct-mapped cache in front of counts
+	kcache   [256]kernelSlot
+	kinds    [256]int
+	exts     [64]int
+	extOther map[uint16]int
+}
+
+// kernelSlot caches the counter of one kernel (group, opcode, version).
+type kernelSlot struct {
+	k uint32
+	c *int
+}
+
+// count returns the counter of k, created at 0, through the cache. The
+// caller increments it.
+func (a *statsAcc) count(k CountKey) *int {
+	s := &a.cache[k.slot()]
+	if s.c != nil && s.k == k {
+		return s.c
+	}
+	c := a.counts[k]
+	if c == nil {
+		c = new(int)
+		a.counts[k] = c
+	}
+	*s = countSlot{k, c}
+	return c
+}
+
+// walk reads the records of im, adding them to a and to im.st.
+func (a *statsAcc) walk(f *File, im *image) {
+	bs := &im.st
+	r := &a.r
+	c := cursor{b: im.b, img: im.img, pos: BufferHeaderSize}
+	for {
+		ok, err := c.next(f, r)
+		if err != nil {
+			bs.errs = append(bs.errs, err)
+			continue
+		}
+		if !ok {
+			return
+		}
+		bs.n++
+		if r.Kind.IsKernel() {
+			// The key of a kernel record is (group, opcode, version):
+			// a cache on those spares building and comparing a CountKey.
+			kk := uint32(r.Group)<<24 | uint32(r.Opcode)<<16 | uint32(r.Version)
+			if s := &a.kcache[(kk*0x9E3779B1)>>24]; s.c != nil && s.k == kk {
+				*s.c++
+			} else {
+				c := a.count(r.CountKey())
+				*c++
+				*s = kernelSlot{kk, c}
+			}
+		} else {
+			*a.count(r.CountKey())++
+		}
+		a.kinds[r.Kind]++
+		for p := 0; p < len(r.Ext); {
+			it, size, last, err := parseExtItem(r.Ext[p:])
+			if err != nil {
+				break // parseRecord validated the chain
+			}
+			if int(it.Type) < len(a.exts) {
+				a.exts[it.Type]++
+			} else {
+				a.extOther[it.Type]++
+			}
+			p += size
+			if last {
+				break
+			}
+		}
+		if r.NoTime {
+			continue
+		}
+		if !bs.timed {
+			bs.timed = true
+			bs.first, bs.firstRaw, bs.min, bs.max = r.Time, r.RawTime, r.Time, r.Time
+		}
+		bs.last, bs.lastRaw = r.Time, r.RawTime
+		bs.min = min(bs.min, r.Time)
+		bs.max = max(bs.max, r.Time)
+	}
 }

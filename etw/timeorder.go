@@ -2,6 +2,7 @@ package etw
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 	"sync"
 )
@@ -101,29 +102,10 @@ func (s *stream) advance(f *File, report func(error) bool) (ok, stop bool) {
 // sort each group by SequenceNumber, k-way merge by timestamp (§1).
 func (f *File) timeOrder(workers int, yield func(*Record, error) bool) {
 	report := func(err error) bool { return yield(nil, err) }
-	byProc := map[uint16][]BufferInfo{}
-	var procs []uint16
-	sc := bufferScanner{f: f}
-	for {
-		b, ok, err := sc.next()
-		if err != nil {
-			f.warn(err)
-			if !report(err) {
-				return
-			}
-		}
-		if !ok {
-			if err == nil {
-				break
-			}
-			continue
-		}
-		if _, seen := byProc[b.Processor]; !seen {
-			procs = append(procs, b.Processor)
-		}
-		byProc[b.Processor] = append(byProc[b.Processor], b)
+	groups, ok := f.groupBuffers(report)
+	if !ok {
+		return
 	}
-	slices.Sort(procs)
 	var sem chan struct{}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -134,10 +116,8 @@ func (f *File) timeOrder(workers int, yield func(*Record, error) bool) {
 	if workers > 1 {
 		sem = make(chan struct{}, workers)
 	}
-	streams := make([]*stream, 0, len(procs))
-	for _, p := range procs {
-		bufs := byProc[p]
-		slices.SortStableFunc(bufs, func(a, b BufferInfo) int { return cmp.Compare(a.SequenceNumber, b.SequenceNumber) })
+	streams := make([]*stream, 0, len(groups))
+	for _, bufs := range groups {
 		s := &stream{bufs: bufs, l: bufferLoader{f: f}}
 		s.key = minInt64
 		if sem != nil {
@@ -174,6 +154,100 @@ func (f *File) timeOrder(workers int, yield func(*Record, error) bool) {
 			h.fix0()
 		} else {
 			h.pop0()
+		}
+	}
+}
+
+// groupBuffers walks the buffers of f and groups them by processor,
+// processors ascending, each group in SequenceNumber order (§1). Errors
+// are recorded and passed to report, which returns false to stop (ok false).
+func (f *File) groupBuffers(report func(error) bool) (groups [][]BufferInfo, ok bool) {
+	byProc := map[uint16][]BufferInfo{}
+	var procs []uint16
+	sc := bufferScanner{f: f}
+	for {
+		b, ok, err := sc.next()
+		if err != nil {
+			f.warn(err)
+			if !report(err) {
+				return nil, false
+			}
+		}
+		if !ok {
+			if err == nil {
+				break
+			}
+			continue
+		}
+		if _, seen := byProc[b.Processor]; !seen {
+			procs = append(procs, b.Processor)
+		}
+		byProc[b.Processor] = append(byProc[b.Processor], b)
+	}
+	slices.Sort(procs)
+	for _, p := range procs {
+		bufs := byProc[p]
+		slices.SortStableFunc(bufs, func(a, b BufferInfo) int { return cmp.Compare(a.SequenceNumber, b.SequenceNumber) })
+		groups = append(groups, bufs)
+	}
+	return groups, true
+}
+
+// ProcessorBuffers returns the buffers of f grouped by processor,
+// processors ascending, each group in SequenceNumber order: the streams
+// that TimeOrder merges (§1). A caller can read each group on its own
+// goroutine with a BufferReader and merge the results by time, as
+// TimeOrder does: a record without a time sorts with the last timed record
+// before it in its group. Errors met are recorded in Warnings.
+func (f *File) ProcessorBuffers() [][]BufferInfo {
+	groups, _ := f.groupBuffers(func(error) bool { return true })
+	return groups
+}
+
+// BufferReader reads the records of single buffers, reusing its storage.
+// It is not safe for concurrent use; use one per goroutine.
+type BufferReader struct {
+	f *File
+	l bufferLoader
+	r Record
+}
+
+// NewBufferReader returns a BufferReader for f.
+func (f *File) NewBufferReader() *BufferReader {
+	return &BufferReader{f: f, l: bufferLoader{f: f}}
+}
+
+// Records yields the records of buffer b in order, with the same meaning
+// and lifetime as those of File.Records: the *Record and its slices are
+// valid until the loop continues, and, as the buffer's storage is reused,
+// no longer than the next call of Records. Errors are recorded in the
+// File's Warnings and yielded with a nil record.
+func (br *BufferReader) Records(b BufferInfo) iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		f := br.f
+		img, err := br.l.load(&b)
+		if err != nil {
+			f.warn(err)
+			if !yield(nil, err) {
+				return
+			}
+		}
+		c := cursor{b: b, img: img, pos: BufferHeaderSize}
+		for {
+			ok, err := c.next(f, &br.r)
+			if err != nil {
+				f.warn(err)
+				if !yield(nil, err) {
+					return
+				}
+				continue
+			}
+			if !ok {
+				return
+			}
+			if !yield(&br.r, nil) {
+				return
+			}
 		}
 	}
 }

@@ -1,0 +1,14 @@
+package correlate
+
+import "github.com/ipctrace/ipctrace/decoders"
+
+// DecodeParallel exposes decodeParallel to the external tests.
+var DecodeParallel = decodeParallel
+
+// Kept reports whether batches keep ev for the engine (other events are
+// only counted).
+func Kept(ev decoders.Event) bool {
+	b := newBatch(1)
+	b.add(&decoders.Decoded{Event: ev})
+	return b.evs[0].Event != nil
+}

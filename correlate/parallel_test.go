@@ -1,0 +1,137 @@
+package correlate_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/memfile"
+	"github.com/ipctrace/ipctrace/internal/shared"
+	"github.com/ipctrace/ipctrace/synth"
+)
+
+// seenEvent is what the engine sees of one event.
+type seenEvent struct {
+	d    decoders.Decoded
+	name string // EventName, "" without an event
+}
+
+func (s seenEvent) String() string {
+	return fmt.Sprintf("t=%d pid=%d tid=%d cpu=%d key=%v %s", s.d.Time, s.d.PID, s.d.TID, s.d.Processor, s.d.Key, s.name)
+}
+
+func seen(d *decoders.Decoded) seenEvent {
+	s := seenEvent{d: *d}
+	s.d.Event = nil
+	if d.Event != nil {
+		s.name = d.Event.EventName()
+	}
+	return s
+}
+
+// TestDecodeParallelOrder checks that the parallel decoding hands the engine the
+// same events, in the same order and with the same decoder warnings, as
+// decoding Records(TimeOrder()) on one goroutine.
+func TestDecodeParallelOrder(t *testing.T) {
+	type input struct {
+		name string
+		data []byte
+	}
+	var ins []input
+	var buf memfile.File
+	if _, _, err := synth.Generate("mixed", &buf, synth.Options{Seed: 5, Scale: 20}); err != nil {
+		t.Fatal(err)
+	}
+	ins = append(ins, input{"mixed", buf.Bytes()})
+	// A damaged copy: bytes overwritten in records and a cut last buffer.
+	dmg := bytes.Clone(buf.Bytes())
+	for off := 0x20100; off+64 < len(dmg); off += 0x31337 {
+		copy(dmg[off:], bytes.Repeat([]byte{0xA5}, 40))
+	}
+	ins = append(ins, input{"mixed-damaged", dmg[:len(dmg)-1000]})
+	if _, ok := shared.Dir(); ok {
+		for _, p := range shared.CorpusFiles(t) {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ins = append(ins, input{p, data})
+		}
+	}
+	for _, in := range ins {
+		f, err := etw.NewFile(bytes.NewReader(in.data), int64(len(in.data)))
+		if err != nil {
+			t.Logf("%s: %v", in.name, err)
+			continue
+		}
+		var want []seenEvent
+		var wantWarn []string
+		p := decoders.NewParser()
+		for rec, err := range f.Records(etw.TimeOrder()) {
+			if err != nil {
+				continue
+			}
+			d, _, derr := p.Decode(rec)
+			if derr != nil {
+				wantWarn = append(wantWarn, fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", in.name, rec.BufferOffset, rec.Pos, derr))
+				d.Event = nil
+			}
+			if d.Event != nil && !correlate.Kept(d.Event) {
+				d.Event = nil // counted only
+			}
+			want = append(want, seen(&d))
+		}
+		var got []seenEvent
+		var gotWarn []string
+		correlate.DecodeParallel(f, in.name, func(s string) { gotWarn = append(gotWarn, s) },
+			func(d *decoders.Decoded) { got = append(got, seen(d)) })
+		if len(got) != len(want) {
+			t.Errorf("%s: %d events, want %d", in.name, len(got), len(want))
+		}
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Errorf("%s: event %d is %v, want %v", in.name, i, got[i], want[i])
+				break
+			}
+		}
+		if fmt.Sprint(gotWarn) != fmt.Sprint(wantWarn) {
+			t.Errorf("%s: warnings\n%q\nwant\n%q", in.name, gotWarn, wantWarn)
+		}
+		if len(want) == 0 {
+			t.Errorf("%s: no events", in.name)
+		}
+	}
+}
+
+// TestDecodeParallelPanic checks that a panic while correlating stops the
+// decoding goroutines instead of leaving the call blocked.
+func TestDecodeParallelPanic(t *testing.T) {
+	var buf memfile.File
+	if _, _, err := synth.Generate("mixed", &buf, synth.Options{Seed: 5, Scale: 20}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := etw.NewFile(bytes.NewReader(buf.Bytes()), int64(len(buf.Bytes())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	func() {
+		defer func() {
+			if r := recover(); r != "stop" {
+				t.Errorf("recovered %v, want the panic of add", r)
+			}
+		}()
+		correlate.DecodeParallel(f, "mixed", func(string) {}, func(*decoders.Decoded) {
+			if n++; n == 5000 {
+				panic("stop")
+			}
+		})
+	}()
+	if n != 5000 {
+		t.Errorf("add called %d times after its panic", n-5000)
+	}
+}
