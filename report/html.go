@@ -181,7 +181,7 @@ func buildHTMLView(m *correlate.Model, opt TableOptions) *htmlView {
 		v.Loss = true
 		v.LossText = fmt.Sprintf("%d events lost, %d buffers lost, %d LostEvent records, %d lossy windows",
 			tr.EventsLost, tr.BuffersLost, tr.LostEventRecords, len(tr.LossyWindows))
-		for _, w := range tr.LossyWindows {
+		for _, w := range mergeWindows(tr.LossyWindows) {
 			v.Windows = append(v.Windows, correlate.Window{Start: clean(w.Start), End: clean(w.End), Reason: clean(w.Reason)})
 		}
 		v.LostNote = `conversations overlapping a window are marked "lossy"`

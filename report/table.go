@@ -182,7 +182,7 @@ func (t *tabler) summary() {
 	} else {
 		t.printf("  loss:      %d events lost, %d buffers lost, %d LostEvent records, %d lossy windows\n",
 			tr.EventsLost, tr.BuffersLost, tr.LostEventRecords, len(tr.LossyWindows))
-		for _, w := range tr.LossyWindows {
+		for _, w := range mergeWindows(tr.LossyWindows) {
 			t.printf("             %s .. %s  %s\n", w.Start, w.End, w.Reason)
 		}
 		t.printf("             conversations overlapping a window are marked \"lossy\"\n")
