@@ -1,17 +1,13 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ipctrace/ipctrace/correlate"
-	"github.com/ipctrace/ipctrace/decoders"
-	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/report"
 )
 
@@ -62,103 +58,6 @@ func init() {
 	f.StringVar(&o.pipeGlob, "pipe", "", "only pipes matching this glob")
 	f.BoolVar(&o.classic, "classic", false, "use the shared NT Kernel Logger session")
 	rootCmd.AddCommand(watchCmd)
-}
-
-// watcher keeps what a live view needs to be rebuilt at any moment: the
-// naming events (processes, threads, images, file names) since the start,
-// and the IPC events of the last window. Each refresh correlates them in
-// time order with a fresh engine (correlate.Engine is finished once), so
-// memory is bounded by the window and the caps, not by the session length.
-type watcher struct {
-	opt       correlate.Options
-	window    int64 // 100 ns units
-	parser    *decoders.Parser
-	state     []etw.Record
-	recent    []etw.Record
-	maxState  int
-	maxRecent int
-	last      int64
-
-	events, undecoded, droppedState, droppedRecent int64
-}
-
-func newWatcher(opt correlate.Options, window time.Duration) *watcher {
-	return &watcher{opt: opt, window: int64(window / 100), parser: decoders.NewParser(),
-		maxState: 1 << 20, maxRecent: 4 << 20}
-}
-
-// isState reports whether an event names things (kept for the whole session).
-func isState(ev decoders.Event) bool {
-	switch ev.(type) {
-	case *decoders.Process, *decoders.Thread, *decoders.Image, *decoders.FileName:
-		return true
-	}
-	return false
-}
-
-// add keeps r (which must not alias a buffer) if a decoder knows it.
-func (w *watcher) add(r etw.Record) {
-	w.events++
-	d, ok, _ := w.parser.Decode(&r)
-	if !ok || d.Event == nil {
-		w.undecoded++
-		return
-	}
-	if r.Time > w.last {
-		w.last = r.Time
-	}
-	if isState(d.Event) {
-		if len(w.state) >= w.maxState {
-			n := len(w.state) / 4
-			w.state = append(w.state[:0], w.state[n:]...)
-			w.droppedState += int64(n)
-		}
-		w.state = append(w.state, r)
-		return
-	}
-	if len(w.recent) >= w.maxRecent {
-		n := len(w.recent) / 4
-		w.recent = append(w.recent[:0], w.recent[n:]...)
-		w.droppedRecent += int64(n)
-	}
-	w.recent = append(w.recent, r)
-}
-
-// trim drops IPC events older than the window before now.
-func (w *watcher) trim(now int64) {
-	cut := now - w.window
-	i := 0
-	for i < len(w.recent) && w.recent[i].Time < cut {
-		i++
-	}
-	if i > 0 {
-		w.recent = append(w.recent[:0], w.recent[i:]...)
-	}
-}
-
-// model correlates the kept events in time order and returns the model.
-func (w *watcher) model() *correlate.Model {
-	w.trim(w.last)
-	byTime := func(a, b etw.Record) int { return cmp.Compare(a.Time, b.Time) }
-	slices.SortStableFunc(w.state, byTime)
-	slices.SortStableFunc(w.recent, byTime)
-	e := correlate.New(w.opt)
-	p := decoders.NewParser()
-	i, j := 0, 0
-	for i < len(w.state) || j < len(w.recent) {
-		var r *etw.Record
-		if j >= len(w.recent) || (i < len(w.state) && w.state[i].Time <= w.recent[j].Time) {
-			r = &w.state[i]
-			i++
-		} else {
-			r = &w.recent[j]
-			j++
-		}
-		if d, ok, _ := p.Decode(r); ok && d.Event != nil {
-			e.Add(&d)
-		}
-	}
-	return e.Finish()
 }
 
 // watchStatus is the loss and rate line shown above the view.

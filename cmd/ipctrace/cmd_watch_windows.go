@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/windows"
 
+	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/etw/live"
 )
 
@@ -55,7 +56,7 @@ func runWatch(cmd *cobra.Command, o *watchFlags) error {
 	defer cons.Close()
 
 	tty := stdout == os.Stdout && isTerminal(os.Stdout) && enableVT(os.Stdout)
-	w := newWatcher(o.correlateOptions(), o.window)
+	w := correlate.NewLive(o.correlateOptions(), o.window, correlate.LiveLimits{})
 	sig, unsig := stopSignals()
 	defer unsig()
 	var timeout <-chan time.Time
@@ -73,7 +74,7 @@ func runWatch(cmd *cobra.Command, o *watchFlags) error {
 
 	draw := func() {
 		t0 := time.Now()
-		m := w.model()
+		m := w.Model()
 		p, _ := s.Query()
 		st := cons.Stats()
 		buf.Reset()
@@ -85,7 +86,7 @@ func runWatch(cmd *cobra.Command, o *watchFlags) error {
 		err := renderWatch(&buf, m, watchStatus{Session: s.Name(), Elapsed: time.Since(start), Events: st.Events,
 			Dropped: st.Dropped, EventsLost: p.EventsLost, RealTimeBuffersLost: p.RealTimeBuffersLost,
 			LogBuffersLost: p.LogBuffersLost, Window: o.window, StuckAfter: o.stuckAfter,
-			DroppedByWatchWindow: w.droppedState + w.droppedRecent}, o.top)
+			DroppedByWatchWindow: w.Counts().DroppedNaming + w.Counts().DroppedIPC}, o.top)
 		if err != nil {
 			fmt.Fprintf(&buf, "ipctrace: %v\n", err)
 		}
@@ -106,7 +107,7 @@ func runWatch(cmd *cobra.Command, o *watchFlags) error {
 				fmt.Fprintln(stderr, "ipctrace: the session ended")
 				return nil
 			}
-			w.add(r)
+			w.Add(r)
 		case <-tick.C:
 			draw()
 		case <-sig:
