@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
@@ -597,3 +598,25 @@ func security(base uint32) part {
 
 // Names returns the scenario names sorted for help texts.
 func Names() []string { return slices.Clone(Scenarios) }
+
+// Records generates the named scenario and reads it back, returning its
+// records in file order (copies that alias nothing, as a real-time consumer
+// delivers them: not time-ordered across processors) and the trace bytes.
+func Records(name string, opt Options) ([]etw.Record, []byte, error) {
+	var buf bytes.Buffer
+	if _, _, err := Generate(name, &buf, opt); err != nil {
+		return nil, nil, err
+	}
+	f, err := etw.NewFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		return nil, nil, err
+	}
+	var recs []etw.Record
+	for r, err := range f.Records() {
+		if err != nil {
+			return nil, nil, err
+		}
+		recs = append(recs, r.Clone())
+	}
+	return recs, buf.Bytes(), nil
+}

@@ -87,26 +87,13 @@ func TestRecordFlagValidation(t *testing.T) {
 	}
 }
 
-// synthRecords generates a scenario and returns its records in file order,
-// as a real-time consumer would deliver them (not time-ordered across CPUs).
 func synthRecords(t testing.TB, name string) ([]etw.Record, []byte) {
 	t.Helper()
-	var buf bytes.Buffer
-	if _, _, err := synth.Generate(name, &buf, synth.Options{Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := etw.NewFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	recs, raw, err := synth.Records(name, synth.Options{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []etw.Record
-	for r, err := range f.Records() {
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, r.Clone())
-	}
-	return recs, buf.Bytes()
+	return recs, raw
 }
 
 // The watch view shows the live model with the session's loss counters.
