@@ -25,6 +25,36 @@ func isIPCProvider(g etw.GUID) bool {
 	return true
 }
 
+// fileSource tells which provider reported a FileIo-family event.
+type fileSource uint8
+
+const (
+	srcOther      fileSource = iota
+	srcClassic               // kernel FileIo class (EVENTS.md §1.7)
+	srcKernelFile            // Microsoft-Windows-Kernel-File (EVENTS.md §2.1)
+)
+
+func sourceOf(g etw.GUID) fileSource {
+	switch g {
+	case decoders.FileIoGUID:
+		return srcClassic
+	case decoders.KernelFileGUID:
+		return srcKernelFile
+	}
+	return srcOther
+}
+
+// isFileIO reports whether ev is a file I/O operation (not a name event):
+// the events both FileIo sources report for the same operation.
+func isFileIO(ev decoders.Event) bool {
+	switch ev.(type) {
+	case *decoders.FileCreate, *decoders.FileSimpleOp, *decoders.FileReadWrite, *decoders.FileInfo,
+		*decoders.FileDirEnum, *decoders.FilePathOp, *decoders.FileOpEnd:
+		return true
+	}
+	return false
+}
+
 // anyPID is the header PID/TID of events logged in arbitrary context (EVENTS.md §0.1).
 const anyPID = 0xFFFFFFFF
 
@@ -79,6 +109,14 @@ type Engine struct {
 	// The provider of the previous event and whether it is an IPC one.
 	lastProv etw.GUID
 	lastIPC  bool
+	lastSrc  fileSource
+
+	// classicFileIo is set once a classic FileIo I/O event was seen; from
+	// then on Microsoft-Windows-Kernel-File I/O events, which report the
+	// same operations when both are enabled in one session (as record
+	// does), are ignored and counted in kernelFileDropped.
+	classicFileIo     bool
+	kernelFileDropped int64
 
 	names map[uint64]string // FileKey → last known name
 
@@ -205,6 +243,7 @@ func (e *Engine) Add(d *decoders.Decoded) {
 	if d.Key.Provider != e.lastProv { // the zero GUID is not IPC: lastIPC starts right
 		e.lastProv = d.Key.Provider
 		e.lastIPC = isIPCProvider(d.Key.Provider)
+		e.lastSrc = sourceOf(d.Key.Provider)
 	}
 	if e.lastIPC {
 		e.ipcEvents++
@@ -241,6 +280,14 @@ func (e *Engine) Add(d *decoders.Decoded) {
 	}
 	if (e.since != 0 && d.Time < e.since) || (e.until != 0 && d.Time > e.until) {
 		return
+	}
+	if e.lastSrc != srcOther && isFileIO(d.Event) {
+		if e.lastSrc == srcClassic {
+			e.classicFileIo = true
+		} else if e.classicFileIo {
+			e.kernelFileDropped++
+			return
+		}
 	}
 	switch ev := d.Event.(type) {
 	case *decoders.FileCreate:

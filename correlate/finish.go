@@ -23,6 +23,7 @@ func (e *Engine) Finish() *Model {
 	}
 	m.Trace.Events = e.events
 	m.Trace.IPCEvents = e.ipcEvents
+	m.Trace.KernelFileIgnored = e.kernelFileDropped
 	e.finishLoss(m)
 
 	waiters := e.alpcOutstanding()

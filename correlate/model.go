@@ -37,6 +37,10 @@ type Trace struct {
 	EventsLost   uint32   `json:"events_lost"`
 	BuffersLost  uint32   `json:"buffers_lost"`
 	LossyWindows []Window `json:"lossy_windows"`
+	// KernelFileIgnored counts Microsoft-Windows-Kernel-File I/O events left
+	// out because the same operations came as kernel FileIo events (a
+	// session that enables both, as record does, sees each operation twice).
+	KernelFileIgnored int64 `json:"kernel_file_events_ignored,omitempty"`
 	// LostEventRecords counts LostEvent class records (EVENTS.md §1.12).
 	LostEventRecords int64 `json:"lost_event_records,omitempty"`
 }

@@ -187,6 +187,9 @@ func (t *tabler) summary() {
 		}
 		t.printf("             conversations overlapping a window are marked \"lossy\"\n")
 	}
+	if n := tr.KernelFileIgnored; n > 0 {
+		t.printf("  sources:   %d Microsoft-Windows-Kernel-File I/O events ignored: the same operations came as kernel FileIo events\n", n)
+	}
 	if n := len(t.m.Warnings); n > 0 {
 		t.printf("  warnings:  %d (reader/decoder problems; see stderr or -o json)\n", n)
 	}
