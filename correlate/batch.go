@@ -123,8 +123,14 @@ func (b *batch) reset() {
 // events are kept for counting only (Event nil).
 func (b *batch) add(d *decoders.Decoded) {
 	b.evs = append(b.evs, *d)
-	c := &b.evs[len(b.evs)-1]
-	switch ev := d.Event.(type) {
+	b.own(&b.evs[len(b.evs)-1])
+}
+
+// own replaces c.Event, which points into the Parser, with a copy held by
+// the batch when the engine uses that type; other events are kept for
+// counting only (Event nil). c is an event of the batch, decoded in place.
+func (b *batch) own(c *decoders.Decoded) {
+	switch ev := c.Event.(type) {
 	case *decoders.FileCreate:
 		c.Event = b.fileCreate.put(*ev)
 	case *decoders.FileSimpleOp:

@@ -59,15 +59,17 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 			if !rec.NoTime {
 				key = rec.Time
 			}
-			d, _, derr := p.Decode(rec)
-			if derr != nil {
-				b.warns = append(b.warns, batchWarn{i: len(b.evs),
+			// Decode in place into the batch's next slot (cap checked above).
+			b.evs = b.evs[:len(b.evs)+1]
+			d := &b.evs[len(b.evs)-1]
+			if _, derr := p.DecodeInto(rec, d); derr != nil {
+				b.warns = append(b.warns, batchWarn{i: len(b.evs) - 1,
 					s: fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", name, rec.BufferOffset, rec.Pos, derr)})
 				// The event holds the fields read before the error: count
 				// the record, do not correlate it.
 				d.Event = nil
 			}
-			b.add(&d)
+			b.own(d)
 			b.keys = append(b.keys, key)
 		}
 		<-sem

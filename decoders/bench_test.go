@@ -74,3 +74,27 @@ func BenchmarkDecodeStackWalk(b *testing.B) {
 	}
 	benchRecord(b, KernelKey(StackWalkGUID, 32, 2), h)
 }
+
+// RPC client CallStart (GUID, three strings interned after the first decode).
+func BenchmarkDecodeRPCCallStart(b *testing.B) {
+	key := ManifestKey(RPCGUID, 5, 1)
+	payload, err := Encode(key, &RPCCallStart{InterfaceUUID: etw.MustParseGUID("12345778-1234-abcd-ef00-0123456789ab"),
+		ProcNum: 7, Protocol: 3, Endpoint: "LRPC-0a1b2c3d4e5f60718293", Options: "", AuthenticationLevel: 6,
+		AuthenticationService: 0x14, ImpersonationLevel: 3}, 8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := &etw.Record{Kind: etw.KindEvent64, Provider: key.Provider, ID: key.ID, Version: key.Version, Payload: payload}
+	p := NewParser()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	b.ResetTimer()
+	c := startCPU(b)
+	for i := 0; i < b.N; i++ {
+		d, ok, err := p.Decode(rec)
+		if !ok || err != nil || d.Event.(*RPCCallStart).Endpoint == "" {
+			b.Fatal(ok, err)
+		}
+	}
+	c.report(b)
+}

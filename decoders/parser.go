@@ -24,6 +24,8 @@ type Parser struct {
 	// cache is a small direct-mapped cache of registry lookups (hits and
 	// misses), which spares hashing the key for every record.
 	cache [256]cacheSlot
+	// kt is the direct table of kernel and classic layouts.
+	kt *kernelTable
 
 	fileCreate  FileCreate
 	fileSimple  FileSimpleOp
@@ -138,25 +140,47 @@ func RecordKey(rec *etw.Record) Key {
 // Event. A decode error is a *DecodeError; the Event then holds the fields
 // read before the error. See Parser for how long the Event stays valid.
 func (p *Parser) Decode(rec *etw.Record) (Decoded, bool, error) {
-	d := Decoded{
-		Key:        RecordKey(rec),
-		Time:       rec.Time,
-		PID:        rec.ProcessID,
-		TID:        rec.ThreadID,
-		Processor:  rec.Processor,
-		ActivityID: rec.ActivityID,
-	}
+	var d Decoded
+	ok, err := p.DecodeInto(rec, &d)
+	return d, ok, err
+}
+
+// DecodeInto is Decode writing into *d (every field of *d is set), which
+// spares copying the Decoded when the caller keeps it in place.
+func (p *Parser) DecodeInto(rec *etw.Record, d *Decoded) (bool, error) {
+	d.Time = rec.Time
+	d.PID = rec.ProcessID
+	d.TID = rec.ThreadID
+	d.Processor = rec.Processor
+	d.ActivityID = rec.ActivityID
+	d.Event = nil
 	ptr := p.PointerSize
 	if ptr != 4 && ptr != 8 {
 		ptr = rec.PointerSize()
 	}
-	if e := p.lookup(d.Key); e != nil {
+	var e *Entry
+	if rec.Kind.IsKernel() || rec.Kind.IsClassic() {
+		// Kernel and classic records: (class, opcode, version) through the
+		// direct table, the keyed cache only for what it does not cover.
+		d.Key = KernelKey(rec.Provider, rec.Opcode, rec.Version)
+		if p.kt == nil {
+			p.kt = kernelTableOnce()
+		}
+		var ok bool
+		if e, ok = p.kt.find(rec.Provider, rec.Opcode, rec.Version); !ok {
+			e = p.lookup(d.Key)
+		}
+	} else {
+		d.Key = RecordKey(rec)
+		e = p.lookup(d.Key)
+	}
+	if e != nil {
 		ev, err := e.Decode(p, rec.Payload, ptr)
 		d.Event = ev
-		return d, true, err
+		return true, err
 	}
 	if rec.Kind.IsEventHeader() {
 		return p.decodeTraceLogging(rec, d)
 	}
-	return d, false, nil
+	return false, nil
 }

@@ -17,28 +17,28 @@ var ErrTLField = fmt.Errorf("TraceLogging field missing or of the wrong type")
 // metadata decoding (etw.Record.TraceLogging): ipctrace's own events become
 // typed events, any other becomes a TraceLoggingEvent (name and fields).
 // A record without TraceLogging metadata has no decoder.
-func (p *Parser) decodeTraceLogging(rec *etw.Record, d Decoded) (Decoded, bool, error) {
+func (p *Parser) decodeTraceLogging(rec *etw.Record, d *Decoded) (bool, error) {
 	tl, ok, err := rec.TraceLogging()
 	if !ok {
-		return d, false, nil
+		return false, nil
 	}
 	if tl == nil {
-		return d, true, err
+		return true, err
 	}
 	if byName, ok := tlDecoders[rec.Provider]; ok {
 		if t, ok := byName[tl.Name]; ok {
 			if err != nil {
-				return d, true, err
+				return true, err
 			}
 			ev, ferr := decodeTLTyped(p, t, tl, d.Key)
 			d.Event = ev
-			return d, true, ferr
+			return true, ferr
 		}
 	}
 	e := &p.tlEvent
 	*e = TraceLoggingEvent{Name: tl.Name, Fields: tlFieldMap(tl.Fields)}
 	d.Event = e
-	return d, true, err
+	return true, err
 }
 
 // decodeTLTyped checks the fields of tl against t and builds the typed event.
