@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"github.com/ipctrace/ipctrace/internal/minheap"
 	"math"
 	"runtime"
 
@@ -130,7 +131,7 @@ func decodeParallel(f *etw.File, name string, warn func(string), add func(*decod
 			h = append(h, heapItem{s.key, s.ord, s})
 		}
 	}
-	h.init()
+	minheap.Init(h, lessItem)
 	for len(h) > 0 {
 		s := h[0].s
 		b := s.cur
@@ -142,19 +143,15 @@ func decodeParallel(f *etw.File, name string, warn func(string), add func(*decod
 		s.i++
 		if s.i < len(b.evs) {
 			h[0].key = b.keys[s.i]
-			h.down(0)
+			minheap.Down(h, 0, lessItem)
 			continue
 		}
 		if s.next() {
 			h[0].key = s.key
-			h.down(0)
+			minheap.Down(h, 0, lessItem)
 			continue
 		}
-		n := len(h) - 1
-		h[0] = h[n]
-		h[n] = heapItem{}
-		h = h[:n]
-		h.down(0)
+		h = minheap.Pop(h, lessItem)
 	}
 }
 
@@ -168,35 +165,10 @@ type heapItem struct {
 	s   *decodedStream
 }
 
-func (h streamHeap) less(i, j int) bool {
-	a, b := h[i], h[j]
+// lessItem orders heap items by key, then processor order.
+func lessItem(a, b *heapItem) bool {
 	if a.key != b.key {
 		return a.key < b.key
 	}
 	return a.ord < b.ord
-}
-
-func (h streamHeap) init() {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		h.down(i)
-	}
-}
-
-func (h streamHeap) down(i int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && h.less(r, l) {
-			m = r
-		}
-		if !h.less(m, i) {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
 }

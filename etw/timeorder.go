@@ -2,6 +2,7 @@ package etw
 
 import (
 	"cmp"
+	"github.com/ipctrace/ipctrace/internal/minheap"
 	"iter"
 	"slices"
 	"sync"
@@ -139,8 +140,8 @@ func (f *File) timeOrder(workers int, yield func(*Record, error) bool) {
 			streams = append(streams, s)
 		}
 	}
-	h := mergeHeap(streams)
-	h.init()
+	h := streams
+	minheap.Init(h, lessStream)
 	for len(h) > 0 {
 		s := h[0]
 		if !yield(&s.r, nil) {
@@ -151,9 +152,9 @@ func (f *File) timeOrder(workers int, yield func(*Record, error) bool) {
 			return
 		}
 		if ok {
-			h.fix0()
+			minheap.Down(h, 0, lessStream)
 		} else {
-			h.pop0()
+			h = minheap.Pop(h, lessStream)
 		}
 	}
 }
@@ -252,49 +253,10 @@ func (br *BufferReader) Records(b BufferInfo) iter.Seq2[*Record, error] {
 	}
 }
 
-// mergeHeap is a min-heap of streams by (key, processor order).
-type mergeHeap []*stream
-
-func (h mergeHeap) less(i, j int) bool {
-	a, b := h[i], h[j]
-	if a.key != b.key {
-		return a.key < b.key
+// lessStream orders streams by key, then processor.
+func lessStream(a, b **stream) bool {
+	if (*a).key != (*b).key {
+		return (*a).key < (*b).key
 	}
-	return a.c.b.Processor < b.c.b.Processor
-}
-
-func (h mergeHeap) init() {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		h.down(i)
-	}
-}
-
-func (h mergeHeap) down(i int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && h.less(r, l) {
-			m = r
-		}
-		if !h.less(m, i) {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-}
-
-func (h mergeHeap) fix0() { h.down(0) }
-
-func (h *mergeHeap) pop0() {
-	old := *h
-	n := len(old) - 1
-	old[0] = old[n]
-	old[n] = nil
-	*h = old[:n]
-	h.down(0)
+	return (*a).c.b.Processor < (*b).c.b.Processor
 }
