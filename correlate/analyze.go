@@ -103,6 +103,7 @@ func Analyze(srcs []Source, opt Options) *Model {
 	for _, src := range srcs {
 		files = append(files, src.Name)
 		e.SetHeader(src.File.Header())
+		seedRundownNames(e, src.File)
 		next, stop := iter.Pull2(src.File.Records(etw.TimeOrder()))
 		streams = append(streams, &stream{src: src, parser: decoders.NewParser(), next: next, stop: stop})
 	}
