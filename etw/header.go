@@ -89,6 +89,14 @@ const (
 	logfileHeaderSize64 = 0x118
 )
 
+// ParseLogfileHeader decodes a TRACE_LOGFILE_HEADER of the given pointer
+// size (4 or 8): the payload of a file's header event, or the struct that
+// OpenTraceW fills in for a real-time consumer (the same layout, EVENTS.md
+// §5.1). Names are read when they follow the struct, as in files.
+func ParseLogfileHeader(p []byte, pointerSize int) (LogfileHeader, error) {
+	return parseLogfileHeader(p, pointerSize == 8, 0)
+}
+
 // parseLogfileHeader decodes the payload of the header event. is64 selects
 // the 64-bit layout. off is the payload's file offset, for errors.
 func parseLogfileHeader(p []byte, is64 bool, off int64) (LogfileHeader, error) {

@@ -46,7 +46,7 @@ type Consumer struct {
 	handle  uint64
 	lf      *alignedBuf // EVENT_TRACE_LOGFILEW as EncodeLogfile built it
 	name    *uint16     // kept alive: lf holds its address
-	header  LogfileHeader
+	header  etw.LogfileHeader
 	ptrSize int
 
 	closing atomic.Bool
@@ -95,7 +95,7 @@ func open(lc LogfileConfig, name *uint16, queue int, what string) (*Consumer, er
 		return nil, callErr("OpenTrace", what, err)
 	}
 	c.handle = h
-	c.header, _ = DecodeLogfileHeader(c.lf.bytes()[OffLogfileHeader : OffLogfileHeader+SizeTraceLogfileHeader])
+	c.header, _ = etw.ParseLogfileHeader(c.lf.bytes()[OffLogfileHeader:OffLogfileHeader+SizeTraceLogfileHeader], 8)
 	c.ptrSize = int(c.header.PointerSize)
 	if c.ptrSize != 4 && c.ptrSize != 8 {
 		c.ptrSize = int(unsafe.Sizeof(uintptr(0)))
@@ -128,7 +128,7 @@ func (c *Consumer) run() {
 func (c *Consumer) Records() <-chan etw.Record { return c.out }
 
 // Header returns the TRACE_LOGFILE_HEADER OpenTrace filled in.
-func (c *Consumer) Header() LogfileHeader { return c.header }
+func (c *Consumer) Header() etw.LogfileHeader { return c.header }
 
 // Stats returns the counters so far.
 func (c *Consumer) Stats() ConsumerStats {

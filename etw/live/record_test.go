@@ -105,20 +105,23 @@ func TestEncodeExtItems(t *testing.T) {
 	}
 }
 
-func TestDecodeLogfileHeader(t *testing.T) {
+// The struct OpenTraceW fills in is read by etw.ParseLogfileHeader: its x64
+// layout must put the fields where this package's offsets (used by the
+// Windows size checks) say.
+func TestLogfileHeaderLayout(t *testing.T) {
 	b := make([]byte, 280)
 	le := binary.LittleEndian
 	le.PutUint32(b[0:], 65536)
 	le.PutUint32(b[4:], 0x0a000002)
 	le.PutUint32(b[12:], 8)
-	le.PutUint32(b[44:], 8)
-	le.PutUint32(b[48:], 17)
-	le.PutUint64(b[248:], 111)
-	le.PutUint64(b[256:], 10000000)
-	le.PutUint64(b[264:], 333)
-	le.PutUint32(b[272:], 1)
-	le.PutUint32(b[276:], 2)
-	h, err := DecodeLogfileHeader(b)
+	le.PutUint32(b[OffTLHPointerSize:], 8)
+	le.PutUint32(b[OffTLHEventsLost:], 17)
+	le.PutUint64(b[OffTLHBootTime:], 111)
+	le.PutUint64(b[OffTLHPerfFreq:], 10000000)
+	le.PutUint64(b[OffTLHStartTime:], 333)
+	le.PutUint32(b[OffTLHReservedFlags:], 1)
+	le.PutUint32(b[OffTLHBuffersLost:], 2)
+	h, err := etw.ParseLogfileHeader(b, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +129,7 @@ func TestDecodeLogfileHeader(t *testing.T) {
 		h.BootTime != 111 || h.PerfFreq != 10000000 || h.StartTime != 333 || h.ClockType != 1 || h.BuffersLost != 2 {
 		t.Errorf("%+v", h)
 	}
-	if _, err := DecodeLogfileHeader(b[:279]); err == nil {
+	if _, err := etw.ParseLogfileHeader(b[:279], 8); err == nil {
 		t.Error("short header accepted")
 	}
 }
