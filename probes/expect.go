@@ -225,12 +225,36 @@ type MarkerInfo struct {
 // ErrVersion is returned for expectation files of a newer format.
 var ErrVersion = errors.New("probes: unsupported expectation file version")
 
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // ReadExpectation decodes an expectation file from r.
 func ReadExpectation(r io.Reader) (*Expectation, error) {
 	var e Expectation
-	dec := json.NewDecoder(io.LimitReader(r, 256<<20))
+	cr := &countingReader{r: io.LimitReader(r, 256<<20)}
+	dec := json.NewDecoder(cr)
 	if err := dec.Decode(&e); err != nil {
-		return nil, fmt.Errorf("probes: reading expectation: %w", err)
+		// Name where the JSON went wrong: encoding/json's syntax and type
+		// errors carry an offset; a truncated file ends where input ran out.
+		off := cr.n
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			off = se.Offset
+		case errors.As(err, &te):
+			off = te.Offset
+		}
+		return nil, fmt.Errorf("probes: reading expectation at byte %d: %w", off, err)
 	}
 	if e.Version < 1 || e.Version > FormatVersion {
 		return nil, fmt.Errorf("%w: %d (this build reads %d)", ErrVersion, e.Version, FormatVersion)

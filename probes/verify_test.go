@@ -148,7 +148,9 @@ func TestReadExpectationErrors(t *testing.T) {
 		{`{"version": 9, "kind": "pipe"}`, "unsupported expectation file version"},
 		{`{"version": 1, "kind": "teapot"}`, `unknown kind "teapot"`},
 		{`{"version": 1, "kind": "pipe", "ops": [{"kind": "write", "conv": 3}]}`, "op 0 refers to conversation 3 of 0"},
-		{`{"version": 1,`, "reading expectation"},
+		{`{"version": 1,`, "reading expectation at byte 14"},
+		{`{"version": 1, "kind": x}`, "reading expectation at byte 24"},
+		{`{"version": "one"}`, "reading expectation at byte 17"},
 	}
 	for _, c := range cases {
 		_, err := ReadExpectation(strings.NewReader(c.in))
