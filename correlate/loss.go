@@ -51,10 +51,6 @@ func (e *Engine) SetLoss(eventsLost, buffersLost uint32) {
 // SetHeader adds the loss counters of a file's logfile header.
 func (e *Engine) SetHeader(h etw.LogfileHeader) { e.SetLoss(h.EventsLost, h.BuffersLost) }
 
-// AddLossWindow marks [start, end] (FILETIMEs) as a window where events
-// may be missing.
-func (e *Engine) AddLossWindow(start, end int64, reason string) { e.l.add(start, end, reason) }
-
 // AddBuffer notes one buffer of the trace: a buffer flagged EVENTS_LOST or
 // BUFFER_LOST makes its time range a lossy window.
 func (e *Engine) AddBuffer(b etw.BufferInfo) {

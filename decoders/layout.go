@@ -57,7 +57,6 @@ const (
 	kFixedUTF16             // n UTF-16 code units, NUL padded (WCHAR[n])
 	kTokenSID               // classic UserSID: u32 0, or TOKEN_USER {PSID, Attributes} + inline SID (§1.4)
 	kSID                    // inline SID (manifest win:SID, §2)
-	kPad                    // n bytes ignored on decode, zeros on encode
 	kAlignP                 // zero bytes up to the next multiple of P
 	kSizedBytes             // bytes whose length is the value of the previous u32 field
 	kRest                   // every remaining byte
@@ -73,7 +72,7 @@ const (
 type field[T any] struct {
 	name string
 	kind kind
-	n    int // kFixedUTF16: code units; kPad: bytes
+	n    int // kFixedUTF16: code units
 	ref  func(*T) any
 	sid  func(*T) *SIDField // kTokenSID / kSID
 	str  func(*T) *string   // kTokenSID / kSID: optional string mirror of the SID
@@ -300,8 +299,6 @@ func (l *layout[T]) minSize(ptr int) int {
 			n += 16
 		case kFixedUTF16:
 			n += 2 * f.n
-		case kPad:
-			n += f.n
 		case kAlignP:
 			if r := n % ptr; r != 0 {
 				n += ptr - r
@@ -374,8 +371,6 @@ func (f *field[T]) fixedSize(ptr int) int {
 		return 16
 	case kFixedUTF16:
 		return 2 * f.n
-	case kPad:
-		return f.n
 	}
 	return 0
 }
@@ -479,11 +474,6 @@ func (f *field[T]) decode(e *T, d *dec) error {
 			*f.str(e) = s.String
 		}
 		d.off += n
-	case kPad:
-		if err := d.need(f.n, f.name); err != nil {
-			return err
-		}
-		d.off += f.n
 	case kAlignP:
 		if r := d.off % d.ptr; r != 0 {
 			if err := d.need(d.ptr-r, f.name); err != nil {
@@ -719,10 +709,6 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 				return dst[:start], fmt.Errorf("decoders: %s: a SID is required", f.name)
 			}
 			dst = append(dst, raw...)
-		case kPad:
-			for j := 0; j < f.n; j++ {
-				dst = append(dst, 0)
-			}
 		case kAlignP:
 			for (len(dst)-start)%ptr != 0 {
 				dst = append(dst, 0)

@@ -274,6 +274,3 @@ var infoClassNames = map[uint32]string{
 
 // InfoClassName names a FILE_INFORMATION_CLASS value, or "" when unknown.
 func InfoClassName(c uint32) string { return infoClassNames[c] }
-
-// ProcessOpName names a Process/Thread opcode ("Start", "DCStart", …).
-func ProcessOpName(op Op) string { return processOpNames[op] }

@@ -252,8 +252,7 @@ func fixedW[T any](name string, n int, ref func(*T) any) field[T] {
 func systime[T any](name string, ref func(*T) any) field[T] {
 	return field[T]{name: name, kind: kSystemTime, ref: ref}
 }
-func pad[T any](name string, n int) field[T] { return field[T]{name: name, kind: kPad, n: n} }
-func alignP[T any](name string) field[T]     { return field[T]{name: name, kind: kAlignP} }
+func alignP[T any](name string) field[T] { return field[T]{name: name, kind: kAlignP} }
 func rest[T any](name string, ref func(*T) any) field[T] {
 	return field[T]{name: name, kind: kRest, ref: ref}
 }

@@ -134,10 +134,6 @@ func (f *File) Header() LogfileHeader { return f.hdr }
 // Size returns the file size given to NewFile.
 func (f *File) Size() int64 { return f.size }
 
-// Filetime converts a raw timestamp of this file's session clock to a
-// FILETIME (§6).
-func (f *File) Filetime(raw int64) int64 { return f.clk.filetime(raw) }
-
 // Warnings returns the errors met so far by all iterations over f (each
 // once, at most 1000): every byte range that was skipped is named in one.
 func (f *File) Warnings() []error {

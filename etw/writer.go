@@ -204,9 +204,6 @@ func (w *Writer) Options() WriterOptions { return w.opts }
 // Written returns the number of bytes written so far.
 func (w *Writer) Written() int64 { return w.written }
 
-// Records returns the number of records written so far (the header event excluded).
-func (w *Writer) Records() int64 { return w.nrec }
-
 func (w *Writer) put(b []byte) error {
 	if w.err != nil {
 		return w.err
@@ -609,10 +606,6 @@ func (w *Writer) MarkLoss(p uint16, flags uint16) error {
 func (w *Writer) SetLoss(eventsLost, buffersLost uint32) {
 	w.opts.EventsLost, w.opts.BuffersLost = eventsLost, buffersLost
 }
-
-// SkipSequence consumes n buffer sequence numbers without writing buffers,
-// as a lost buffer leaves a gap in the sequence (ETL-FORMAT.md §7).
-func (w *Writer) SkipSequence(n uint64) { w.seq += n }
 
 // Flush writes the open buffer of processor p (if it holds records) so the
 // next record of p starts a new buffer.

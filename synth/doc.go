@@ -37,7 +37,7 @@
 // bounded by one round of events). Generate plays a named scenario
 // (Scenarios) at a scale.
 //
-// FileKeys: with PipeH1(name, true) (the default) both ends of an
+// FileKeys: with SetH1(true) (the default) both ends of an
 // instance share the instance key and the server's has bit 0 set
 // (EVENTS.md §3.5 H1: server FileKey = client FileKey | 1); with false the
 // keys are unrelated, so only LISTEN completion (H2) can pair the ends.

@@ -190,10 +190,6 @@ func (b *Builder) pipeName(name string) *pipeName {
 // pipes or for none; call SetH1 before creating the first pipe.
 func (b *Builder) SetH1(h1 bool) { b.noH1 = !h1 }
 
-// PipeH1 overrides SetH1 for one pipe name (a trace mixing both, which a
-// real system would not produce). Call it before the first instance.
-func (b *Builder) PipeH1(name string, h1 bool) { b.pipeName(name).h1 = h1 }
-
 // CreatePipe creates a server instance of \\.\pipe\name at t
 // (CreateNamedPipe: FileIo Create with disposition FILE_CREATE for the
 // first instance, FILE_OPEN_IF otherwise, then OperationEnd FILE_CREATED).
@@ -239,9 +235,6 @@ func (b *Builder) Listen(t int64, srv *PipeEnd) {
 	srv.pn.listening = append(srv.pn.listening, srv)
 	srv.touch(t, srv.Thread)
 }
-
-// Listening reports whether an instance of name has a pending LISTEN.
-func (b *Builder) Listening(name string) bool { return len(b.pipeName(name).listening) > 0 }
 
 // Connect opens the client end of name at t (CreateFile, disposition
 // FILE_OPEN). The first listening instance accepts it: the client's Create

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/ipctrace/ipctrace/correlate"
@@ -595,9 +594,6 @@ func security(base uint32) part {
 		},
 	}
 }
-
-// Names returns the scenario names sorted for help texts.
-func Names() []string { return slices.Clone(Scenarios) }
 
 // Records generates the named scenario and reads it back, returning its
 // records in file order (copies that alias nothing, as a real-time consumer

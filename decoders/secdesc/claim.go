@@ -220,15 +220,6 @@ func (c *Claim) Text(dom *SID) (string, error) {
 	return b.String(), nil
 }
 
-// FormatClaim renders resource-attribute ACE data as SDDL text.
-func FormatClaim(data []byte) (string, error) {
-	c, err := ParseClaim(data)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnsupported, err)
-	}
-	return c.Text(nil)
-}
-
 // canonicalClaim re-encodes data in this package's layout, or returns data
 // unchanged when it does not decode.
 func canonicalClaim(data []byte) []byte {

@@ -310,17 +310,6 @@ func putGUID(b []byte, g etw.GUID) {
 
 func align8(n int) int { return (n + 7) &^ 7 }
 
-// PropertiesSize returns the buffer size EncodeProperties needs for the
-// names: 120 bytes, then the session name, then the file name, each
-// NUL-terminated UTF-16 and 8-byte aligned.
-func PropertiesSize(sessionName, logFile string) int {
-	n := SizeEventTraceProperties + align8(2*(len(utf16.Encode([]rune(sessionName)))+1))
-	if logFile != "" {
-		n += align8(2 * (len(utf16.Encode([]rune(logFile))) + 1))
-	}
-	return n
-}
-
 // EncodeProperties builds the EVENT_TRACE_PROPERTIES buffer of c: the
 // 120-byte structure with Wnode.BufferSize = the total length, the session
 // name at LoggerNameOffset (120) and, when c.LogFile is set, the file name

@@ -245,12 +245,6 @@ func (s *Session) Warnings() []string { return s.warnings }
 // Query returns the session's current properties and loss counters.
 func (s *Session) Query() (Properties, error) { return control(s.handle, "", ControlTraceQuery) }
 
-// Flush writes the session's buffers to its file or consumer now.
-func (s *Session) Flush() error {
-	_, err := control(s.handle, "", ControlTraceFlush)
-	return err
-}
-
 // Stop stops the session (EVENTS.md §5.5 step 8). The returned properties
 // carry the final loss counters. Calling Stop again returns the same result.
 func (s *Session) Stop() (Properties, error) {
