@@ -3,6 +3,8 @@ package correlate
 import (
 	"fmt"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/internal/latency"
 )
@@ -68,7 +70,7 @@ type alpcKey struct {
 }
 
 type alpcConv struct {
-	m           ALPC
+	m           model.ALPC
 	lat, server latency.Hist
 	first, last int64
 }
@@ -90,7 +92,7 @@ type alpcState struct {
 	convCache [64]*alpcConv
 	order     []*alpcConv
 	lastSweep int64
-	slow      []Stuck
+	slow      []model.Stuck
 	unmatched int64 // receives with no send in the trace
 }
 
@@ -253,7 +255,7 @@ func (e *Engine) alpcConv(client, server uint32, port string, t int64) *alpcConv
 		c = e.a.convs[k]
 		if c == nil {
 			c = &alpcConv{first: t}
-			c.m = ALPC{Port: port, ClientPID: client, ServerPID: server, Inferred: true}
+			c.m = model.ALPC{Port: port, ClientPID: client, ServerPID: server, Inferred: true}
 			e.a.convs[k] = c
 			e.a.order = append(e.a.order, c)
 		}
@@ -298,12 +300,12 @@ func (e *Engine) alpcSweep(now int64) {
 	}
 }
 
-func (e *Engine) alpcStuck(tid uint32, w alpcWait, peer, peerTID uint32, port string, now int64) Stuck {
+func (e *Engine) alpcStuck(tid uint32, w alpcWait, peer, peerTID uint32, port string, now int64) model.Stuck {
 	obj := port
 	if obj == "" {
 		obj = fmt.Sprintf("ALPC message %d", w.m)
 	}
-	s := Stuck{Kind: "alpc-reply", PID: w.pid, TID: tid, Object: obj, Since: ft(w.t),
+	s := model.Stuck{Kind: "alpc-reply", PID: w.pid, TID: tid, Object: obj, Since: ft(w.t),
 		WaitedUS: usOf(now - w.t), PeerPID: peer, PeerTID: peerTID, Inferred: true, MessageID: w.m}
 	if peer != 0 {
 		last, _ := e.procLast(peer)
@@ -370,7 +372,7 @@ func (e *Engine) alpcOutstanding() []alpcWaiter {
 	return out
 }
 
-func (e *Engine) finishALPC(m *Model, end int64, waiters []alpcWaiter) {
+func (e *Engine) finishALPC(m *model.Model, end int64, waiters []alpcWaiter) {
 	for _, x := range waiters {
 		if end-x.w.t < e.stuckAfter {
 			continue

@@ -9,6 +9,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
 )
@@ -31,7 +33,7 @@ type Source struct {
 // in time are merged by timestamp. Reader and decoder problems go to
 // Model.Warnings with their offsets; a file that cannot be opened at all is
 // a warning too, unless no file could be opened (ErrNoInput).
-func AnalyzeFiles(paths []string, opt Options) (*Model, error) {
+func AnalyzeFiles(paths []string, opt Options) (*model.Model, error) {
 	var srcs []Source
 	var warns []string
 	var openErrs []error
@@ -54,7 +56,7 @@ func AnalyzeFiles(paths []string, opt Options) (*Model, error) {
 }
 
 // AnalyzeReader analyses one trace held in r (for example a bytes.Reader).
-func AnalyzeReader(name string, r io.ReaderAt, size int64, opt Options) (*Model, error) {
+func AnalyzeReader(name string, r io.ReaderAt, size int64, opt Options) (*model.Model, error) {
 	f, err := etw.NewFile(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrNoInput, name, err)
@@ -73,7 +75,7 @@ type stream struct {
 }
 
 // Analyze correlates already opened traces.
-func Analyze(srcs []Source, opt Options) *Model {
+func Analyze(srcs []Source, opt Options) *model.Model {
 	e := New(opt)
 	var warns []string
 	dropped := 0

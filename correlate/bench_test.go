@@ -2,11 +2,12 @@ package correlate_test
 
 import (
 	"bytes"
-	"github.com/ipctrace/ipctrace/internal/memfile"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/ipctrace/ipctrace/internal/memfile"
 
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/decoders"

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/model"
 )
 
 // notIPC are the providers whose events describe the system, not IPC:
@@ -484,13 +485,8 @@ func (e *Engine) keepPipe(name string) bool {
 	return ok
 }
 
-// ft formats a FILETIME for the model; 0 gives "".
-func ft(t int64) string {
-	if t == 0 {
-		return ""
-	}
-	return etw.FormatFiletime(t)
-}
+// ft converts a FILETIME to the model's Time (0 stays unknown).
+func ft(t int64) model.Time { return model.Time(t) }
 
 // usOf converts ticks (100 ns) to microseconds.
 func usOf(ticks int64) float64 { return float64(ticks) / 10 }

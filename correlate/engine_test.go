@@ -3,6 +3,8 @@ package correlate
 import (
 	"testing"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
 )
@@ -98,7 +100,7 @@ func TestPipePingPongH1(t *testing.T) {
 	if p.Pairing != pairFileKey || p.Confidence != 1 || !p.Inferred {
 		t.Errorf("pairing = %q %v inferred=%v, want filekey 1 true", p.Pairing, p.Confidence, p.Inferred)
 	}
-	if p.ToServer != (Flow{1, 100}) || p.ToClient != (Flow{1, 40}) {
+	if p.ToServer != (model.Flow{Ops: 1, Bytes: 100}) || p.ToClient != (model.Flow{Ops: 1, Bytes: 40}) {
 		t.Errorf("flows = %+v / %+v", p.ToServer, p.ToClient)
 	}
 	if p.Latency.Count != 2 || p.Latency.Max != 5 || p.Latency.P50 != 3 {
@@ -157,7 +159,7 @@ func TestPipeStuckRead(t *testing.T) {
 	if s.Kind != "pipe-read" || s.PID != 100 || s.TID != 101 || s.PeerPID != 200 || s.WaitedUS != 940 || !s.Inferred {
 		t.Errorf("stuck[0] = %+v", s)
 	}
-	if s.Object != `\\.\pipe\demo` || s.PeerLastActivity == "" {
+	if s.Object != `\\.\pipe\demo` || s.PeerLastActivity.IsZero() {
 		t.Errorf("stuck[0] object/peer activity = %q %q", s.Object, s.PeerLastActivity)
 	}
 	// Both ends wait for each other: a deadlock across the pipe.
@@ -184,7 +186,7 @@ func TestPipeListenStuckAndBusy(t *testing.T) {
 	f.create(30, 31, 201, 0x21, 0x2000, 1, pipePath, 0xC00000AE)
 	f.create(40, 41, 201, 0x22, 0x2001, 1, `\Device\NamedPipe\absent`, 0xC0000034)
 	m := f.e.Finish()
-	var busy, absent, server *Pipe
+	var busy, absent, server *model.Pipe
 	for i := range m.Pipes {
 		p := &m.Pipes[i]
 		switch {
@@ -232,7 +234,7 @@ func TestPipeTransceiveAndImpersonate(t *testing.T) {
 		t.Fatalf("pipes = %+v", m.Pipes)
 	}
 	p := m.Pipes[0]
-	if p.ToServer != (Flow{1, 64}) || p.ToClient != (Flow{1, 16}) {
+	if p.ToServer != (model.Flow{Ops: 1, Bytes: 64}) || p.ToClient != (model.Flow{Ops: 1, Bytes: 16}) {
 		t.Errorf("flows = %+v %+v", p.ToServer, p.ToClient)
 	}
 	if p.Latency.Count != 2 || p.Latency.Max != 5 || p.Latency.P50 != 2 {
@@ -507,7 +509,7 @@ func TestPipeOpenedBeforeTrace(t *testing.T) {
 	}
 	p := m.Pipes[0]
 	if p.ServerPID != 100 || p.ClientPID != 200 || p.Pairing != pairFileKey || p.ServerRule != ruleFileKeyBit ||
-		p.ToServer != (Flow{1, 7}) || p.Latency.Max != 2 {
+		p.ToServer != (model.Flow{Ops: 1, Bytes: 7}) || p.Latency.Max != 2 {
 		t.Errorf("pipe = %+v", p)
 	}
 }

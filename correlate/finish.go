@@ -3,19 +3,21 @@ package correlate
 import (
 	"cmp"
 	"slices"
+
+	"github.com/ipctrace/ipctrace/model"
 )
 
 // Finish closes the trace: operations still open become stuck candidates,
 // the wait-for graph is searched for cycles, and the model is returned.
 // The engine must not be used afterwards.
-func (e *Engine) Finish() *Model {
+func (e *Engine) Finish() *model.Model {
 	end := e.last
 	if e.until != 0 && e.until < end {
 		end = e.until
 	}
-	m := &Model{
-		Processes: []Process{}, Pipes: []Pipe{}, ALPC: []ALPC{}, RPC: []RPC{},
-		Sections: []Section{}, Stuck: []Stuck{}, Deadlocks: []Cycle{}, Security: []Exposed{},
+	m := &model.Model{
+		Processes: []model.Process{}, Pipes: []model.Pipe{}, ALPC: []model.ALPC{}, RPC: []model.RPC{},
+		Sections: []model.Section{}, Stuck: []model.Stuck{}, Deadlocks: []model.Cycle{}, Security: []model.Exposed{},
 	}
 	m.Trace.Start, m.Trace.End = ft(e.first), ft(e.last)
 	if e.last > e.first {
@@ -40,7 +42,7 @@ func (e *Engine) Finish() *Model {
 		}
 	}
 	e.finishTimeline(m)
-	slices.SortStableFunc(m.Stuck, func(a, b Stuck) int {
+	slices.SortStableFunc(m.Stuck, func(a, b model.Stuck) int {
 		return cmp.Or(cmp.Compare(a.Since, b.Since), cmp.Compare(a.PID, b.PID),
 			cmp.Compare(a.TID, b.TID), cmp.Compare(a.Kind, b.Kind))
 	})
@@ -49,10 +51,10 @@ func (e *Engine) Finish() *Model {
 		if !e.keepPIDs(p.pid) {
 			continue
 		}
-		m.Processes = append(m.Processes, Process{PID: p.pid, ParentPID: p.parent, Image: p.image,
+		m.Processes = append(m.Processes, model.Process{PID: p.pid, ParentPID: p.parent, Image: p.image,
 			CommandLine: p.cmdline, User: p.user})
 	}
-	slices.SortFunc(m.Processes, func(a, b Process) int { return cmp.Compare(a.PID, b.PID) })
+	slices.SortFunc(m.Processes, func(a, b model.Process) int { return cmp.Compare(a.PID, b.PID) })
 	return m
 }
 
@@ -69,7 +71,7 @@ type waitEdge struct {
 
 // cycles finds deadlocks: cycles in the graph of outstanding waits across
 // processes (DESIGN.md §3 "Stuck").
-func (e *Engine) cycles(waiters []alpcWaiter) []Cycle {
+func (e *Engine) cycles(waiters []alpcWaiter) []model.Cycle {
 	var edges []waitEdge
 	for _, x := range waiters {
 		if x.server == 0 {
@@ -95,7 +97,7 @@ func (e *Engine) cycles(waiters []alpcWaiter) []Cycle {
 		}
 	}
 	if len(edges) == 0 {
-		return []Cycle{}
+		return []model.Cycle{}
 	}
 	slices.SortFunc(edges, func(a, b waitEdge) int {
 		return cmp.Or(cmp.Compare(a.from.pid, b.from.pid), cmp.Compare(a.from.tid, b.from.tid),
@@ -118,7 +120,7 @@ func (e *Engine) cycles(waiters []alpcWaiter) []Cycle {
 		}
 		return ns
 	}
-	var res []Cycle
+	var res []model.Cycle
 	seen := make(map[waitNode]bool) // nodes already placed in a reported cycle
 	for _, start := range edges {
 		s := start.from
@@ -153,10 +155,10 @@ func (e *Engine) cycles(waiters []alpcWaiter) []Cycle {
 		if found < 0 {
 			continue
 		}
-		var c Cycle
+		var c model.Cycle
 		for i := found; q[i].prev >= 0; i = q[i].prev {
 			ed := edges[q[i].edge]
-			c.Cycle = append(c.Cycle, Waiter{PID: ed.from.pid, TID: ed.from.tid, Object: ed.object})
+			c.Cycle = append(c.Cycle, model.Waiter{PID: ed.from.pid, TID: ed.from.tid, Object: ed.object})
 		}
 		slices.Reverse(c.Cycle)
 		// Start the cycle at its smallest node, for stable output.
@@ -180,12 +182,12 @@ func (e *Engine) cycles(waiters []alpcWaiter) []Cycle {
 		res = append(res, c)
 	}
 	if res == nil {
-		res = []Cycle{}
+		res = []model.Cycle{}
 	}
 	return res
 }
 
-func (e *Engine) keepCycle(c Cycle) bool {
+func (e *Engine) keepCycle(c model.Cycle) bool {
 	pids := make([]uint32, len(c.Cycle))
 	for i, w := range c.Cycle {
 		pids[i] = w.PID

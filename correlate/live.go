@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
 )
@@ -106,7 +108,7 @@ func (l *Live) Counts() LiveCounts {
 
 // Model correlates the kept events in time order and returns the model of
 // the window ending at the newest event seen.
-func (l *Live) Model() *Model {
+func (l *Live) Model() *model.Model {
 	l.trim(l.last)
 	byTime := func(a, b etw.Record) int { return cmp.Compare(a.Time, b.Time) }
 	slices.SortStableFunc(l.state, byTime)

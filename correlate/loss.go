@@ -3,6 +3,8 @@ package correlate
 import (
 	"slices"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/etw"
 )
 
@@ -73,7 +75,7 @@ func (e *Engine) AddBuffer(b etw.BufferInfo) {
 	e.l.add(start, end, reason)
 }
 
-func (e *Engine) finishLoss(m *Model) {
+func (e *Engine) finishLoss(m *model.Model) {
 	ws := slices.Clone(e.l.windows)
 	slices.SortStableFunc(ws, func(a, b lossWindow) int {
 		switch {
@@ -87,8 +89,8 @@ func (e *Engine) finishLoss(m *Model) {
 	m.Trace.EventsLost = e.l.eventsLost
 	m.Trace.BuffersLost = e.l.buffersLost
 	m.Trace.LostEventRecords = e.lostRecords
-	m.Trace.LossyWindows = []Window{}
+	m.Trace.LossyWindows = []model.Window{}
 	for _, w := range ws {
-		m.Trace.LossyWindows = append(m.Trace.LossyWindows, Window{Start: ft(w.start), End: ft(w.end), Reason: w.reason})
+		m.Trace.LossyWindows = append(m.Trace.LossyWindows, model.Window{Start: ft(w.start), End: ft(w.end), Reason: w.reason})
 	}
 }

@@ -2,9 +2,10 @@ package correlate
 
 import (
 	"fmt"
-	"github.com/ipctrace/ipctrace/internal/minheap"
 	"math"
 	"runtime"
+
+	"github.com/ipctrace/ipctrace/internal/minheap"
 
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"

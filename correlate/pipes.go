@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/internal/latency"
 )
@@ -147,14 +149,14 @@ type pipeEnd struct {
 }
 
 type pipeCounts struct {
-	in       Flow // data read by this end
+	in       model.Flow // data read by this end
 	failures map[string]int
 	imp      bool
 }
 
 // pipeConv is one conversation under construction.
 type pipeConv struct {
-	m           Pipe
+	m           model.Pipe
 	server      *pipeEnd
 	client      *pipeEnd
 	first, last int64
@@ -179,7 +181,7 @@ type pipeState struct {
 	names    map[string]*pipeName // lower-case name → state
 	convs    []*pipeConv
 	h1       bool // a client FileKey|1 matched a server FileKey
-	stuck    []Stuck
+	stuck    []model.Stuck
 	failSeq  int
 }
 
@@ -590,7 +592,7 @@ func (e *Engine) popWrites(en *pipeEnd) {
 
 // inFlow is the flow counter of data read by en: flows are counted on
 // the reading side, where OperationEnd gives the bytes transferred.
-func (e *Engine) inFlow(en *pipeEnd) *Flow {
+func (e *Engine) inFlow(en *pipeEnd) *model.Flow {
 	if c := en.conv; c != nil {
 		if en.server {
 			return &c.m.ToServer
@@ -766,7 +768,7 @@ func (e *Engine) pair(s, c *pipeEnd, rule string, conf float64) {
 	if conv.first == 0 {
 		conv.first = s.listenEnd
 	}
-	conv.m = Pipe{
+	conv.m = model.Pipe{
 		Name: s.pn.display, Instance: s.instance, ServerPID: s.pid, ClientPID: c.pid,
 		Pairing: rule, Confidence: conf, Inferred: true, Failures: map[string]int{},
 		ServerTID: s.tid, ClientTID: c.tid, ServerRule: s.rule, ClientRule: c.rule,
@@ -857,7 +859,7 @@ func (e *Engine) unpairedRow(en *pipeEnd) {
 	if c.first == 0 {
 		c.first = en.createEnd
 	}
-	c.m = Pipe{Name: en.pn.display, Pairing: pairUnpaired, Failures: map[string]int{}, Inferred: true}
+	c.m = model.Pipe{Name: en.pn.display, Pairing: pairUnpaired, Failures: map[string]int{}, Inferred: true}
 	for k, v := range en.pend.failures {
 		c.m.Failures[k] += v
 	}
@@ -877,9 +879,9 @@ func (e *Engine) unpairedRow(en *pipeEnd) {
 }
 
 // pipeStuck describes a pending (or too slow) pipe operation.
-func (e *Engine) pipeStuck(op irpOp, now, waited int64) Stuck {
+func (e *Engine) pipeStuck(op irpOp, now, waited int64) model.Stuck {
 	en := op.end
-	s := Stuck{Kind: irpStuckKind[op.kind], PID: op.pid, TID: op.tid, Object: en.pn.display,
+	s := model.Stuck{Kind: irpStuckKind[op.kind], PID: op.pid, TID: op.tid, Object: en.pn.display,
 		Since: ft(op.start), WaitedUS: usOf(waited), Inferred: true}
 	if p := en.peer; p != nil {
 		s.PeerPID, s.PeerTID = p.pid, p.tid
@@ -891,7 +893,7 @@ func (e *Engine) pipeStuck(op irpOp, now, waited int64) Stuck {
 
 // finishPipes turns open state into model rows: stuck operations, ends
 // that never paired, and the conversations' summaries.
-func (e *Engine) finishPipes(m *Model, end int64) {
+func (e *Engine) finishPipes(m *model.Model, end int64) {
 	for op := range e.p.irps.all() {
 		if op.kind == irpCreate || op.end == nil {
 			continue
@@ -933,7 +935,7 @@ func (e *Engine) finishPipes(m *Model, end int64) {
 	for _, pn := range e.p.names {
 		for pid, f := range pn.failed {
 			c := &pipeConv{first: f.first, last: f.last}
-			c.m = Pipe{Name: pn.display, ClientPID: pid, Pairing: pairUnpaired, Failures: f.counts,
+			c.m = model.Pipe{Name: pn.display, ClientPID: pid, Pairing: pairUnpaired, Failures: f.counts,
 				Inferred: true, Instance: -f.order}
 			fails = append(fails, c)
 		}

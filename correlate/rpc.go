@@ -3,6 +3,8 @@ package correlate
 import (
 	"strings"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/internal/latency"
@@ -45,7 +47,7 @@ type rpcRowSlot struct {
 }
 
 type rpcRow struct {
-	m        RPC
+	m        model.RPC
 	lat, srv latency.Hist
 }
 
@@ -211,7 +213,7 @@ func (e *Engine) rpcRow(c *rpcCall, client, server uint32) *rpcRow {
 	}
 	row := e.r.rows[k]
 	if row == nil {
-		row = &rpcRow{m: RPC{Interface: c.iface.String(), ProcNum: c.procnum, Endpoint: c.endpoint,
+		row = &rpcRow{m: model.RPC{Interface: c.iface.String(), ProcNum: c.procnum, Endpoint: c.endpoint,
 			Protocol: protocolName(c.protocol), ClientPID: client, ServerPID: server}}
 		e.r.rows[k] = row
 		e.r.order = append(e.r.order, row)
@@ -256,7 +258,7 @@ func itoa(v uint64) string {
 	return string(b[i:])
 }
 
-func (e *Engine) finishRPC(m *Model) {
+func (e *Engine) finishRPC(m *model.Model) {
 	for _, row := range e.r.order {
 		row.m.Latency = row.lat.Summary()
 		row.m.ServerTime = row.srv.Summary()

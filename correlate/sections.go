@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/decoders"
 )
 
@@ -110,7 +112,7 @@ var sectionKinds = map[uint8]string{
 	0x0: "file", 0x4: "image", 0x8: "image-no-execute", 0xC: "pagefile", 0xD: "physical",
 }
 
-func (e *Engine) finishSections(m *Model, end int64) {
+func (e *Engine) finishSections(m *model.Model, end int64) {
 	for _, sec := range e.s.order {
 		// A section is shared when views exist in two or more processes;
 		// images are mapped by every process that loads them: not IPC.
@@ -130,7 +132,7 @@ func (e *Engine) finishSections(m *Model, end int64) {
 		if !ok {
 			kind = fmt.Sprintf("type-0x%X", sec.kind)
 		}
-		m.Sections = append(m.Sections, Section{
+		m.Sections = append(m.Sections, model.Section{
 			Key: fmt.Sprintf("0x%x", sec.key), Name: e.names[sec.key], PIDs: pids,
 			Views: sec.views, Bytes: sec.bytes, Kind: kind,
 			First: ft(sec.first), Last: ft(sec.last), OverlapUS: usOf(overlap),

@@ -3,6 +3,8 @@ package correlate
 import (
 	"strings"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/decoders/secdesc"
 )
@@ -30,9 +32,9 @@ func (e *Engine) snapshot(ev *decoders.SecuritySnapshot) {
 	e.sec = append(e.sec, s)
 }
 
-func (e *Engine) finishSecurity(m *Model) {
+func (e *Engine) finishSecurity(m *model.Model) {
 	for _, s := range e.sec {
-		x := Exposed{Object: s.name, Type: s.typ, OwnerPID: s.owner, Exposure: []string{}, Error: s.err}
+		x := model.Exposed{Object: s.name, Type: s.typ, OwnerPID: s.owner, Exposure: []string{}, Error: s.err}
 		if name, ok := pipeNameOf(s.name); ok {
 			if pn := e.p.names[strings.ToLower(name)]; pn != nil {
 				x.Ops = pn.ops

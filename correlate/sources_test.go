@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
@@ -24,7 +26,7 @@ func isFileIOEvent(ev decoders.Event) bool {
 // re-labels classic FileIo I/O events as Microsoft-Windows-Kernel-File events
 // (the decoders map both onto the same types), and twin adds such a copy after
 // each classic one, as a session that enables both providers records them.
-func feed(t *testing.T, raw []byte, asKernelFile, twin bool) (*correlate.Model, int64) {
+func feed(t *testing.T, raw []byte, asKernelFile, twin bool) (*model.Model, int64) {
 	t.Helper()
 	f, err := etw.NewFile(bytes.NewReader(raw), int64(len(raw)))
 	if err != nil {

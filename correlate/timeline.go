@@ -1,5 +1,7 @@
 package correlate
 
+import "github.com/ipctrace/ipctrace/model"
+
 // Timeline spans (Options.Timeline): one span per completed pipe read,
 // write, listen and flush, ALPC call (client and server side) and RPC
 // call, and per operation still open at the end. Flow ids link a write to
@@ -43,16 +45,16 @@ type rawSpan struct {
 	flowOut, flowIn uint64
 }
 
-func (e *Engine) finishTimeline(m *Model) {
+func (e *Engine) finishTimeline(m *model.Model) {
 	if !e.opt.Timeline {
 		return
 	}
-	m.Timeline = make([]Span, 0, len(e.spans))
+	m.Timeline = make([]model.Span, 0, len(e.spans))
 	for _, s := range e.spans {
 		if !e.keepPIDs(s.pid) {
 			continue
 		}
-		m.Timeline = append(m.Timeline, Span{PID: s.pid, TID: s.tid, Category: s.cat, Name: s.name,
+		m.Timeline = append(m.Timeline, model.Span{PID: s.pid, TID: s.tid, Category: s.cat, Name: s.name,
 			StartUS: usOf(s.start - e.first), DurUS: usOf(s.end - s.start), FlowOut: s.flowOut, FlowIn: s.flowIn})
 	}
 	m.TimelineDropped = e.spansDropped

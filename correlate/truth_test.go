@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ipctrace/ipctrace/internal/memfile"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,6 +13,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ipctrace/ipctrace/internal/memfile"
+	"github.com/ipctrace/ipctrace/model"
 
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/decoders"
@@ -91,7 +93,7 @@ func irpReuse(evs []synth.Emitted) string {
 
 // compareModels lists the differences between got and the truth, on the
 // fields the truth defines.
-func compareModels(got, want *correlate.Model) []string {
+func compareModels(got, want *model.Model) []string {
 	var diffs []string
 	add := func(format string, args ...any) { diffs = append(diffs, fmt.Sprintf(format, args...)) }
 
@@ -105,10 +107,10 @@ func compareModels(got, want *correlate.Model) []string {
 	if gt.EventsLost != wt.EventsLost || gt.BuffersLost != wt.BuffersLost {
 		add("loss counters: got %d/%d, want %d/%d", gt.EventsLost, gt.BuffersLost, wt.EventsLost, wt.BuffersLost)
 	}
-	sortWin := func(ws []correlate.Window) []correlate.Window {
+	sortWin := func(ws []model.Window) []model.Window {
 		ws = slices.Clone(ws)
-		slices.SortFunc(ws, func(a, b correlate.Window) int {
-			return cmp.Or(strings.Compare(a.Start, b.Start), strings.Compare(a.End, b.End), strings.Compare(a.Reason, b.Reason))
+		slices.SortFunc(ws, func(a, b model.Window) int {
+			return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End), strings.Compare(a.Reason, b.Reason))
 		})
 		return ws
 	}
@@ -120,11 +122,11 @@ func compareModels(got, want *correlate.Model) []string {
 	}
 
 	// Pipes.
-	pipeKey := func(p correlate.Pipe) string {
+	pipeKey := func(p model.Pipe) string {
 		return fmt.Sprintf("%s|%d|%d|%d|%s", strings.ToLower(p.Name), p.Instance, p.ServerPID, p.ClientPID, failKeys(p.Failures))
 	}
 	gp, wp := sorted(got.Pipes, pipeKey), sorted(want.Pipes, pipeKey)
-	matchLists(add, "pipe", gp, wp, pipeKey, func(g, w correlate.Pipe) []string {
+	matchLists(add, "pipe", gp, wp, pipeKey, func(g, w model.Pipe) []string {
 		var d []string
 		if g.Pairing != w.Pairing || g.Inferred != w.Inferred || g.Impersonated != w.Impersonated || g.Lossy != w.Lossy {
 			d = append(d, fmt.Sprintf("pairing/inferred/impersonated/lossy got %s/%v/%v/%v want %s/%v/%v/%v",
@@ -140,8 +142,8 @@ func compareModels(got, want *correlate.Model) []string {
 		return d
 	})
 
-	alpcKey := func(a correlate.ALPC) string { return fmt.Sprintf("%s|%d|%d", a.Port, a.ClientPID, a.ServerPID) }
-	matchLists(add, "alpc", sorted(got.ALPC, alpcKey), sorted(want.ALPC, alpcKey), alpcKey, func(g, w correlate.ALPC) []string {
+	alpcKey := func(a model.ALPC) string { return fmt.Sprintf("%s|%d|%d", a.Port, a.ClientPID, a.ServerPID) }
+	matchLists(add, "alpc", sorted(got.ALPC, alpcKey), sorted(want.ALPC, alpcKey), alpcKey, func(g, w model.ALPC) []string {
 		var d []string
 		if g.Calls != w.Calls || g.Pending != w.Pending || g.Inferred != w.Inferred {
 			d = append(d, fmt.Sprintf("calls/pending/inferred got %d/%d/%v want %d/%d/%v", g.Calls, g.Pending, g.Inferred, w.Calls, w.Pending, w.Inferred))
@@ -151,10 +153,10 @@ func compareModels(got, want *correlate.Model) []string {
 		return d
 	})
 
-	rpcKey := func(r correlate.RPC) string {
+	rpcKey := func(r model.RPC) string {
 		return fmt.Sprintf("%s|%d|%s|%s|%d|%d", r.Interface, r.ProcNum, strings.ToLower(r.Endpoint), r.Protocol, r.ClientPID, r.ServerPID)
 	}
-	matchLists(add, "rpc", sorted(got.RPC, rpcKey), sorted(want.RPC, rpcKey), rpcKey, func(g, w correlate.RPC) []string {
+	matchLists(add, "rpc", sorted(got.RPC, rpcKey), sorted(want.RPC, rpcKey), rpcKey, func(g, w model.RPC) []string {
 		var d []string
 		if g.Calls != w.Calls || g.Failed != w.Failed {
 			d = append(d, fmt.Sprintf("calls/failed got %d/%d want %d/%d", g.Calls, g.Failed, w.Calls, w.Failed))
@@ -162,18 +164,18 @@ func compareModels(got, want *correlate.Model) []string {
 		return append(d, latDiff("latency", g.Latency, w.Latency)...)
 	})
 
-	secKey := func(s correlate.Section) string { return s.Key }
-	matchLists(add, "section", sorted(got.Sections, secKey), sorted(want.Sections, secKey), secKey, func(g, w correlate.Section) []string {
+	secKey := func(s model.Section) string { return s.Key }
+	matchLists(add, "section", sorted(got.Sections, secKey), sorted(want.Sections, secKey), secKey, func(g, w model.Section) []string {
 		if g.Name != w.Name || !slices.Equal(g.PIDs, w.PIDs) || g.Views != w.Views || g.Bytes != w.Bytes || g.Kind != w.Kind {
 			return []string{fmt.Sprintf("got %+v want %+v", g, w)}
 		}
 		return nil
 	})
 
-	stuckKey := func(s correlate.Stuck) string {
+	stuckKey := func(s model.Stuck) string {
 		return fmt.Sprintf("%s|%s|%d|%d|%s", s.Since, s.Kind, s.PID, s.TID, s.Object)
 	}
-	matchLists(add, "stuck", sorted(got.Stuck, stuckKey), sorted(want.Stuck, stuckKey), stuckKey, func(g, w correlate.Stuck) []string {
+	matchLists(add, "stuck", sorted(got.Stuck, stuckKey), sorted(want.Stuck, stuckKey), stuckKey, func(g, w model.Stuck) []string {
 		if g.WaitedUS != w.WaitedUS || g.PeerPID != w.PeerPID || g.PeerTID != w.PeerTID ||
 			g.PeerLastActivity != w.PeerLastActivity || g.Inferred != w.Inferred {
 			return []string{fmt.Sprintf("got waited %v peer %d/%d last %s inferred %v; want %v %d/%d %s %v",
@@ -183,11 +185,11 @@ func compareModels(got, want *correlate.Model) []string {
 		return nil
 	})
 
-	cycKey := func(c correlate.Cycle) string { return fmt.Sprint(c.Cycle) }
-	matchLists(add, "deadlock", sorted(got.Deadlocks, cycKey), sorted(want.Deadlocks, cycKey), cycKey, func(g, w correlate.Cycle) []string { return nil })
+	cycKey := func(c model.Cycle) string { return fmt.Sprint(c.Cycle) }
+	matchLists(add, "deadlock", sorted(got.Deadlocks, cycKey), sorted(want.Deadlocks, cycKey), cycKey, func(g, w model.Cycle) []string { return nil })
 
-	secK := func(e correlate.Exposed) string { return e.Type + "|" + e.Object }
-	matchLists(add, "security", sorted(got.Security, secK), sorted(want.Security, secK), secK, func(g, w correlate.Exposed) []string {
+	secK := func(e model.Exposed) string { return e.Type + "|" + e.Object }
+	matchLists(add, "security", sorted(got.Security, secK), sorted(want.Security, secK), secK, func(g, w model.Exposed) []string {
 		if g.Owner != w.Owner || g.SDDL != w.SDDL || !slices.Equal(g.Exposure, w.Exposure) || g.Severity != w.Severity {
 			return []string{fmt.Sprintf("got %s %s %v %s want %s %s %v %s", g.Owner, g.SDDL, g.Exposure, g.Severity, w.Owner, w.SDDL, w.Exposure, w.Severity)}
 		}
@@ -256,7 +258,7 @@ func TestDemoTruth(t *testing.T) {
 	if err != nil {
 		t.Skipf("no demo truth: %v", err)
 	}
-	var truth correlate.Model
+	var truth model.Model
 	if err := json.Unmarshal(raw, &truth); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/model"
 )
 
 // FuzzExpectation: any expectation file gives an error or a result from
@@ -30,7 +30,7 @@ func FuzzExpectation(f *testing.F) {
 			return
 		}
 		_ = SynthTrace(io.Discard, e, SynthOptions{})
-		r := Verify(&correlate.Model{}, e, NewRules(e), DefaultTolerance)
+		r := Verify(&model.Model{}, e, NewRules(e), DefaultTolerance)
 		r.WriteText(io.Discard)
 	})
 }

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/internal/latency"
 )
 
@@ -61,7 +62,7 @@ func (r *Result) note(format string, args ...any) {
 
 // Verify compares the model of a trace with what the probe did. rules may
 // be nil (no event-level checks were made).
-func Verify(m *correlate.Model, e *Expectation, rules *Rules, tol Tolerance) *Result {
+func Verify(m *model.Model, e *Expectation, rules *Rules, tol Tolerance) *Result {
 	r := &Result{Kind: e.Kind, Tolerance: tol.String(), Differences: []string{}, Matched: []string{}}
 	if rules != nil {
 		r.Rules = rules.Results()
@@ -90,7 +91,7 @@ func Verify(m *correlate.Model, e *Expectation, rules *Rules, tol Tolerance) *Re
 	return r
 }
 
-func verifyLoss(r *Result, m *correlate.Model) {
+func verifyLoss(r *Result, m *model.Model) {
 	t := m.Trace
 	if t.EventsLost > 0 {
 		r.diff("trace: %d events lost", t.EventsLost)
@@ -106,9 +107,9 @@ func verifyLoss(r *Result, m *correlate.Model) {
 	}
 }
 
-func verifyProcesses(r *Result, m *correlate.Model, e *Expectation) {
+func verifyProcesses(r *Result, m *model.Model, e *Expectation) {
 	for _, p := range e.Processes {
-		if !slices.ContainsFunc(m.Processes, func(q correlate.Process) bool { return q.PID == p.PID }) {
+		if !slices.ContainsFunc(m.Processes, func(q model.Process) bool { return q.PID == p.PID }) {
 			r.diff("process %d (%s): not in the trace", p.PID, roleName(p))
 		} else {
 			r.match("process %d (%s): present", p.PID, roleName(p))
@@ -123,11 +124,11 @@ func roleName(p Process) string {
 	return p.Role
 }
 
-func verifyPipes(r *Result, m *correlate.Model, e *Expectation, tol Tolerance) {
+func verifyPipes(r *Result, m *model.Model, e *Expectation, tol Tolerance) {
 	used := make([]bool, len(m.Pipes))
 	for i, p := range e.Pipes {
 		label := fmt.Sprintf("pipe %s client %d", p.Name, p.ClientPID)
-		var got *correlate.Pipe
+		var got *model.Pipe
 		for j := range m.Pipes {
 			q := &m.Pipes[j]
 			if !used[j] && strings.EqualFold(q.Name, p.Name) && q.ClientPID == p.ClientPID {
@@ -143,7 +144,7 @@ func verifyPipes(r *Result, m *correlate.Model, e *Expectation, tol Tolerance) {
 		if got.ServerPID != p.ServerPID {
 			r.diff("%s: server pid %d, expected %d", label, got.ServerPID, p.ServerPID)
 		}
-		flow := func(dir string, g correlate.Flow, f Flow) {
+		flow := func(dir string, g model.Flow, f Flow) {
 			if g.Ops != f.Ops {
 				r.diff("%s: %s ops %d, expected %d", label, dir, g.Ops, f.Ops)
 			}
@@ -230,11 +231,11 @@ func compareLatency(r *Result, label string, got, want latency.Summary, tol Tole
 	}
 }
 
-func verifySections(r *Result, m *correlate.Model, e *Expectation) {
+func verifySections(r *Result, m *model.Model, e *Expectation) {
 	for _, s := range e.Sections {
 		base := s.Name[strings.LastIndexByte(s.Name, '\\')+1:]
 		label := "section " + s.Name
-		var got *correlate.Section
+		var got *model.Section
 		for j := range m.Sections {
 			q := &m.Sections[j]
 			if base != "" && strings.Contains(strings.ToLower(q.Name), strings.ToLower(base)) {
@@ -290,7 +291,7 @@ func samePIDs(a, b []uint32) bool {
 	return true
 }
 
-func verifyRPC(r *Result, m *correlate.Model, e *Expectation, tol Tolerance) {
+func verifyRPC(r *Result, m *model.Model, e *Expectation, tol Tolerance) {
 	for _, x := range e.RPC {
 		label := fmt.Sprintf("rpc %s:[%s] client %d", x.Protocol, x.Endpoint, x.ClientPID)
 		var calls, failed int64
@@ -327,7 +328,7 @@ func verifyRPC(r *Result, m *correlate.Model, e *Expectation, tol Tolerance) {
 	}
 }
 
-func verifyConnect(r *Result, m *correlate.Model, e *Expectation) {
+func verifyConnect(r *Result, m *model.Model, e *Expectation) {
 	c := e.Connect
 	if c == nil {
 		r.diff("connect: the expectation has no connect result")

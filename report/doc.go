@@ -1,4 +1,4 @@
-// Package report renders a correlate.Model for people (Table, HTML), for
+// Package report renders a model.Model for people (Table, HTML), for
 // programs (JSON, JSONL) and for timeline viewers (Perfetto). It never
 // reads files or decodes events.
 //

@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/internal/latency"
 )
 
@@ -37,7 +37,7 @@ const (
 // processes involved, and warnings. Every string from the trace is escaped
 // by html/template; control and bidirectional-override characters are shown
 // as \xNN / \uNNNN. opt.MaxRows limits each table as in Table.
-func HTML(w io.Writer, m *correlate.Model, opt TableOptions) error {
+func HTML(w io.Writer, m *model.Model, opt TableOptions) error {
 	v := buildHTMLView(m, opt)
 	bw := bufio.NewWriter(w)
 	if err := htmlPage.Execute(bw, v); err != nil {
@@ -54,7 +54,7 @@ type htmlView struct {
 	Facts    []hFact
 	Loss     bool
 	LossText string
-	Windows  []correlate.Window
+	Windows  []model.Window
 	LostNote string
 	HasIPC   bool
 	NoIPC    string
@@ -147,20 +147,19 @@ type hRect struct {
 
 // htmlBuilder turns the model into an htmlView.
 type htmlBuilder struct {
-	m     *correlate.Model
+	m     *model.Model
 	opt   TableOptions
 	names map[uint32]string
-	start time.Time // trace start, zero when unparsable
-	end   time.Time
+	start model.Time // trace start, zero when unparsable
+	end   model.Time
 }
 
-func buildHTMLView(m *correlate.Model, opt TableOptions) *htmlView {
+func buildHTMLView(m *model.Model, opt TableOptions) *htmlView {
 	b := &htmlBuilder{m: m, opt: opt, names: map[uint32]string{}}
 	for _, p := range m.Processes {
 		b.names[p.PID] = clean(p.Image)
 	}
-	b.start, _ = time.Parse(time.RFC3339Nano, m.Trace.Start)
-	b.end, _ = time.Parse(time.RFC3339Nano, m.Trace.End)
+	b.start, b.end = m.Trace.Start, m.Trace.End
 
 	v := &htmlView{HasIPC: HasIPC(m), NoIPC: noIPCText, Hint: RecordHint}
 	tr := m.Trace
@@ -171,7 +170,7 @@ func buildHTMLView(m *correlate.Model, opt TableOptions) *htmlView {
 	if v.Title == "" {
 		v.Title = "trace"
 	}
-	v.Facts = append(v.Facts, hFact{"time", fmt.Sprintf("%s .. %s (%s)", dash(clean(tr.Start)), dash(clean(tr.End)), dur(tr.DurationUS))})
+	v.Facts = append(v.Facts, hFact{"time", fmt.Sprintf("%s .. %s (%s)", dash(tr.Start.String()), dash(tr.End.String()), dur(tr.DurationUS))})
 	if v.HasIPC {
 		v.Facts = append(v.Facts, hFact{"events", fmt.Sprintf("%d (%d IPC-related)", tr.Events, tr.IPCEvents)})
 	} else {
@@ -182,7 +181,7 @@ func buildHTMLView(m *correlate.Model, opt TableOptions) *htmlView {
 		v.LossText = fmt.Sprintf("%d events lost, %d buffers lost, %d LostEvent records, %d lossy windows",
 			tr.EventsLost, tr.BuffersLost, tr.LostEventRecords, len(tr.LossyWindows))
 		for _, w := range mergeWindows(tr.LossyWindows) {
-			v.Windows = append(v.Windows, correlate.Window{Start: clean(w.Start), End: clean(w.End), Reason: clean(w.Reason)})
+			v.Windows = append(v.Windows, model.Window{Start: w.Start, End: w.End, Reason: clean(w.Reason)})
 		}
 		v.LostNote = `conversations overlapping a window are marked "lossy"`
 	}
@@ -288,25 +287,24 @@ func (b *htmlBuilder) procCell(pid, tid uint32, extra string) hCell {
 
 // offset formats an RFC 3339 time as an offset from the trace start
 // ("+4.098 ms"), with the absolute time as tooltip and µs as sort key.
-func (b *htmlBuilder) offset(s string) hCell {
-	if s == "" {
+func (b *htmlBuilder) offset(t model.Time) hCell {
+	if t.IsZero() {
 		return hCell{Text: "-"}
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil || b.start.IsZero() {
-		return hCell{Text: clean(s)}
+	if b.start.IsZero() {
+		return hCell{Text: t.String()}
 	}
-	us := float64(t.Sub(b.start).Nanoseconds()) / 1e3
-	return hCell{Text: "+" + dur(us), Tip: clean(s), Sort: strconv.FormatFloat(us, 'f', 1, 64)}
+	us := t.Sub(b.start).US()
+	return hCell{Text: "+" + dur(us), Tip: t.String(), Sort: strconv.FormatFloat(us, 'f', 1, 64)}
 }
 
 // span formats first..last as offsets.
-func (b *htmlBuilder) span(first, last string) hCell {
+func (b *htmlBuilder) span(first, last model.Time) hCell {
 	f, l := b.offset(first), b.offset(last)
-	if first == "" && last == "" {
+	if first.IsZero() && last.IsZero() {
 		return hCell{Text: "-"}
 	}
-	return hCell{Text: f.Text + " .. " + l.Text, Tip: clean(first) + " .. " + clean(last), Sort: f.Sort}
+	return hCell{Text: f.Text + " .. " + l.Text, Tip: first.String() + " .. " + last.String(), Sort: f.Sort}
 }
 
 func latCell(s latency.Summary, inferred bool) hCell {
@@ -326,7 +324,7 @@ func intCell(n int64) hCell {
 	return hCell{Text: strconv.FormatInt(n, 10), Class: "n"}
 }
 
-func flowCell(f correlate.Flow) hCell {
+func flowCell(f model.Flow) hCell {
 	return hCell{Text: flow(f), Class: "n", Sort: strconv.FormatInt(f.Bytes, 10),
 		Tip: fmt.Sprintf("%d operations, %d bytes", f.Ops, f.Bytes)}
 }
@@ -342,8 +340,8 @@ func (b *htmlBuilder) stuck() *hTable {
 			peer.Inf = s.Inferred
 		}
 		last := b.offset(s.PeerLastActivity)
-		if t, err := time.Parse(time.RFC3339Nano, s.PeerLastActivity); err == nil && !b.end.IsZero() {
-			last.Sub = dur(float64(b.end.Sub(t).Nanoseconds())/1e3) + " before the trace ends"
+		if t := s.PeerLastActivity; !t.IsZero() && !b.end.IsZero() {
+			last.Sub = dur(b.end.Sub(t).US()) + " before the trace ends"
 		}
 		detail := clean(s.Detail)
 		if s.MessageID != 0 {
@@ -618,7 +616,7 @@ func (b *htmlBuilder) timeline() *hTimeline {
 	}
 	type key struct{ pid, tid uint32 }
 	spans := slices.Clone(b.m.Timeline)
-	slices.SortStableFunc(spans, func(x, y correlate.Span) int {
+	slices.SortStableFunc(spans, func(x, y model.Span) int {
 		return cmp.Or(cmp.Compare(boolRank(x.Category != "stuck"), boolRank(y.Category != "stuck")),
 			cmp.Compare(x.StartUS, y.StartUS), cmp.Compare(y.DurUS, x.DurUS),
 			cmp.Compare(x.PID, y.PID), cmp.Compare(x.TID, y.TID))
@@ -634,7 +632,7 @@ func (b *htmlBuilder) timeline() *hTimeline {
 	tl := &hTimeline{Spans: len(spans), Dropped: b.m.TimelineDropped, LabelW: tlLabelW}
 	// Rows: the threads of the drawn spans, by process then thread.
 	rowOf := map[key]int{}
-	var drawn []correlate.Span
+	var drawn []model.Span
 	var keys []key
 	for _, s := range spans {
 		k := key{s.PID, s.TID}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/internal/latency"
 	"github.com/ipctrace/ipctrace/internal/memfile"
@@ -21,7 +23,7 @@ import (
 
 // timelineModel generates a synth scenario and correlates it with the
 // timeline on, as `ipctrace report -o html` does.
-func timelineModel(t testing.TB, name string, seed uint64) *correlate.Model {
+func timelineModel(t testing.TB, name string, seed uint64) *model.Model {
 	t.Helper()
 	var buf memfile.File
 	if _, _, err := synth.Generate(name, &buf, synth.Options{Seed: seed}); err != nil {
@@ -35,7 +37,7 @@ func timelineModel(t testing.TB, name string, seed uint64) *correlate.Model {
 	return m
 }
 
-func renderHTMLErr(m *correlate.Model) string {
+func renderHTMLErr(m *model.Model) string {
 	var out bytes.Buffer
 	if err := report.HTML(&out, m, report.TableOptions{}); err != nil {
 		return err.Error()
@@ -43,7 +45,7 @@ func renderHTMLErr(m *correlate.Model) string {
 	return out.String()
 }
 
-func renderHTML(t testing.TB, m *correlate.Model, opt report.TableOptions) string {
+func renderHTML(t testing.TB, m *model.Model, opt report.TableOptions) string {
 	t.Helper()
 	var out bytes.Buffer
 	if err := report.HTML(&out, m, opt); err != nil {
@@ -67,7 +69,7 @@ func TestGoldenHTML(t *testing.T) {
 		{"lossy", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var m *correlate.Model
+			var m *model.Model
 			if c.timeline {
 				m = timelineModel(t, c.name, 1)
 			} else {
@@ -192,7 +194,7 @@ func TestHTMLWellFormed(t *testing.T) {
 		})
 	}
 	t.Run("empty", func(t *testing.T) {
-		checkXHTML(t, renderHTML(t, &correlate.Model{}, report.TableOptions{}))
+		checkXHTML(t, renderHTML(t, &model.Model{}, report.TableOptions{}))
 	})
 	// The checker itself rejects what it must.
 	for _, bad := range []string{
@@ -209,24 +211,24 @@ func TestHTMLWellFormed(t *testing.T) {
 
 // hostileModel puts markup, quotes, control and bidi characters in every
 // string that comes from a trace.
-func hostileModel(h string) *correlate.Model {
+func hostileModel(h string) *model.Model {
 	lat := latency.Summary{Count: 2, P50: 1, P90: 2, P99: 2, Max: 2, Mean: 1.5}
-	return &correlate.Model{
-		Trace: correlate.Trace{Files: []string{h + ".etl"}, Start: "2026-01-01T00:00:00.0000000Z", End: h,
+	return &model.Model{
+		Trace: model.Trace{Files: []string{h + ".etl"}, Start: 134116128000000000, End: 134116128000001000,
 			DurationUS: 100, Events: 9, IPCEvents: 8, EventsLost: 1,
-			LossyWindows: []correlate.Window{{Start: h, End: h, Reason: h}}},
-		Processes: []correlate.Process{{PID: 10, Image: h, CommandLine: h, User: h}, {PID: 20, Image: "b.exe"}},
-		Pipes: []correlate.Pipe{{Name: `\\.\pipe\` + h, Instance: 1, ServerPID: 10, ClientPID: 20, Pairing: h,
+			LossyWindows: []model.Window{{Start: 134116128000000000, End: 134116128000000500, Reason: h}}},
+		Processes: []model.Process{{PID: 10, Image: h, CommandLine: h, User: h}, {PID: 20, Image: "b.exe"}},
+		Pipes: []model.Pipe{{Name: `\\.\pipe\` + h, Instance: 1, ServerPID: 10, ClientPID: 20, Pairing: h,
 			Confidence: 0.5, Inferred: true, Latency: lat, RoundTrip: lat, QueueDelay: lat,
-			Failures: map[string]int{h: 1}, First: h, Last: h, ServerRule: h, ClientRule: h, ServerImage: h, ClientImage: h}},
-		ALPC:      []correlate.ALPC{{Port: h, ClientPID: 20, ServerPID: 30, ClientImage: h, ServerImage: h, Calls: 1, Inferred: true, Latency: lat}},
-		RPC:       []correlate.RPC{{Interface: h, Endpoint: h, Protocol: h, ClientPID: 20, Calls: 1, Latency: lat}},
-		Sections:  []correlate.Section{{Key: h, Name: h, Kind: h, PIDs: []uint32{10, 20}, Views: 2}},
-		Stuck:     []correlate.Stuck{{Kind: h, PID: 10, TID: 11, Object: h, Since: h, PeerPID: 20, PeerLastActivity: h, Detail: h, Inferred: true}},
-		Deadlocks: []correlate.Cycle{{Cycle: []correlate.Waiter{{PID: 10, TID: 11, Object: h}, {PID: 20, TID: 21, Object: h}}}},
-		Security: []correlate.Exposed{{Object: h, Type: h, Owner: h, OwnerName: h, SDDL: h, Exposure: []string{h},
+			Failures: map[string]int{h: 1}, ServerRule: h, ClientRule: h, ServerImage: h, ClientImage: h}},
+		ALPC:      []model.ALPC{{Port: h, ClientPID: 20, ServerPID: 30, ClientImage: h, ServerImage: h, Calls: 1, Inferred: true, Latency: lat}},
+		RPC:       []model.RPC{{Interface: h, Endpoint: h, Protocol: h, ClientPID: 20, Calls: 1, Latency: lat}},
+		Sections:  []model.Section{{Key: h, Name: h, Kind: h, PIDs: []uint32{10, 20}, Views: 2}},
+		Stuck:     []model.Stuck{{Kind: h, PID: 10, TID: 11, Object: h, PeerPID: 20, Detail: h, Inferred: true}},
+		Deadlocks: []model.Cycle{{Cycle: []model.Waiter{{PID: 10, TID: 11, Object: h}, {PID: 20, TID: 21, Object: h}}}},
+		Security: []model.Exposed{{Object: h, Type: h, Owner: h, OwnerName: h, SDDL: h, Exposure: []string{h},
 			Severity: h, Summary: h, Ops: 3}, {Object: "x", Error: h, Severity: "high", Ops: 1}},
-		Timeline: []correlate.Span{{PID: 10, TID: 11, Category: h, Name: h, StartUS: 1, DurUS: 5},
+		Timeline: []model.Span{{PID: 10, TID: 11, Category: h, Name: h, StartUS: 1, DurUS: 5},
 			{PID: 20, TID: 21, Category: "stuck", Name: h, StartUS: 2, DurUS: 98}},
 		Warnings: []string{h},
 	}
@@ -327,7 +329,7 @@ func TestHTMLContent(t *testing.T) {
 		"* inferred peer: from pairing and message matching rules, EVENTS.md §3.5, §4.4",
 		`<span class="inf" title="inferred">*</span>`,
 		fmt.Sprintf("Loss: %d events lost, %d buffers lost", m.Trace.EventsLost, m.Trace.BuffersLost),
-		m.Trace.LossyWindows[0].Start + " .. " + m.Trace.LossyWindows[0].End,
+		m.Trace.LossyWindows[0].Start.String() + " .. " + m.Trace.LossyWindows[0].End.String(),
 		`class="sev sev-high"`, `class="sev sev-none"`,
 		fmt.Sprintf("%d stuck operations", len(m.Stuck)), fmt.Sprintf("%d deadlocks", len(m.Deadlocks)),
 		`<tr class="lossy">`, `<svg xmlns="http://www.w3.org/2000/svg" class="tl"`, `class="c-stuck"`,
@@ -358,7 +360,7 @@ func TestHTMLContent(t *testing.T) {
 	}
 
 	// A trace without IPC says so, how to record one, and no loss.
-	page = renderHTML(t, &correlate.Model{Trace: correlate.Trace{Events: 3}}, report.TableOptions{})
+	page = renderHTML(t, &model.Model{Trace: model.Trace{Events: 3}}, report.TableOptions{})
 	for _, want := range []string{"No IPC events in this trace: no named-pipe, ALPC/RPC, shared-section or security-snapshot activity.",
 		report.RecordHint, "no loss"} {
 		if !strings.Contains(page, want) {
@@ -382,17 +384,17 @@ func TestHTMLContent(t *testing.T) {
 // TestHTMLTimelineCap checks that a huge timeline is capped, that stuck
 // spans are always drawn, and that the page says how many were omitted.
 func TestHTMLTimelineCap(t *testing.T) {
-	m := &correlate.Model{Trace: correlate.Trace{Start: "2026-01-01T00:00:00Z", DurationUS: 1e6}, TimelineDropped: 7,
-		Pipes: []correlate.Pipe{{Name: `\\.\pipe\p`, ServerPID: 1, ClientPID: 2, Pairing: "filekey"}}}
+	m := &model.Model{Trace: model.Trace{Start: 134116128000000000, DurationUS: 1e6}, TimelineDropped: 7,
+		Pipes: []model.Pipe{{Name: `\\.\pipe\p`, ServerPID: 1, ClientPID: 2, Pairing: "filekey"}}}
 	const n = 5000
 	for i := range n {
-		m.Timeline = append(m.Timeline, correlate.Span{PID: uint32(1 + i%200), TID: uint32(i % 200), Category: "pipe",
+		m.Timeline = append(m.Timeline, model.Span{PID: uint32(1 + i%200), TID: uint32(i % 200), Category: "pipe",
 			Name: "read", StartUS: float64(i) * 100, DurUS: 50})
 	}
-	m.Timeline = append(m.Timeline, correlate.Span{PID: 999, TID: 1, Category: "stuck", Name: "pipe-read late",
+	m.Timeline = append(m.Timeline, model.Span{PID: 999, TID: 1, Category: "stuck", Name: "pipe-read late",
 		StartUS: 999000, DurUS: 1000})
 	long := strings.Repeat("verylongimagename", 6) + ".exe"
-	m.Processes = []correlate.Process{{PID: 999, Image: long}}
+	m.Processes = []model.Process{{PID: 999, Image: long}}
 	page := renderHTML(t, m, report.TableOptions{})
 	checkXHTML(t, page)
 	if !strings.Contains(page, "…<title>999 ("+long+") tid 1</title>") {

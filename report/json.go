@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"io"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/model"
 )
 
 // JSON writes the whole model as one indented JSON document (schema: package doc).
-func JSON(w io.Writer, m *correlate.Model) error {
+func JSON(w io.Writer, m *model.Model) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -34,21 +34,21 @@ const (
 // per process, conversation (pipe, alpc, rpc), section, stuck operation,
 // deadlock, security finding and warning. Each object carries the fields of
 // its model type plus "kind".
-func JSONL(w io.Writer, m *correlate.Model) error {
+func JSONL(w io.Writer, m *model.Model) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	put := func(v any) error { return enc.Encode(v) }
 	if err := put(struct {
 		Kind string `json:"kind"`
-		*correlate.Trace
+		*model.Trace
 	}{KindTrace, &m.Trace}); err != nil {
 		return err
 	}
 	for i := range m.Processes {
 		if err := put(struct {
 			Kind string `json:"kind"`
-			*correlate.Process
+			*model.Process
 		}{KindProcess, &m.Processes[i]}); err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func JSONL(w io.Writer, m *correlate.Model) error {
 	for i := range m.Pipes {
 		if err := put(struct {
 			Kind string `json:"kind"`
-			*correlate.Pipe
+			*model.Pipe
 		}{KindPipe, &m.Pipes[i]}); err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func JSONL(w io.Writer, m *correlate.Model) error {
 	for i := range m.ALPC {
 		if err := put(struct {
 			Kind string `json:"kind"`
-			*correlate.ALPC
+			*model.ALPC
 		}{KindALPC, &m.ALPC[i]}); err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func JSONL(w io.Writer, m *correlate.Model) error {
 	for i := range m.RPC {
 		if err := put(struct {
 			Kind string `json:"kind"`
-			*correlate.RPC
+			*model.RPC
 		}{KindRPC, &m.RPC[i]}); err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func JSONL(w io.Writer, m *correlate.Model) error {
 		if err := put(struct {
 			Kind        string `json:"kind"`
 			SectionKind string `json:"section_kind,omitempty"`
-			*correlate.Section
+			*model.Section
 		}{KindSection, m.Sections[i].Kind, &m.Sections[i]}); err != nil {
 			return err
 		}
@@ -92,7 +92,7 @@ func JSONL(w io.Writer, m *correlate.Model) error {
 		if err := put(struct {
 			Kind      string `json:"kind"`
 			StuckKind string `json:"stuck_kind"`
-			*correlate.Stuck
+			*model.Stuck
 		}{KindStuck, m.Stuck[i].Kind, &m.Stuck[i]}); err != nil {
 			return err
 		}
@@ -100,7 +100,7 @@ func JSONL(w io.Writer, m *correlate.Model) error {
 	for i := range m.Deadlocks {
 		if err := put(struct {
 			Kind string `json:"kind"`
-			*correlate.Cycle
+			*model.Cycle
 		}{KindDeadlock, &m.Deadlocks[i]}); err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func JSONL(w io.Writer, m *correlate.Model) error {
 	for i := range m.Security {
 		if err := put(struct {
 			Kind string `json:"kind"`
-			*correlate.Exposed
+			*model.Exposed
 		}{KindSecurity, &m.Security[i]}); err != nil {
 			return err
 		}

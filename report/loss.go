@@ -1,12 +1,12 @@
 package report
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/model"
 )
 
 // mergeWindows merges lossy windows that overlap or touch, for display: the
@@ -14,27 +14,22 @@ import (
 // processors usually cover the same stretch of time, and a person wants to
 // see that stretch once. The reason lists the distinct reasons and, when
 // more than one window was merged, how many.
-func mergeWindows(ws []correlate.Window) []correlate.Window {
+func mergeWindows(ws []model.Window) []model.Window {
 	type span struct {
-		start, end time.Time
-		w          correlate.Window
+		start, end model.Time
+		w          model.Window
 		reasons    []string
 		n          int
 	}
 	var spans []span
 	for _, w := range ws {
-		s, err1 := time.Parse(time.RFC3339Nano, w.Start)
-		e, err2 := time.Parse(time.RFC3339Nano, w.End)
-		if err1 != nil || err2 != nil {
-			return ws // not our format: show the windows as they are
-		}
-		spans = append(spans, span{start: s, end: e, w: w, reasons: []string{w.Reason}, n: 1})
+		spans = append(spans, span{start: w.Start, end: w.End, w: w, reasons: []string{w.Reason}, n: 1})
 	}
-	slices.SortStableFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
+	slices.SortStableFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
 	var out []span
 	for _, s := range spans {
-		if k := len(out) - 1; k >= 0 && !s.start.After(out[k].end) {
-			if s.end.After(out[k].end) {
+		if k := len(out) - 1; k >= 0 && s.start <= out[k].end {
+			if s.end > out[k].end {
 				out[k].end, out[k].w.End = s.end, s.w.End
 			}
 			if !slices.Contains(out[k].reasons, s.w.Reason) {
@@ -45,9 +40,9 @@ func mergeWindows(ws []correlate.Window) []correlate.Window {
 		}
 		out = append(out, s)
 	}
-	merged := make([]correlate.Window, len(out))
+	merged := make([]model.Window, len(out))
 	for i, s := range out {
-		merged[i] = correlate.Window{Start: s.w.Start, End: s.w.End, Reason: strings.Join(s.reasons, ", ")}
+		merged[i] = model.Window{Start: s.w.Start, End: s.w.End, Reason: strings.Join(s.reasons, ", ")}
 		if s.n > 1 {
 			merged[i].Reason += " (" + strconv.Itoa(s.n) + " windows)"
 		}

@@ -4,28 +4,25 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/model"
 )
 
 func TestMergeWindows(t *testing.T) {
-	w := func(s, e, r string) correlate.Window {
-		return correlate.Window{Start: "2026-01-01T00:00:00." + s + "Z", End: "2026-01-01T00:00:00." + e + "Z", Reason: r}
+	const base = 134116128000000000 // 2026-01-01 as a FILETIME
+	w := func(s, e int64, r string) model.Window {
+		return model.Window{Start: model.Time(base + s), End: model.Time(base + e), Reason: r}
 	}
-	got := mergeWindows([]correlate.Window{
-		w("0149482", "0282119", "EVENTS_LOST|BUFFER_LOST"),
-		w("0149250", "0282119", "EVENTS_LOST|BUFFER_LOST"),
-		w("0149250", "0200000", "EVENTS_LOST"),
-		w("0300000", "0300000", "LostEvent record"), // disjoint: kept apart
+	got := mergeWindows([]model.Window{
+		w(149482, 282119, "EVENTS_LOST|BUFFER_LOST"),
+		w(149250, 282119, "EVENTS_LOST|BUFFER_LOST"),
+		w(149250, 200000, "EVENTS_LOST"),
+		w(300000, 300000, "LostEvent record"), // disjoint: kept apart
 	})
-	want := []correlate.Window{
-		w("0149250", "0282119", "EVENTS_LOST|BUFFER_LOST, EVENTS_LOST (3 windows)"),
-		w("0300000", "0300000", "LostEvent record"),
+	want := []model.Window{
+		w(149250, 282119, "EVENTS_LOST|BUFFER_LOST, EVENTS_LOST (3 windows)"),
+		w(300000, 300000, "LostEvent record"),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
-	}
-	odd := []correlate.Window{{Start: "x", End: "y", Reason: "r"}}
-	if got := mergeWindows(odd); !reflect.DeepEqual(got, odd) {
-		t.Fatalf("unparsable windows changed: %+v", got)
 	}
 }

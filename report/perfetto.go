@@ -9,9 +9,9 @@ import (
 	"math"
 	"slices"
 
-	"google.golang.org/protobuf/encoding/protowire"
+	"github.com/ipctrace/ipctrace/model"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // ErrNoTimeline is returned by Perfetto for a model built without
@@ -55,7 +55,7 @@ const (
 // grouped by process, one slice per span, and flows from each write to the
 // read it fed and from each ALPC call to its handling by the server. Open
 // it at https://ui.perfetto.dev.
-func Perfetto(w io.Writer, m *correlate.Model) error {
+func Perfetto(w io.Writer, m *model.Model) error {
 	if m.Timeline == nil {
 		return ErrNoTimeline
 	}
@@ -64,7 +64,7 @@ func Perfetto(w io.Writer, m *correlate.Model) error {
 		names[p.PID] = p.Image
 	}
 	spans := slices.Clone(m.Timeline)
-	slices.SortStableFunc(spans, func(a, b correlate.Span) int {
+	slices.SortStableFunc(spans, func(a, b model.Span) int {
 		return cmp.Or(cmp.Compare(a.StartUS, b.StartUS), cmp.Compare(b.DurUS, a.DurUS))
 	})
 
@@ -86,7 +86,7 @@ func Perfetto(w io.Writer, m *correlate.Model) error {
 		ts    int64 // ns
 		begin bool
 		track uint64
-		span  *correlate.Span
+		span  *model.Span
 	}
 	var evs []event
 	procs := map[uint32]bool{}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/ipctrace/ipctrace/internal/memfile"
 	"testing"
+
+	"github.com/ipctrace/ipctrace/internal/memfile"
+	"github.com/ipctrace/ipctrace/model"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -82,14 +84,14 @@ func TestPerfetto(t *testing.T) {
 		})
 	}
 	var out bytes.Buffer
-	if err := report.Perfetto(&out, &correlate.Model{}); !errors.Is(err, report.ErrNoTimeline) {
+	if err := report.Perfetto(&out, &model.Model{}); !errors.Is(err, report.ErrNoTimeline) {
 		t.Errorf("model without timeline: %v", err)
 	}
 }
 
 // checkPerfetto renders m, parses the protobuf back and checks tracks,
 // nesting, time order and flows. It returns the events for name checks.
-func checkPerfetto(t *testing.T, m *correlate.Model) string {
+func checkPerfetto(t *testing.T, m *model.Model) string {
 	t.Helper()
 	var out bytes.Buffer
 	if err := report.Perfetto(&out, m); err != nil {

@@ -5,13 +5,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"github.com/ipctrace/ipctrace/internal/memfile"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ipctrace/ipctrace/internal/memfile"
+	"github.com/ipctrace/ipctrace/model"
 
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/internal/shared"
@@ -22,7 +24,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // scenarioModel generates a synth scenario and correlates it.
-func scenarioModel(t *testing.T, name string, seed uint64) *correlate.Model {
+func scenarioModel(t *testing.T, name string, seed uint64) *model.Model {
 	t.Helper()
 	var buf memfile.File
 	if _, _, err := synth.Generate(name, &buf, synth.Options{Seed: seed}); err != nil {
@@ -106,7 +108,7 @@ func TestTableContent(t *testing.T) {
 
 	// A model without IPC says so and how to record.
 	out.Reset()
-	empty := &correlate.Model{Trace: correlate.Trace{Events: 3}}
+	empty := &model.Model{Trace: model.Trace{Events: 3}}
 	if err := report.Table(&out, empty, report.TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +133,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err := report.JSON(&out, m); err != nil {
 		t.Fatal(err)
 	}
-	var back correlate.Model
+	var back model.Model
 	if err := json.Unmarshal(out.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +212,7 @@ func TestCorpus(t *testing.T) {
 			if !report.HasIPC(m) && !strings.Contains(out.String(), "No IPC events") {
 				t.Errorf("trace without IPC results does not say so:\n%s", out.String())
 			}
-			for _, enc := range []func(io.Writer, *correlate.Model) error{report.JSON, report.JSONL} {
+			for _, enc := range []func(io.Writer, *model.Model) error{report.JSON, report.JSONL} {
 				if err := enc(io.Discard, m); err != nil {
 					t.Error(err)
 				}

@@ -7,10 +7,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
-	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/internal/latency"
 )
 
@@ -33,7 +34,7 @@ const RecordHint = "Record one on Windows, as administrator: ipctrace record -o 
 // Table writes the human report: trace summary and loss first, then pipes,
 // ALPC/RPC, sections, stuck operations and deadlocks, security, and the
 // processes involved.
-func Table(w io.Writer, m *correlate.Model, opt TableOptions) error {
+func Table(w io.Writer, m *model.Model, opt TableOptions) error {
 	tr := &tabler{w: w, m: m, opt: opt, names: map[uint32]string{}}
 	for _, p := range m.Processes {
 		tr.names[p.PID] = p.Image
@@ -88,13 +89,13 @@ func (t *tabler) processes() {
 }
 
 // HasIPC reports whether the model holds any IPC result.
-func HasIPC(m *correlate.Model) bool {
+func HasIPC(m *model.Model) bool {
 	return len(m.Pipes)+len(m.ALPC)+len(m.RPC)+len(m.Sections)+len(m.Stuck)+len(m.Deadlocks)+len(m.Security) > 0
 }
 
 type tabler struct {
 	w     io.Writer
-	m     *correlate.Model
+	m     *model.Model
 	opt   TableOptions
 	names map[uint32]string
 	err   error
@@ -171,7 +172,7 @@ func (t *tabler) summary() {
 	if len(tr.Files) > 0 {
 		t.printf("  files:     %s\n", strings.Join(tr.Files, ", "))
 	}
-	t.printf("  time:      %s .. %s (%s)\n", dash(tr.Start), dash(tr.End), dur(tr.DurationUS))
+	t.printf("  time:      %s .. %s (%s)\n", dash(tr.Start.String()), dash(tr.End.String()), dur(tr.DurationUS))
 	if HasIPC(t.m) {
 		t.printf("  events:    %d (%d IPC-related)\n", tr.Events, tr.IPCEvents)
 	} else {
@@ -294,8 +295,8 @@ func (t *tabler) stuck() {
 			}
 			peer += star
 		}
-		rows = append(rows, []string{s.Kind, fmt.Sprintf("%s tid %d", t.proc(s.PID), s.TID), s.Object, s.Since,
-			dur(s.WaitedUS), peer, dash(s.PeerLastActivity), s.Detail})
+		rows = append(rows, []string{s.Kind, fmt.Sprintf("%s tid %d", t.proc(s.PID), s.TID), s.Object, s.Since.String(),
+			dur(s.WaitedUS), peer, dash(s.PeerLastActivity.String()), s.Detail})
 	}
 	foot := ""
 	if inferred {
@@ -342,7 +343,7 @@ func dash(s string) string {
 	return s
 }
 
-func flow(f correlate.Flow) string {
+func flow(f model.Flow) string {
 	return fmt.Sprintf("%d / %s", f.Ops, bytesStr(f.Bytes))
 }
 

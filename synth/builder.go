@@ -7,7 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
 )
@@ -136,8 +137,8 @@ type Builder struct {
 	rpcOrder    []rpcKey
 	sections    []*Section
 	stuck       []stuckOp
-	cycles      []correlate.Cycle
-	security    []correlate.Exposed
+	cycles      []model.Cycle
+	security    []model.Exposed
 	msgIDs      msgAlloc
 	irps        []freeIRP
 	nextAddr    uint64
@@ -147,14 +148,14 @@ type Builder struct {
 	lostBufs    uint32
 	lossMarks   []lossMark
 	lostProcs   map[uint16]bool
-	windows     []correlate.Window
+	windows     []model.Window
 	windowTimes [][2]int64
 	openEnds    []*PipeEnd
 	events      int64 // records written, header event included
 	ipcEvents   int64
 	lastTime    int64
 	finished    bool
-	truth       *correlate.Model
+	truth       *model.Model
 }
 
 // DefaultStart is the FILETIME of the header event of synthetic traces
@@ -450,9 +451,9 @@ func (b *Builder) Stream(w io.Writer, opts etw.WriterOptions) error {
 	b.events = 1 // the header event
 	wr.OnFlush = func(fi etw.FlushInfo) {
 		if fi.Flags&(etw.BufferFlagEventsLost|etw.BufferFlagBufferLost) != 0 && fi.Records > 0 {
-			b.windows = append(b.windows, correlate.Window{
-				Start:  etw.FormatFiletime(fi.First),
-				End:    etw.FormatFiletime(fi.Last),
+			b.windows = append(b.windows, model.Window{
+				Start:  model.Time(fi.First),
+				End:    model.Time(fi.Last),
 				Reason: lossReason(fi.Flags),
 			})
 			b.windowTimes = append(b.windowTimes, [2]int64{fi.First, fi.Last})
@@ -514,7 +515,7 @@ func (b *Builder) Advance(t int64) {
 }
 
 // Truth returns the right answer for the trace (after Finish or WriteETL).
-func (b *Builder) Truth() *correlate.Model { return b.truth }
+func (b *Builder) Truth() *model.Model { return b.truth }
 
 // Proc is a process of the scenario.
 type Proc struct {

@@ -47,7 +47,7 @@
 //
 // # Truth
 //
-// Truth returns a correlate.Model computed from the scenario's own
+// Truth returns a model.Model computed from the scenario's own
 // definitions, never by running the correlator. Durations are 100 ns ticks
 // summarised by package internal/latency (the report uses the same
 // package, so both quantise identically). Times are etw.FormatFiletime

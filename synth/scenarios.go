@@ -6,7 +6,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/etw"
 )
 
@@ -60,7 +61,7 @@ const (
 const roundLen = 2 * Millisecond
 
 // Generate builds scenario name and streams it to w. It returns the truth.
-func Generate(name string, w io.Writer, o Options) (*correlate.Model, *Builder, error) {
+func Generate(name string, w io.Writer, o Options) (*model.Model, *Builder, error) {
 	parts, err := scenarioParts(name)
 	if err != nil {
 		return nil, nil, err
@@ -522,12 +523,12 @@ func alpcDeadlock(base uint32) part {
 				// Each node calls the next; every callee receives the request and,
 				// while handling it, calls the next node. The last call is never
 				// received: its server thread is the first caller, blocked.
-				var ws []correlate.Waiter
+				var ws []model.Waiter
 				for i := range ns {
 					nx := ns[(i+1)%len(ns)]
 					last := i == len(ns)-1
 					b.AlpcStuckCall(t, ns[i].th, nx.port, nx.th, &RPCCall{Interface: ifaceB, ProcNum: uint32(10 + i)}, !last)
-					ws = append(ws, correlate.Waiter{PID: ns[i].th.Proc.PID, TID: ns[i].th.TID, Object: nx.port.Name})
+					ws = append(ws, model.Waiter{PID: ns[i].th.Proc.PID, TID: ns[i].th.TID, Object: nx.port.Name})
 					t += b.US(40)
 				}
 				b.Deadlock(ws...)

@@ -3,7 +3,8 @@ package synth
 import (
 	"fmt"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/decoders/secdesc"
 	"github.com/ipctrace/ipctrace/etw"
@@ -38,7 +39,7 @@ func (b *Builder) SecuritySnapshot(t int64, th *Thread, objectType, name, sddl s
 	}
 	ot, _ := secdesc.ParseObjectType(objectType)
 	ex := secdesc.Explain(sd, ot)
-	e := correlate.Exposed{Object: name, Type: objectType, Exposure: []string{}, Severity: ex.Verdict.String(),
+	e := model.Exposed{Object: name, Type: objectType, Exposure: []string{}, Severity: ex.Verdict.String(),
 		OwnerPID: th.Proc.PID, Summary: ex.Summary}
 	if sd.Owner != nil {
 		e.Owner = sd.Owner.String()

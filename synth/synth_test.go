@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/ipctrace/ipctrace/internal/memfile"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,14 +13,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/internal/memfile"
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/demo.etl and testdata/demo.truth.json")
 
-func generate(t testing.TB, name string, o Options) ([]byte, *correlate.Model, *Builder) {
+func generate(t testing.TB, name string, o Options) ([]byte, *model.Model, *Builder) {
 	t.Helper()
 	var mf memfile.File
 	m, b, err := Generate(name, &mf, o)
@@ -221,8 +222,8 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-func findPipes(m *correlate.Model, name string) []correlate.Pipe {
-	var out []correlate.Pipe
+func findPipes(m *model.Model, name string) []model.Pipe {
+	var out []model.Pipe
 	for _, p := range m.Pipes {
 		if p.Name == `\\.\pipe\`+name {
 			out = append(out, p)
@@ -233,7 +234,7 @@ func findPipes(m *correlate.Model, name string) []correlate.Pipe {
 
 // TestTruthFacts checks facts each scenario is built to show.
 func TestTruthFacts(t *testing.T) {
-	model := func(name string) *correlate.Model {
+	model := func(name string) *model.Model {
 		_, m, _ := generate(t, name, Options{Seed: 1})
 		return m
 	}

@@ -1,12 +1,12 @@
 package synth
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/ipctrace/ipctrace/correlate"
-	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/model"
 )
 
 // stuckOp is an operation that never completes.
@@ -24,7 +24,7 @@ type stuckOp struct {
 // Deadlock records a wait-for cycle for the truth: each waiter waits on
 // the object (port name) served by the next one. Waiters are rotated so
 // the lowest PID comes first.
-func (b *Builder) Deadlock(waiters ...correlate.Waiter) {
+func (b *Builder) Deadlock(waiters ...model.Waiter) {
 	if b.suppress || len(waiters) == 0 {
 		return
 	}
@@ -34,7 +34,7 @@ func (b *Builder) Deadlock(waiters ...correlate.Waiter) {
 			lo = i
 		}
 	}
-	c := correlate.Cycle{Cycle: append(slices.Clone(waiters[lo:]), waiters[:lo]...)}
+	c := model.Cycle{Cycle: append(slices.Clone(waiters[lo:]), waiters[:lo]...)}
 	b.cycles = append(b.cycles, c)
 }
 
@@ -43,27 +43,27 @@ func pipeDisplay(name string) string { return `\\.\pipe\` + name }
 func us(ticks int64) float64 { return float64(ticks) / 10 }
 
 // buildTruth assembles the Model (definitions: package doc).
-func (b *Builder) buildTruth() *correlate.Model {
-	m := &correlate.Model{
-		Processes: []correlate.Process{}, Pipes: []correlate.Pipe{}, ALPC: []correlate.ALPC{}, RPC: []correlate.RPC{},
-		Sections: []correlate.Section{}, Stuck: []correlate.Stuck{}, Deadlocks: []correlate.Cycle{}, Security: []correlate.Exposed{},
+func (b *Builder) buildTruth() *model.Model {
+	m := &model.Model{
+		Processes: []model.Process{}, Pipes: []model.Pipe{}, ALPC: []model.ALPC{}, RPC: []model.RPC{},
+		Sections: []model.Section{}, Stuck: []model.Stuck{}, Deadlocks: []model.Cycle{}, Security: []model.Exposed{},
 	}
 	end := b.lastTime
-	m.Trace = correlate.Trace{
-		Start: etw.FormatFiletime(b.start), End: etw.FormatFiletime(end), DurationUS: us(end - b.start),
+	m.Trace = model.Trace{
+		Start: model.Time(b.start), End: model.Time(end), DurationUS: us(end - b.start),
 		Events: b.events, IPCEvents: b.ipcEvents, EventsLost: b.lostEvents, BuffersLost: b.lostBufs,
-		LossyWindows: append([]correlate.Window{}, b.windows...),
+		LossyWindows: append([]model.Window{}, b.windows...),
 	}
-	slices.SortStableFunc(m.Trace.LossyWindows, func(a, c correlate.Window) int {
+	slices.SortStableFunc(m.Trace.LossyWindows, func(a, c model.Window) int {
 		if a.Start != c.Start {
-			return strings.Compare(a.Start, c.Start)
+			return cmp.Compare(a.Start, c.Start)
 		}
-		return strings.Compare(a.End, c.End)
+		return cmp.Compare(a.End, c.End)
 	})
 	for _, p := range b.procs {
-		m.Processes = append(m.Processes, correlate.Process{PID: p.PID, ParentPID: p.ParentPID, Image: p.Image, CommandLine: p.CommandLine, User: p.UserSID})
+		m.Processes = append(m.Processes, model.Process{PID: p.PID, ParentPID: p.ParentPID, Image: p.Image, CommandLine: p.CommandLine, User: p.UserSID})
 	}
-	slices.SortFunc(m.Processes, func(a, c correlate.Process) int { return int(a.PID) - int(c.PID) })
+	slices.SortFunc(m.Processes, func(a, c model.Process) int { return int(a.PID) - int(c.PID) })
 
 	lossy := func(first, last int64) bool {
 		for _, w := range b.windowTimes {
@@ -110,9 +110,9 @@ func (b *Builder) buildTruth() *correlate.Model {
 		span[k] = [2]int64{min(sp[0], f.t), max(sp[1], f.end)}
 	}
 	for _, c := range b.pipeConvs {
-		p := correlate.Pipe{Name: pipeDisplay(c.name), Instance: c.instance, ServerPID: c.serverPID, ClientPID: c.clientPID,
-			Pairing: c.pairing, Inferred: true, ToServer: correlate.Flow{Ops: c.toServer.ops, Bytes: c.toServer.bytes},
-			ToClient: correlate.Flow{Ops: c.toClient.ops, Bytes: c.toClient.bytes}, Latency: c.lat.Summary(),
+		p := model.Pipe{Name: pipeDisplay(c.name), Instance: c.instance, ServerPID: c.serverPID, ClientPID: c.clientPID,
+			Pairing: c.pairing, Inferred: true, ToServer: model.Flow{Ops: c.toServer.ops, Bytes: c.toServer.bytes},
+			ToClient: model.Flow{Ops: c.toClient.ops, Bytes: c.toClient.bytes}, Latency: c.lat.Summary(),
 			Failures: map[string]int{}, Impersonated: c.impersonated, Lossy: lossy(c.first, c.last),
 			ServerTID: c.serverTID, ClientTID: c.clientTID, ServerImage: c.serverImage, ClientImage: c.clientImage,
 			ServerRule: "fsctl", ClientRule: "disposition",
@@ -131,13 +131,13 @@ func (b *Builder) buildTruth() *correlate.Model {
 				break
 			}
 		}
-		m.Pipes = append(m.Pipes, correlate.Pipe{Name: pipeDisplay(name), ClientPID: k.pid, Pairing: "unpaired", Inferred: true, Failures: unpaired[k],
+		m.Pipes = append(m.Pipes, model.Pipe{Name: pipeDisplay(name), ClientPID: k.pid, Pairing: "unpaired", Inferred: true, Failures: unpaired[k],
 			Lossy: lossy(span[k][0], span[k][1])})
 	}
 	// Instances that never connected and stuck pipe operations.
 	for _, pn := range sortedPipeNames(b.pipeNames) {
 		for _, srv := range pn.listening {
-			m.Pipes = append(m.Pipes, correlate.Pipe{Name: pipeDisplay(srv.Name), Instance: srv.Instance, ServerPID: srv.Thread.Proc.PID,
+			m.Pipes = append(m.Pipes, model.Pipe{Name: pipeDisplay(srv.Name), Instance: srv.Instance, ServerPID: srv.Thread.Proc.PID,
 				Pairing: "unpaired", Inferred: true, Failures: map[string]int{}, Lossy: lossy(srv.created, srv.listen.t)})
 		}
 	}
@@ -162,17 +162,17 @@ func (b *Builder) buildTruth() *correlate.Model {
 			m.Stuck = append(m.Stuck, b.stuckEntry(stuckOp{kind: "pipe-listen", th: e.listen.th, object: pipeDisplay(e.Name), since: e.listen.t}, end))
 		}
 	}
-	slices.SortStableFunc(m.Stuck, func(a, c correlate.Stuck) int { return strings.Compare(a.Since, c.Since) })
+	slices.SortStableFunc(m.Stuck, func(a, c model.Stuck) int { return cmp.Compare(a.Since, c.Since) })
 
 	for _, k := range b.alpcOrder {
 		c := b.alpcConvs[k]
-		m.ALPC = append(m.ALPC, correlate.ALPC{Port: k.port, ClientPID: k.client, ServerPID: k.server, Calls: c.calls, Pending: c.pending,
+		m.ALPC = append(m.ALPC, model.ALPC{Port: k.port, ClientPID: k.client, ServerPID: k.server, Calls: c.calls, Pending: c.pending,
 			Latency: c.lat.Summary(), ServerTime: c.server.Summary(), Inferred: true,
 			IdleWorkers: b.idleWorkers(k.server), ClientImage: b.image(k.client), ServerImage: b.image(k.server)})
 	}
 	for _, k := range b.rpcOrder {
 		c := b.rpcs[k]
-		m.RPC = append(m.RPC, correlate.RPC{Interface: k.iface.String(), ProcNum: k.procnum, Endpoint: k.endpoint, Protocol: "ncalrpc",
+		m.RPC = append(m.RPC, model.RPC{Interface: k.iface.String(), ProcNum: k.procnum, Endpoint: k.endpoint, Protocol: "ncalrpc",
 			ClientPID: k.client, ServerPID: k.server, Calls: c.calls, Failed: c.failed, Latency: c.lat.Summary(),
 			ServerTime: c.server.Summary()})
 	}
@@ -181,8 +181,8 @@ func (b *Builder) buildTruth() *correlate.Model {
 			continue
 		}
 		first, last, overlap, open := s.timeline(end)
-		m.Sections = append(m.Sections, correlate.Section{Key: fmt.Sprintf("%#x", s.Key), Name: s.Name, PIDs: sortedPIDs(s.pids),
-			Views: s.count, Bytes: s.bytes, Kind: s.Kind, First: etw.FormatFiletime(first), Last: etw.FormatFiletime(last),
+		m.Sections = append(m.Sections, model.Section{Key: fmt.Sprintf("%#x", s.Key), Name: s.Name, PIDs: sortedPIDs(s.pids),
+			Views: s.count, Bytes: s.bytes, Kind: s.Kind, First: model.Time(first), Last: model.Time(last),
 			OverlapUS: us(overlap), Open: open})
 	}
 	m.Deadlocks = append(m.Deadlocks, b.cycles...)
@@ -190,8 +190,8 @@ func (b *Builder) buildTruth() *correlate.Model {
 	return m
 }
 
-func (b *Builder) stuckEntry(s stuckOp, end int64) correlate.Stuck {
-	st := correlate.Stuck{Kind: s.kind, PID: s.th.Proc.PID, TID: s.th.TID, Object: s.object, Since: etw.FormatFiletime(s.since),
+func (b *Builder) stuckEntry(s stuckOp, end int64) model.Stuck {
+	st := model.Stuck{Kind: s.kind, PID: s.th.Proc.PID, TID: s.th.TID, Object: s.object, Since: model.Time(s.since),
 		WaitedUS: us(end - s.since), Inferred: true, MessageID: s.msgID, Detail: s.detail}
 	if s.peer != nil {
 		st.PeerPID = s.peer.PID
@@ -199,7 +199,7 @@ func (b *Builder) stuckEntry(s stuckOp, end int64) correlate.Stuck {
 			st.PeerTID = s.peerThread.TID
 		}
 		if s.peer.last != 0 {
-			st.PeerLastActivity = etw.FormatFiletime(s.peer.last)
+			st.PeerLastActivity = model.Time(s.peer.last)
 		}
 	}
 	return st

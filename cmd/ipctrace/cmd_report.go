@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/spf13/cobra"
 
 	"github.com/ipctrace/ipctrace/correlate"
@@ -97,7 +99,7 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 		return withCode(exitUsage, fmt.Errorf("report: --until: %w", err))
 	}
 
-	var m *correlate.Model
+	var m *model.Model
 	if len(paths) == 0 {
 		m, err = correlate.AnalyzeReader("demo.etl (embedded demo trace)", bytes.NewReader(testdata.Demo), int64(len(testdata.Demo)), opt)
 	} else {

@@ -46,7 +46,7 @@ func init() {
 	f.StringVarP(&synthFlags.out, "output", "o", "", "output .etl file (required)")
 	f.Uint64Var(&synthFlags.seed, "seed", 1, "seed of the timing jitter")
 	f.IntVar(&synthFlags.scale, "scale", 1, "multiply the traffic rounds by K")
-	f.StringVar(&synthFlags.truth, "truth", "", "write the right answer (correlate.Model JSON) to this file")
+	f.StringVar(&synthFlags.truth, "truth", "", "write the right answer (model.Model JSON) to this file")
 	f.BoolVar(&synthFlags.compress, "compress", false, "write XPRESS-compressed buffers")
 	f.BoolVar(&synthFlags.ptr32, "ptr32", false, "write a 32-bit trace (4-byte pointers)")
 	_ = synthCmd.MarkFlagRequired("output")

@@ -6,7 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/etw"
 )
 
@@ -29,7 +30,7 @@ func TestSynthCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m correlate.Model
+	var m model.Model
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}

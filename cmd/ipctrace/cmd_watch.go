@@ -5,6 +5,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/spf13/cobra"
 
 	"github.com/ipctrace/ipctrace/correlate"
@@ -75,7 +77,7 @@ type watchStatus struct {
 // renderWatch writes one view: a header with the live loss counters, then
 // the table report of the window's model (conversations, stuck operations,
 // deadlocks; pairings marked as inferred by the report).
-func renderWatch(out io.Writer, m *correlate.Model, st watchStatus, top int) error {
+func renderWatch(out io.Writer, m *model.Model, st watchStatus, top int) error {
 	fmt.Fprintf(out, "ipctrace watch  session %s  %s  events %d", st.Session, st.Elapsed.Round(time.Second), st.Events)
 	if st.EventsLost != 0 || st.RealTimeBuffersLost != 0 || st.LogBuffersLost != 0 || st.Dropped != 0 {
 		fmt.Fprintf(out, "  LOSS: events lost %d, real-time buffers lost %d, buffers lost %d, dropped by ipctrace %d",

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/model"
+
 	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/synth"
 )
@@ -89,7 +90,7 @@ func TestReportOutputsAndErrors(t *testing.T) {
 	mixed := writeScenario(t, dir, "mixed")
 
 	code, out, _ := runReportCmd(t, "-o", "json", mixed)
-	var m correlate.Model
+	var m model.Model
 	if code != exitOK || json.Unmarshal([]byte(out), &m) != nil || len(m.Pipes) == 0 {
 		t.Errorf("-o json: exit %d, %d pipes", code, len(m.Pipes))
 	}

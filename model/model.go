@@ -1,4 +1,4 @@
-package correlate
+package model
 
 import "github.com/ipctrace/ipctrace/internal/latency"
 
@@ -29,8 +29,8 @@ type Model struct {
 // Trace holds trace-level facts and loss accounting.
 type Trace struct {
 	Files        []string `json:"files,omitempty"`
-	Start        string   `json:"start"` // RFC 3339, 100 ns precision
-	End          string   `json:"end"`
+	Start        Time     `json:"start"` // RFC 3339, 100 ns precision
+	End          Time     `json:"end"`
 	DurationUS   float64  `json:"duration_us"`
 	Events       int64    `json:"events"`
 	IPCEvents    int64    `json:"ipc_events"`
@@ -48,8 +48,8 @@ type Trace struct {
 // Window is a time range in which events may be missing (a buffer flagged
 // EVENTS_LOST or BUFFER_LOST, or a gap in buffer sequence numbers).
 type Window struct {
-	Start  string `json:"start"`
-	End    string `json:"end"`
+	Start  Time   `json:"start"`
+	End    Time   `json:"end"`
 	Reason string `json:"reason"`
 }
 
@@ -88,8 +88,8 @@ type Pipe struct {
 	Failures     map[string]int  `json:"failures"`
 	Impersonated bool            `json:"impersonated"`
 	Lossy        bool            `json:"lossy,omitempty"`
-	First        string          `json:"first,omitempty"`
-	Last         string          `json:"last,omitempty"`
+	First        Time            `json:"first,omitempty"`
+	Last         Time            `json:"last,omitempty"`
 
 	// Threads, images and the EVENTS.md §3.2 rule that decided each role
 	// ("fsctl", "disposition", "filekey-bit").
@@ -126,8 +126,8 @@ type ALPC struct {
 	IdleWorkers int    `json:"idle_workers"`
 	ClientImage string `json:"client_image,omitempty"`
 	ServerImage string `json:"server_image,omitempty"`
-	First       string `json:"first,omitempty"`
-	Last        string `json:"last,omitempty"`
+	First       Time   `json:"first,omitempty"`
+	Last        Time   `json:"last,omitempty"`
 }
 
 // RPC is one RPC method between a client and a server process.
@@ -153,8 +153,8 @@ type Section struct {
 	Views int64    `json:"views"`
 	Bytes uint64   `json:"bytes"` // sum of view sizes
 	Kind  string   `json:"kind,omitempty"`
-	First string   `json:"first,omitempty"`
-	Last  string   `json:"last,omitempty"`
+	First Time     `json:"first,omitempty"`
+	Last  Time     `json:"last,omitempty"`
 	// OverlapUS is the time during which views existed in two or more
 	// processes at once; Open counts views still mapped at the end.
 	OverlapUS float64 `json:"overlap_us"`
@@ -168,11 +168,11 @@ type Stuck struct {
 	PID              uint32  `json:"pid"`
 	TID              uint32  `json:"tid"`
 	Object           string  `json:"object"`
-	Since            string  `json:"since"`
+	Since            Time    `json:"since"`
 	WaitedUS         float64 `json:"waited_us"`
 	PeerPID          uint32  `json:"peer_pid"`
 	PeerTID          uint32  `json:"peer_tid"`
-	PeerLastActivity string  `json:"peer_last_activity"`
+	PeerLastActivity Time    `json:"peer_last_activity"`
 	Inferred         bool    `json:"inferred"`
 	// Detail says more about the wait (for ALPC: whether the server
 	// received the request); MessageID is the ALPC message id.
