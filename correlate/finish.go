@@ -17,7 +17,7 @@ func (e *Engine) Finish() *model.Model {
 	}
 	m := &model.Model{
 		Processes: []model.Process{}, Pipes: []model.Pipe{}, ALPC: []model.ALPC{}, RPC: []model.RPC{},
-		Sections: []model.Section{}, Stuck: []model.Stuck{}, Deadlocks: []model.Cycle{}, Security: []model.Exposed{},
+		Sections: []model.Section{}, Stuck: []model.Stuck{}, Idle: []model.Idle{}, Deadlocks: []model.Cycle{}, Security: []model.Exposed{},
 	}
 	m.Trace.Start, m.Trace.End = ft(e.first), ft(e.last)
 	if e.last > e.first {

@@ -14,6 +14,9 @@ type Model struct {
 	RPC       []RPC     `json:"rpc"`
 	Sections  []Section `json:"sections"`
 	Stuck     []Stuck   `json:"stuck"`
+	// Idle lists operations open at the end (or long) that nobody waits
+	// on: servers waiting for work (docs/rules.md I1–I4). Never in Stuck.
+	Idle      []Idle    `json:"idle"`
 	Deadlocks []Cycle   `json:"deadlocks"`
 	Security  []Exposed `json:"security"`
 	// Timeline holds per-operation spans, only when Options.Timeline is
@@ -43,6 +46,36 @@ type Trace struct {
 	KernelFileIgnored int64 `json:"kernel_file_events_ignored,omitempty"`
 	// LostEventRecords counts LostEvent class records (EVENTS.md §1.12).
 	LostEventRecords int64 `json:"lost_event_records,omitempty"`
+	// Namespaces says how the input files were grouped into PID
+	// namespaces (docs/rules.md F1): one entry per namespace, numbered
+	// from 1 in file order. Entities carry their namespace in "ns" when
+	// there is more than one.
+	Namespaces []Namespace `json:"namespaces,omitempty"`
+	// Window is the --since/--until filter applied, when one was.
+	Filter *Filter `json:"filter,omitempty"`
+}
+
+// Namespace is a group of input files that share one PID namespace: one
+// machine and boot.
+type Namespace struct {
+	ID    int      `json:"ns"`
+	Files []string `json:"files"`
+	// Reason says why the files were grouped: "single file",
+	// "same logger session", "same boot", or "separate" for a file kept
+	// apart from the others.
+	Reason string `json:"reason"`
+}
+
+// Filter records the selection a report applied (--pid, --process,
+// --pipe, --since, --until), so every output says what it left out.
+type Filter struct {
+	PIDs    []string `json:"pids,omitempty"`
+	Process string   `json:"process,omitempty"`
+	Pipe    string   `json:"pipe,omitempty"`
+	Since   Time     `json:"since,omitempty"`
+	Until   Time     `json:"until,omitempty"`
+	// Excluded counts IPC events the filter left out.
+	Excluded int64 `json:"excluded_events"`
 }
 
 // Window is a time range in which events may be missing (a buffer flagged
@@ -60,6 +93,7 @@ type Process struct {
 	Image       string `json:"image"`
 	CommandLine string `json:"command_line"`
 	User        string `json:"user"`
+	NS          int    `json:"ns,omitempty"`
 }
 
 // Flow counts one direction of a conversation.
@@ -71,6 +105,8 @@ type Flow struct {
 // Pipe is one named-pipe conversation: one server end connected to one
 // client end (DESIGN.md §3), or an end that never paired (ClientPID 0).
 type Pipe struct {
+	// NS is the PID namespace (Trace.Namespaces) when there are several.
+	NS        int    `json:"ns,omitempty"`
 	Name      string `json:"name"`     // \\.\pipe\X
 	Instance  int    `json:"instance"` // 1-based instance number within the name
 	ServerPID uint32 `json:"server_pid"`
@@ -112,6 +148,8 @@ type Pipe struct {
 
 // ALPC is one ALPC conversation keyed by (client PID, server PID, port name).
 type ALPC struct {
+	// NS is the PID namespace (Trace.Namespaces) when there are several.
+	NS         int             `json:"ns,omitempty"`
 	Port       string          `json:"port"`
 	ClientPID  uint32          `json:"client_pid"`
 	ServerPID  uint32          `json:"server_pid"`
@@ -132,6 +170,8 @@ type ALPC struct {
 
 // RPC is one RPC method between a client and a server process.
 type RPC struct {
+	// NS is the PID namespace (Trace.Namespaces) when there are several.
+	NS        int             `json:"ns,omitempty"`
 	Interface string          `json:"interface"`
 	ProcNum   uint32          `json:"procnum"`
 	Endpoint  string          `json:"endpoint"`
@@ -147,6 +187,8 @@ type RPC struct {
 
 // Section is one section (FileKey) mapped by views.
 type Section struct {
+	// NS is the PID namespace (Trace.Namespaces) when there are several.
+	NS    int      `json:"ns,omitempty"`
 	Key   string   `json:"key"` // FileKey, 0x-prefixed hex
 	Name  string   `json:"name"`
 	PIDs  []uint32 `json:"pids"`
@@ -178,18 +220,64 @@ type Stuck struct {
 	// received the request); MessageID is the ALPC message id.
 	Detail    string `json:"detail,omitempty"`
 	MessageID uint32 `json:"message_id,omitempty"`
+	// Rule names the docs/rules.md rule that judged the wait owed (W1–W6)
+	// and Evidence what it saw, in words.
+	Rule     string `json:"rule,omitempty"`
+	Evidence string `json:"evidence,omitempty"`
+	NS       int    `json:"ns,omitempty"`
+}
+
+// Idle is an operation that was open at the end of the trace (or long)
+// while nobody waited for it: a server waiting for its next client or
+// request. Kinds as in Stuck.
+type Idle struct {
+	Kind     string  `json:"kind"`
+	PID      uint32  `json:"pid"`
+	TID      uint32  `json:"tid"`
+	Object   string  `json:"object"`
+	Since    Time    `json:"since"`
+	WaitedUS float64 `json:"waited_us"`
+	// Rule names the docs/rules.md rule (I1–I4); Evidence says what was
+	// seen; Inferred is true unless the rule is observed.
+	Rule     string `json:"rule"`
+	Evidence string `json:"evidence"`
+	Inferred bool   `json:"inferred"`
+	Image    string `json:"image,omitempty"`
+	NS       int    `json:"ns,omitempty"`
 }
 
 // Cycle is a deadlock: waits that form a cycle across processes.
 type Cycle struct {
 	Cycle []Waiter `json:"cycle"`
+	// Level is "thread" when every edge ends at a thread seen waiting
+	// (docs/rules.md D1), "process" when some edge ends at a process
+	// whose receiving thread is not seen waiting (D2).
+	Level string `json:"level"`
+	// Probable is true for process-level cycles: a likely deadlock, since
+	// what the receiving thread waits on is not in the trace.
+	Probable bool   `json:"probable"`
+	Summary  string `json:"summary,omitempty"`
+	Inferred bool   `json:"inferred"`
 }
 
-// Waiter is one edge source in a wait-for cycle.
+// Waiter is one edge source in a wait-for cycle: PID/TID waits on Object
+// for the next waiter in the cycle.
 type Waiter struct {
 	PID    uint32 `json:"pid"`
 	TID    uint32 `json:"tid"`
 	Object string `json:"object"`
+	// Mechanism of the wait ("pipe", "alpc", "rpc", "window-message");
+	// WaitedUS how long it had lasted at the end of the trace; Kind the
+	// Stuck kind of the wait.
+	Mechanism string  `json:"mechanism,omitempty"`
+	Kind      string  `json:"kind,omitempty"`
+	WaitedUS  float64 `json:"waited_us,omitempty"`
+	// ReceiverTID is the thread of the next process that received this
+	// waiter's request, when known (0 otherwise); ReceiverWaits says
+	// whether that thread is itself seen waiting.
+	ReceiverTID   uint32 `json:"receiver_tid,omitempty"`
+	ReceiverWaits bool   `json:"receiver_waits,omitempty"`
+	NS            int    `json:"ns,omitempty"`
 }
 
 // Exposed is one IPC object with its security descriptor and exposure verdict.

@@ -46,7 +46,7 @@ func us(ticks int64) float64 { return float64(ticks) / 10 }
 func (b *Builder) buildTruth() *model.Model {
 	m := &model.Model{
 		Processes: []model.Process{}, Pipes: []model.Pipe{}, ALPC: []model.ALPC{}, RPC: []model.RPC{},
-		Sections: []model.Section{}, Stuck: []model.Stuck{}, Deadlocks: []model.Cycle{}, Security: []model.Exposed{},
+		Sections: []model.Section{}, Stuck: []model.Stuck{}, Idle: []model.Idle{}, Deadlocks: []model.Cycle{}, Security: []model.Exposed{},
 	}
 	end := b.lastTime
 	m.Trace = model.Trace{
