@@ -84,7 +84,7 @@ func TestV1MSDTYPExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const wantS = "O:BAG:BAD:P(A;OICI;0xa0000000;;;BU)(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)(A;OICI;GA;;;CO)S:P(AU;FA;GR;;;WD)"
+	const wantS = "O:BAG:BAD:P(A;OICI;GXGR;;;BU)(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)(A;OICI;GA;;;CO)S:P(AU;FA;GR;;;WD)"
 	if s != wantS {
 		t.Errorf("SDDL = %s\nwant   %s", s, wantS)
 	}
@@ -184,8 +184,8 @@ var roundTrip = []string{
 	"D:AR(A;NP;FR;;;BU)",
 	"D:(A;OICINPIOID;0x1f01ff;;;S-1-0-0)",
 	"D:(D;;FW;;;AN)(A;;FR;;;AN)",
-	"D:(D;OICI;0x40000;;;WD)(A;;0x12019f;;;WD)",
-	"D:(A;;0x1;;;AC)(A;;0x1;;;S-1-15-2-1430448594-2639229838-973813799-439329657-1197984847-4069167804-1277922394)",
+	"D:(D;OICI;WD;;;WD)(A;;0x12019f;;;WD)",
+	"D:(A;;CC;;;AC)(A;;CC;;;S-1-15-2-1430448594-2639229838-973813799-439329657-1197984847-4069167804-1277922394)",
 	"D:(A;;FX;;;S-1-15-3-1)(A;;FX;;;S-1-15-3-1024-1065365936-1281604716-3511738428-1654721687-432734479-3232135806-4053264122-3456934681)",
 	"D:(A;;FA;;;S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464)(A;;FR;;;S-1-5-5-0-123456)",
 	"D:(A;;KA;;;BA)(A;;KR;;;BU)(A;;KW;;;PU)",
@@ -200,17 +200,17 @@ var roundTrip = []string{
 	"S:(ML;;NR;;;ME)(ML;CIOI;NX;;;MP)",
 	"S:(ML;;NW;;;SI)",
 	"S:(ML;;NW;;;S-1-16-0)",
-	"S:P(AU;SA;FA;;;WD)(AU;FA;FW;;;AN)(AU;SAFA;0x1;;;BU)",
+	"S:P(AU;SA;FA;;;WD)(AU;FA;FW;;;AN)(AU;SAFA;CC;;;BU)",
 	"S:(AL;;FA;;;WD)",
-	"S:(OL;;0x10;bf967aba-0de6-11d0-a285-00aa003049e2;;WD)",
-	"D:(OA;;0x100;ab721a53-1e2f-11d0-9819-00aa0040529b;;AU)",
-	"D:(OA;CI;0x30;;bf967aba-0de6-11d0-a285-00aa003049e2;AU)",
-	"D:(OD;;0x20;bf967950-0de6-11d0-a285-00aa003049e2;bf967aba-0de6-11d0-a285-00aa003049e2;WD)",
-	"S:(OU;CISA;0x20;bf967950-0de6-11d0-a285-00aa003049e2;;WD)",
+	"S:(OL;;RP;bf967aba-0de6-11d0-a285-00aa003049e2;;WD)",
+	"D:(OA;;CR;ab721a53-1e2f-11d0-9819-00aa0040529b;;AU)",
+	"D:(OA;CI;RPWP;;bf967aba-0de6-11d0-a285-00aa003049e2;AU)",
+	"D:(OD;;WP;bf967950-0de6-11d0-a285-00aa003049e2;bf967aba-0de6-11d0-a285-00aa003049e2;WD)",
+	"S:(OU;CISA;WP;bf967950-0de6-11d0-a285-00aa003049e2;;WD)",
 	"D:(XA;;FX;;;WD;(@User.Title == \"PM\" && (@User.Division == \"Finance\" || @User.Division == \"Sales\")))",
 	"D:(XD;;FW;;;WD;(Member_of {SID(BA), SID(S-1-5-32-545)}))",
 	"D:(XA;;FR;;;AU;(Not_Member_of SID(BG) || !(Exists Clearance)))",
-	"D:(ZA;;0x10;bf967950-0de6-11d0-a285-00aa003049e2;;WD;(@Device.Managed == 1))",
+	"D:(ZA;;RP;bf967950-0de6-11d0-a285-00aa003049e2;;WD;(@Device.Managed == 1))",
 	"D:(XA;;FA;;;AU;(@User.level >= -0x10 && @Resource.tag Any_of {\"a\", \"b\"} && @User.n < 017 && @User.b != +5))",
 	"D:(XA;;FA;;;AU;(@Resource.data == #0a0bff && Device_Member_of_Any {SID(SY)} && Not_Device_Member_of_Any {SID(AN)}))",
 	"D:(XA;;FA;;;AU;(Member_of_Any {SID(BU)} && Not_Member_of_Any {SID(BG)} && Device_Member_of {SID(BA)} && Not_Device_Member_of {SID(AN)}))",
@@ -279,14 +279,20 @@ func TestRoundTrip(t *testing.T) {
 // Exact text checks: the output follows Windows' order and tokens.
 func TestFormatSDDL(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"D:(A;CIOI;GRGX;;;BU)", "D:(A;OICI;0xa0000000;;;BU)"},
+		{"D:(A;CIOI;GRGX;;;BU)", "D:(A;OICI;GXGR;;;BU)"},
 		{"D:(A;IDIOCIOINP;FA;;;SY)", "D:(A;OICINPIOID;FA;;;SY)"},
 		{"D:AIARP(A;;0x1F01FF;;;S-1-5-32-544)", "D:PARAI(A;;FA;;;BA)"},
 		{"D:(A;;2032127;;;WD)", "D:(A;;FA;;;WD)"},
-		{"D:(A;;CCLC;;;WD)", "D:(A;;0x5;;;WD)"},
+		{"D:(A;;CCLC;;;WD)", "D:(A;;CCLC;;;WD)"},
+		// Service rights as sc sdshow prints them (docs/EVENTS.md §6.6).
+		{"D:(A;;0x201fd;;;IU)", "D:(A;;CCLCSWRPWPDTLOCRRC;;;IU)"},
+		{"D:(A;;RCWDWOSDCCDCLCSWRPWPDTLOCR;;;BA)", "D:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;BA)"},
+		// SYNCHRONIZE (bit 20) has no token: FILE_GENERIC_READ|EXECUTE is hex.
+		{"D:(A;;0x1200a9;;;WD)", "D:(A;;0x1200a9;;;WD)"},
+		{"D:(A;;0x10000100;;;WD)", "D:(A;;CRGA;;;WD)"},
 		{"D:(A;;KX;;;WD)", "D:(A;;KR;;;WD)"},
 		{"S:(ML;;NWNR;;;LW)", "S:(ML;;NRNW;;;LW)"},
-		{"D:(OA;;CR;AB721A53-1E2F-11D0-9819-00AA0040529B;;WD)", "D:(OA;;0x100;ab721a53-1e2f-11d0-9819-00aa0040529b;;WD)"},
+		{"D:(OA;;CR;AB721A53-1E2F-11D0-9819-00AA0040529B;;WD)", "D:(OA;;CR;ab721a53-1e2f-11d0-9819-00aa0040529b;;WD)"},
 		{"S:(AU;SA;GA;;;WD)D:(A;;GA;;;WD)G:SYO:BA", "O:BAG:SYD:(A;;GA;;;WD)S:(AU;SA;GA;;;WD)"},
 		{"O:S-1-5-21-1-2-3-500", "O:S-1-5-21-1-2-3-500"},
 		{"D:(A;;GA;;;S-1-1-0)", "D:(A;;GA;;;WD)"},

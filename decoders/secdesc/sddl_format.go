@@ -10,8 +10,9 @@ type FormatOptions struct {
 	Domain *SID
 }
 
-// exactRights are the rights tokens printed when the mask equals their value
-// (EVENTS.md §6.6 output rule); any other non-zero mask prints as 0x%x.
+// exactRights are the rights tokens printed when the mask equals their value:
+// step 1 of the output rule (docs/EVENTS.md §6.6). 0x20019 is both KR and KX;
+// it prints as KR.
 var exactRights = []struct {
 	tok  string
 	mask uint32
@@ -20,6 +21,22 @@ var exactRights = []struct {
 	{"FA", FileAllAccess}, {"FR", FileGenericRead}, {"FW", FileGenericWrite}, {"FX", FileGenericExecute},
 	{"KA", 0x000F003F}, {"KR", 0x00020019}, {"KW", 0x00020006},
 }
+
+// bitRights names single bits, in ascending bit order: step 2 of the output
+// rule prints a mask whose every set bit is named here as these tokens
+// concatenated in this order (0xA0000000 is "GXGR").
+var bitRights = []struct {
+	tok string
+	bit uint32
+}{
+	{"CC", 1 << 0}, {"DC", 1 << 1}, {"LC", 1 << 2}, {"SW", 1 << 3}, {"RP", 1 << 4},
+	{"WP", 1 << 5}, {"DT", 1 << 6}, {"LO", 1 << 7}, {"CR", 1 << 8},
+	{"SD", 1 << 16}, {"RC", 1 << 17}, {"WD", 1 << 18}, {"WO", 1 << 19},
+	{"GA", 1 << 28}, {"GX", 1 << 29}, {"GW", 1 << 30}, {"GR", 1 << 31},
+}
+
+// bitRightsMask is the union of bitRights.
+const bitRightsMask = 0x1FF | 0xF0000 | 0xF0000000
 
 // ACE flag tokens in the order Windows prints them (e.g. "OICINPIOID").
 var aceFlagTokens = []struct {
@@ -190,8 +207,9 @@ func appendACE(b []byte, a *ACE, dom *SID) ([]byte, error) {
 	return append(b, ')'), nil
 }
 
-// appendRights applies the output rule: label ACEs print NR/NW/NX tokens;
-// other masks print an exact rights token, "" for 0, else 0x%x.
+// appendRights applies the output rule of docs/EVENTS.md §6.6: label ACEs
+// print NR/NW/NX tokens; other masks print one exact rights token, else bit
+// tokens in ascending bit order, else lowercase 0x%x; 0 prints nothing.
 func appendRights(b []byte, t AceType, mask uint32) []byte {
 	if mask == 0 {
 		return b
@@ -212,6 +230,14 @@ func appendRights(b []byte, t AceType, mask uint32) []byte {
 		if r.mask == mask {
 			return append(b, r.tok...)
 		}
+	}
+	if mask&^bitRightsMask == 0 {
+		for _, r := range bitRights {
+			if mask&r.bit != 0 {
+				b = append(b, r.tok...)
+			}
+		}
+		return b
 	}
 	b = append(b, "0x"...)
 	return strconv.AppendUint(b, uint64(mask), 16)
