@@ -17,6 +17,9 @@ var (
 	ErrDecompress = errors.New("decompression failed")
 	// ErrNoHeader: the file does not start with a logfile-header buffer.
 	ErrNoHeader = errors.New("no logfile header")
+	// ErrNotETL: the file does not start with a WMI buffer header at all (a
+	// PNG or a text file renamed .etl). It also matches ErrNoHeader.
+	ErrNotETL = errors.New("not an ETL file")
 	// ErrUnsupported: a valid but unsupported feature (e.g. a compression format).
 	ErrUnsupported = errors.New("unsupported")
 	// ErrErrorRecord: an ERROR (0x0D) record, written by the logger in place of an event.
@@ -34,9 +37,9 @@ type FormatError struct {
 
 func (e *FormatError) Error() string {
 	if e.Err == nil {
-		return fmt.Sprintf("etw: offset %#x: %s", e.Off, e.What)
+		return fmt.Sprintf("offset %#x: %s", e.Off, e.What)
 	}
-	return fmt.Sprintf("etw: offset %#x: %s: %v", e.Off, e.What, e.Err)
+	return fmt.Sprintf("offset %#x: %s: %v", e.Off, e.What, e.Err)
 }
 
 // Unwrap returns the underlying sentinel or cause.

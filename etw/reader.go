@@ -63,6 +63,11 @@ func Open(path string) (*File, error) {
 // logfile header (§5); records are read lazily by Records.
 func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	f := &File{r: r, size: size}
+	var first [BufferHeaderSize + 8]byte
+	n, _ := r.ReadAt(first[:min(int64(len(first)), max(size, 0))], 0)
+	if err := checkBuffer0(first[:n], size); err != nil {
+		return nil, err
+	}
 	s := bufferScanner{f: f}
 	b, ok, err := s.next()
 	if !ok {
