@@ -15,7 +15,9 @@
 //   - C1 controls U+0080–U+009F, as \u00NN;
 //   - bidirectional formatting characters (U+061C, U+200E, U+200F,
 //     U+202A–U+202E, U+2066–U+2069) and the line and paragraph
-//     separators U+2028, U+2029, as \uNNNN;
+//     separators U+2028, U+2029, and the noncharacters U+FFFE, U+FFFF
+//     (which XML forbids, so HTML output can use the same function), as
+//     \uNNNN;
 //   - bytes that are not valid UTF-8, as \xNN (so a lone 0x9b, which an
 //     8-bit terminal reads as CSI, is shown and not obeyed).
 //
@@ -117,6 +119,8 @@ func unsafeRune(r rune) bool {
 	case r >= 0x2066 && r <= 0x2069: // LRI, RLI, FSI, PDI
 		return true
 	case r == 0x2028 || r == 0x2029: // line and paragraph separators
+		return true
+	case r == 0xfffe || r == 0xffff: // noncharacters, not allowed in XML
 		return true
 	}
 	return false
