@@ -5,52 +5,32 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
-	"math"
 	"slices"
 
-	"github.com/ipctrace/ipctrace/model"
-
-	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/model"
+	"github.com/ipctrace/ipctrace/pipeline"
 )
 
 // ErrNoInput is returned by AnalyzeFiles when none of the files could be
 // read at all (wrapped with the per-file errors).
-var ErrNoInput = errors.New("correlate: no file could be read")
+var ErrNoInput = errors.New("no file could be read")
 
-// maxWarnings bounds Model.Warnings; later problems are counted in one line.
-const maxWarnings = 1000
-
-// Source is one trace to analyse: an open file and the name to report.
-type Source struct {
-	Name string
-	File *etw.File
-}
-
-// AnalyzeFiles opens each path, reads its records in time order, decodes
-// and correlates them, and returns the model. Files whose records overlap
-// in time are merged by timestamp. Reader and decoder problems go to
-// Model.Warnings with their offsets; a file that cannot be opened at all is
-// a warning too, unless no file could be opened (ErrNoInput).
+// AnalyzeFiles opens each path, groups the files into PID namespaces
+// (docs/rules.md F1), correlates each namespace through the pipeline and
+// returns one model. A file that cannot be opened at all is a warning,
+// unless no file could be opened (ErrNoInput).
 func AnalyzeFiles(paths []string, opt Options) (*model.Model, error) {
-	var srcs []Source
-	var warns []string
-	var openErrs []error
-	for _, p := range paths {
-		f, err := etw.Open(p)
-		if err != nil {
-			openErrs = append(openErrs, fmt.Errorf("%s: %w", p, err))
-			warns = append(warns, fmt.Sprintf("%s: %v", p, err))
-			continue
-		}
-		defer f.Close()
-		srcs = append(srcs, Source{Name: p, File: f})
-	}
+	srcs, errs := pipeline.Open(paths)
+	defer pipeline.Close(srcs)
 	if len(srcs) == 0 {
-		return nil, fmt.Errorf("%w: %w", ErrNoInput, errors.Join(openErrs...))
+		return nil, fmt.Errorf("%w: %w", ErrNoInput, errors.Join(errs...))
 	}
 	m := Analyze(srcs, opt)
+	var warns []string
+	for _, err := range errs {
+		warns = append(warns, err.Error())
+	}
 	m.Warnings = append(warns, m.Warnings...)
 	return m, nil
 }
@@ -61,135 +41,130 @@ func AnalyzeReader(name string, r io.ReaderAt, size int64, opt Options) (*model.
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrNoInput, name, err)
 	}
-	return Analyze([]Source{{Name: name, File: f}}, opt), nil
+	return Analyze([]pipeline.Source{{Name: name, File: f}}, opt), nil
 }
 
-// stream is one file's time-ordered records being merged.
-type stream struct {
-	src    Source
-	parser *decoders.Parser
-	next   func() (*etw.Record, error, bool)
-	stop   func()
-	rec    *etw.Record
-	warned int
-}
-
-// Analyze correlates already opened traces.
-func Analyze(srcs []Source, opt Options) *model.Model {
-	e := New(opt)
-	var warns []string
-	dropped := 0
-	warn := func(s string) {
-		if len(warns) < maxWarnings {
-			warns = append(warns, s)
-		} else {
-			dropped++
+// Analyze correlates already opened traces: one engine per namespace,
+// the namespaces' models joined into one (Merge).
+func Analyze(srcs []pipeline.Source, opt Options) *model.Model {
+	groups := pipeline.Groups(srcs)
+	parts := make([]*model.Model, len(groups))
+	for i, g := range groups {
+		e := New(opt)
+		var w pipeline.Warnings
+		pipeline.Run(g.Sources, e, w.Add)
+		m := e.Finish()
+		for _, s := range g.Sources {
+			m.Trace.Files = append(m.Trace.Files, s.Name)
 		}
+		m.Warnings = append(m.Warnings, w.List()...)
+		parts[i] = m
 	}
-	var files []string
-	streams := make([]*stream, 0, len(srcs))
-	// Lossy buffers are found by a pass over the buffers that runs beside
-	// the correlation: windows are only used by Finish.
-	lossy := make(chan []etw.BufferInfo, 1)
-	go func() {
-		var bs []etw.BufferInfo
-		for _, src := range srcs {
-			for b, err := range src.File.LossyBuffers() {
-				if err == nil && b.Lossy() {
-					bs = append(bs, b)
-				}
+	m := Merge(parts)
+	if len(groups) > 1 || len(srcs) > 1 {
+		for i, g := range groups {
+			ns := model.Namespace{ID: i + 1, Reason: g.Reason}
+			for _, s := range g.Sources {
+				ns.Files = append(ns.Files, s.Name)
 			}
-		}
-		lossy <- bs
-	}()
-	for _, src := range srcs {
-		files = append(files, src.Name)
-		e.SetHeader(src.File.Header())
-		seedRundownNames(e, src.File)
-		next, stop := iter.Pull2(src.File.Records(etw.TimeOrder()))
-		streams = append(streams, &stream{src: src, parser: decoders.NewParser(), next: next, stop: stop})
-	}
-	defer func() {
-		for _, s := range streams {
-			s.stop()
-		}
-	}()
-	// advance moves s to its next record, collecting reader errors.
-	advance := func(s *stream) {
-		s.rec = nil
-		for {
-			rec, err, ok := s.next()
-			if !ok {
-				return
-			}
-			if err != nil {
-				continue // the File keeps every skipped range; reported below
-			}
-			s.rec = rec
-			return
+			m.Trace.Namespaces = append(m.Trace.Namespaces, ns)
 		}
 	}
-	decode := func(s *stream, rec *etw.Record) {
-		d, _, err := s.parser.Decode(rec)
-		if err != nil {
-			warn(fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", s.src.Name, rec.BufferOffset, rec.Pos, err))
-			// The event holds the fields read before the error: count the
-			// record, do not correlate it.
-			d.Event = nil
-		}
-		e.Add(&d)
-	}
-	if len(streams) == 1 {
-		// One file: reading and decoding on worker goroutines, one per
-		// processor, correlation on this one (DESIGN.md §5).
-		s := streams[0]
-		s.stop()
-		streams = nil
-		decodeParallel(s.src.File, s.src.Name, warn, e.Add)
-	}
-	for _, s := range streams {
-		advance(s)
-	}
-	for len(streams) > 0 {
-		var cur *stream
-		for _, s := range streams {
-			if s.rec != nil && (cur == nil || s.rec.Time < cur.rec.Time) {
-				cur = s
-			}
-		}
-		if cur == nil {
-			break
-		}
-		decode(cur, cur.rec)
-		advance(cur)
-	}
-	for _, b := range <-lossy {
-		e.AddBuffer(b)
-	}
-	m := e.Finish()
-	m.Trace.Files = files
-	for _, s := range srcs {
-		// Buffers are read in parallel: report in file order, so the
-		// output does not depend on scheduling.
-		errs := s.File.Warnings()
-		slices.SortStableFunc(errs, func(a, b error) int { return cmp.Compare(errOffset(a), errOffset(b)) })
-		for _, err := range errs {
-			warn(fmt.Sprintf("%s: %v", s.Name, err))
-		}
-	}
-	if dropped > 0 {
-		warns = append(warns, fmt.Sprintf("%d more warnings not shown", dropped))
-	}
-	m.Warnings = append(m.Warnings, warns...)
 	return m
 }
 
-// errOffset is the file offset named by a reader error; errors without one
-// sort last.
-func errOffset(err error) int64 {
-	var fe *etw.FormatError
-	if errors.As(err, &fe) {
-		return fe.Off
+// Begin, Buffer and Add make the engine a pipeline.Sink.
+func (e *Engine) Begin(src pipeline.Source) {
+	e.SetHeader(src.File.Header())
+	seedRundownNames(e, src.File)
+}
+
+// Buffer notes a lossy buffer (AddBuffer).
+func (e *Engine) Buffer(b etw.BufferInfo) { e.AddBuffer(b) }
+
+var _ pipeline.Sink = (*Engine)(nil)
+
+// Merge joins the models of separate PID namespaces into one: entities
+// keep their namespace in NS (1-based, in order) when there is more than
+// one; counters add up; the time range spans all. One model is returned
+// as is.
+func Merge(parts []*model.Model) *model.Model {
+	if len(parts) == 1 {
+		return parts[0]
 	}
-	return math.MaxInt64
+	out := &model.Model{
+		Processes: []model.Process{}, Pipes: []model.Pipe{}, ALPC: []model.ALPC{}, RPC: []model.RPC{},
+		Sections: []model.Section{}, Stuck: []model.Stuck{}, Idle: []model.Idle{}, Deadlocks: []model.Cycle{},
+		Security: []model.Exposed{},
+	}
+	t := &out.Trace
+	t.LossyWindows = []model.Window{}
+	for i, p := range parts {
+		ns := i + 1
+		pt := p.Trace
+		t.Files = append(t.Files, pt.Files...)
+		if !pt.Start.IsZero() && (t.Start.IsZero() || pt.Start < t.Start) {
+			t.Start = pt.Start
+		}
+		if pt.End > t.End {
+			t.End = pt.End
+		}
+		t.Events += pt.Events
+		t.IPCEvents += pt.IPCEvents
+		t.EventsLost += pt.EventsLost
+		t.BuffersLost += pt.BuffersLost
+		t.KernelFileIgnored += pt.KernelFileIgnored
+		t.LostEventRecords += pt.LostEventRecords
+		t.LossyWindows = append(t.LossyWindows, pt.LossyWindows...)
+		for _, x := range p.Processes {
+			x.NS = ns
+			out.Processes = append(out.Processes, x)
+		}
+		for _, x := range p.Pipes {
+			x.NS = ns
+			out.Pipes = append(out.Pipes, x)
+		}
+		for _, x := range p.ALPC {
+			x.NS = ns
+			out.ALPC = append(out.ALPC, x)
+		}
+		for _, x := range p.RPC {
+			x.NS = ns
+			out.RPC = append(out.RPC, x)
+		}
+		for _, x := range p.Sections {
+			x.NS = ns
+			out.Sections = append(out.Sections, x)
+		}
+		for _, x := range p.Stuck {
+			x.NS = ns
+			out.Stuck = append(out.Stuck, x)
+		}
+		for _, x := range p.Idle {
+			x.NS = ns
+			out.Idle = append(out.Idle, x)
+		}
+		for _, c := range p.Deadlocks {
+			c.Cycle = slices.Clone(c.Cycle)
+			for j := range c.Cycle {
+				c.Cycle[j].NS = ns
+			}
+			out.Deadlocks = append(out.Deadlocks, c)
+		}
+		out.Security = append(out.Security, p.Security...)
+		out.Timeline = append(out.Timeline, p.Timeline...)
+		out.TimelineDropped += p.TimelineDropped
+		out.Warnings = append(out.Warnings, p.Warnings...)
+		if t.Filter == nil {
+			t.Filter = pt.Filter
+		} else if pt.Filter != nil {
+			t.Filter.Excluded += pt.Filter.Excluded
+		}
+	}
+	if t.End > t.Start && !t.Start.IsZero() {
+		t.DurationUS = t.End.Sub(t.Start).US()
+	}
+	slices.SortStableFunc(out.Stuck, func(a, b model.Stuck) int { return cmp.Compare(a.Since, b.Since) })
+	slices.SortStableFunc(t.LossyWindows, func(a, b model.Window) int { return cmp.Compare(a.Start, b.Start) })
+	return out
 }

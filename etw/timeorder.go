@@ -2,10 +2,11 @@ package etw
 
 import (
 	"cmp"
-	"github.com/ipctrace/ipctrace/internal/minheap"
 	"iter"
 	"slices"
 	"sync"
+
+	"github.com/ipctrace/ipctrace/internal/kmerge"
 )
 
 // stream is one processor's buffers in SequenceNumber order and a cursor
@@ -16,7 +17,12 @@ type stream struct {
 	l    bufferLoader
 	c    cursor
 	r    Record
-	key  int64 // merge key of r: its time, or the stream's last time for untimed records
+	key  int64 // merge key of r (MergeKey)
+
+	// For Next, as a kmerge.Stream.
+	f       *File
+	report  func(error) bool
+	stopped *bool
 
 	// With Parallel, buffers are loaded ahead by a feeder goroutine.
 	feed chan *image
@@ -64,9 +70,7 @@ func (s *stream) advance(f *File, report func(error) bool) (ok, stop bool) {
 			continue
 		}
 		if ok {
-			if !s.r.NoTime {
-				s.key = s.r.Time
-			}
+			s.key = MergeKey(s.key, &s.r)
 			return true, false
 		}
 		var b BufferInfo
@@ -140,23 +144,28 @@ func (f *File) timeOrder(workers int, yield func(*Record, error) bool) {
 			streams = append(streams, s)
 		}
 	}
-	h := streams
-	minheap.Init(h, lessStream)
-	for len(h) > 0 {
-		s := h[0]
-		if !yield(&s.r, nil) {
-			return
-		}
-		ok, stop := s.advance(f, report)
-		if stop {
-			return
-		}
-		if ok {
-			minheap.Down(h, 0, lessStream)
-		} else {
-			h = minheap.Pop(h, lessStream)
-		}
+	stopped := false
+	for _, st := range streams {
+		st.f, st.report, st.stopped = f, report, &stopped
 	}
+	kmerge.Merge(streams, func(s *stream) bool {
+		return !stopped && yield(&s.r, nil)
+	})
+}
+
+// Key, Order and Next make a stream a kmerge.Stream: the merge key is
+// MergeKey's, ties go to the lower processor number.
+func (s *stream) Key() int64 { return s.key }
+func (s *stream) Order() int { return int(s.c.b.Processor) }
+func (s *stream) Next() bool {
+	if *s.stopped {
+		return false
+	}
+	ok, stop := s.advance(s.f, s.report)
+	if stop {
+		*s.stopped = true
+	}
+	return ok
 }
 
 // groupBuffers walks the buffers of f and groups them by processor,
@@ -253,10 +262,14 @@ func (br *BufferReader) Records(b BufferInfo) iter.Seq2[*Record, error] {
 	}
 }
 
-// lessStream orders streams by key, then processor.
-func lessStream(a, b **stream) bool {
-	if (*a).key != (*b).key {
-		return (*a).key < (*b).key
+// MergeKey is the key by which records of several processor streams are
+// merged into time order (docs/format.md#order): the record's time, or for
+// a record without one (NoTime) the key of the record before it in its
+// stream (prev), so it keeps its place after that record. Ties between
+// streams go to the lower processor, then to the earlier file.
+func MergeKey(prev int64, r *Record) int64 {
+	if r.NoTime {
+		return prev
 	}
-	return (*a).c.b.Processor < (*b).c.b.Processor
+	return r.Time
 }

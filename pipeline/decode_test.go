@@ -1,4 +1,4 @@
-package correlate_test
+package pipeline_test
 
 import (
 	"bytes"
@@ -6,11 +6,11 @@ import (
 	"os"
 	"testing"
 
-	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/internal/memfile"
 	"github.com/ipctrace/ipctrace/internal/shared"
+	"github.com/ipctrace/ipctrace/pipeline"
 	"github.com/ipctrace/ipctrace/synth"
 )
 
@@ -80,14 +80,14 @@ func TestDecodeParallelOrder(t *testing.T) {
 				wantWarn = append(wantWarn, fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", in.name, rec.BufferOffset, rec.Pos, derr))
 				d.Event = nil
 			}
-			if d.Event != nil && !correlate.Kept(d.Event) {
+			if d.Event != nil && !pipeline.Kept(d.Event) {
 				d.Event = nil // counted only
 			}
 			want = append(want, seen(&d))
 		}
 		var got []seenEvent
 		var gotWarn []string
-		correlate.DecodeParallel(f, in.name, func(s string) { gotWarn = append(gotWarn, s) },
+		pipeline.Decode([]pipeline.Source{{Name: in.name, File: f}}, func(s string) { gotWarn = append(gotWarn, s) },
 			func(d *decoders.Decoded) { got = append(got, seen(d)) })
 		if len(got) != len(want) {
 			t.Errorf("%s: %d events, want %d", in.name, len(got), len(want))
@@ -125,7 +125,7 @@ func TestDecodeParallelPanic(t *testing.T) {
 				t.Errorf("recovered %v, want the panic of add", r)
 			}
 		}()
-		correlate.DecodeParallel(f, "mixed", func(string) {}, func(*decoders.Decoded) {
+		pipeline.Decode([]pipeline.Source{{Name: "mixed", File: f}}, func(string) {}, func(*decoders.Decoded) {
 			if n++; n == 5000 {
 				panic("stop")
 			}

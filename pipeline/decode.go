@@ -1,22 +1,19 @@
-package correlate
+package pipeline
 
 import (
 	"fmt"
 	"math"
 	"runtime"
 
-	"github.com/ipctrace/ipctrace/internal/minheap"
-
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/kmerge"
 )
 
-// Parallel decoding (DESIGN.md §5): every processor's buffers are read and
-// decoded on a goroutine of their own, at most GOMAXPROCS at a time, into
-// batches; the correlating goroutine merges the batches by time exactly as
-// etw's TimeOrder merges records: by timestamp, then by processor, a record
-// without a time keeping its place after the last timed record of its
-// processor (ETL-FORMAT.md §1).
+// Parallel decoding: every processor's buffers of every source are read
+// and decoded on a goroutine of their own, at most GOMAXPROCS at a time,
+// into batches; the consuming goroutine merges the batches by time with the
+// same merge and key as etw's TimeOrder (docs/format.md#order).
 
 // batchesPerStream is the number of batches each processor's stream may
 // hold: one being merged, the others decoded ahead.
@@ -58,9 +55,7 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 				b.reset()
 				sem <- struct{}{}
 			}
-			if !rec.NoTime {
-				key = rec.Time
-			}
+			key = etw.MergeKey(key, rec)
 			// Decode in place into the batch's next slot (cap checked above).
 			b.evs = b.evs[:len(b.evs)+1]
 			d := &b.evs[len(b.evs)-1]
@@ -94,27 +89,50 @@ func (s *decodedStream) next() bool {
 	return ok
 }
 
-// decodeParallel decodes f on worker goroutines and passes its events to
-// add here, in time order. Decoder problems go to warn.
-func decodeParallel(f *etw.File, name string, warn func(string), add func(*decoders.Decoded)) {
-	groups := f.ProcessorBuffers()
+// Key, Order and Next make a decodedStream a kmerge.Stream.
+func (s *decodedStream) Key() int64 { return s.key }
+func (s *decodedStream) Order() int { return s.ord }
+func (s *decodedStream) Next() bool {
+	s.i++
+	if s.i < len(s.cur.evs) {
+		s.key = s.cur.keys[s.i]
+		return true
+	}
+	return s.next()
+}
+
+// decode reads and decodes every processor stream of every source on
+// worker goroutines and passes the events to add here, in one time order
+// (etw.MergeKey; ties to the earlier source, then the lower processor).
+// Decoder problems go to warn, each before the event it names.
+func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
+	type group struct {
+		src  int
+		bufs []etw.BufferInfo
+	}
+	var groups []group
+	for i, src := range srcs {
+		for _, bufs := range src.File.ProcessorBuffers() {
+			groups = append(groups, group{i, bufs})
+		}
+	}
 	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
 	stop := make(chan struct{})
 	size := min(batchSize, max(minBatchSize, batchEvents/(batchesPerStream*max(len(groups), 1))))
-	h := make(streamHeap, 0, len(groups))
 	all := make([]*decodedStream, 0, len(groups))
-	for i, bufs := range groups {
+	for i, g := range groups {
 		s := &decodedStream{full: make(chan *batch, batchesPerStream-1), free: make(chan *batch, batchesPerStream), ord: i}
 		// A small stream gets small batches: records take 24 bytes or more.
 		var bytes int64
-		for _, b := range bufs {
+		for _, b := range g.bufs {
 			bytes += int64(b.Size)
 		}
 		n := int(min(int64(size), max(minBatchSize, bytes/24)))
 		for range batchesPerStream {
 			s.free <- newBatch(n)
 		}
-		go decodeStream(f, name, bufs, s, sem, stop)
+		src := srcs[g.src]
+		go decodeStream(src.File, src.Name, g.bufs, s, sem, stop)
 		all = append(all, s)
 	}
 	// On return (add may panic) stop the decoders and drain every stream,
@@ -127,49 +145,19 @@ func decodeParallel(f *etw.File, name string, warn func(string), add func(*decod
 			}
 		}
 	}()
+	var live []*decodedStream
 	for _, s := range all {
 		if s.next() {
-			h = append(h, heapItem{s.key, s.ord, s})
+			live = append(live, s)
 		}
 	}
-	minheap.Init(h, lessItem)
-	for len(h) > 0 {
-		s := h[0].s
+	kmerge.Merge(live, func(s *decodedStream) bool {
 		b := s.cur
 		for s.wi < len(b.warns) && b.warns[s.wi].i == s.i {
 			warn(b.warns[s.wi].s)
 			s.wi++
 		}
 		add(&b.evs[s.i])
-		s.i++
-		if s.i < len(b.evs) {
-			h[0].key = b.keys[s.i]
-			minheap.Down(h, 0, lessItem)
-			continue
-		}
-		if s.next() {
-			h[0].key = s.key
-			minheap.Down(h, 0, lessItem)
-			continue
-		}
-		h = minheap.Pop(h, lessItem)
-	}
-}
-
-// streamHeap is a min-heap of streams by (key, processor order); the
-// keys are kept in the heap for locality.
-type streamHeap []heapItem
-
-type heapItem struct {
-	key int64
-	ord int
-	s   *decodedStream
-}
-
-// lessItem orders heap items by key, then processor order.
-func lessItem(a, b *heapItem) bool {
-	if a.key != b.key {
-		return a.key < b.key
-	}
-	return a.ord < b.ord
+		return true
+	})
 }

@@ -1,9 +1,9 @@
-package correlate
+package pipeline
 
 import "github.com/ipctrace/ipctrace/decoders"
 
-// DecodeParallel exposes decodeParallel to the external tests.
-var DecodeParallel = decodeParallel
+// Decode exposes decode to the external tests.
+var Decode = decode
 
 // Kept reports whether batches keep ev for the engine (other events are
 // only counted).

@@ -1,4 +1,4 @@
-package correlate
+package pipeline
 
 import (
 	"github.com/ipctrace/ipctrace/decoders"
