@@ -3,12 +3,11 @@ package decoders
 import (
 	"encoding/binary"
 	"errors"
-	"strconv"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
 // interner turns payload string bytes into Go strings and remembers them,
@@ -154,63 +153,22 @@ func looksLikeSID(b []byte) bool {
 	return n <= len(b)
 }
 
-// sidString formats a binary SID as S-1-A-S1-S2-… (MS-DTYP §2.4.2.1).
+// sidString formats a binary SID as S-1-A-S1-S2-… (ntdefs.AppendSID); ""
+// when b is shorter than the sub-authorities it announces. Callers pass
+// SIDs sidLen has accepted.
 func sidString(b []byte) string {
-	if len(b) < 8 {
-		return ""
-	}
-	var auth uint64
-	for _, c := range b[2:8] {
-		auth = auth<<8 | uint64(c)
-	}
-	out := make([]byte, 0, 64)
-	out = append(out, "S-"...)
-	out = strconv.AppendUint(out, uint64(b[0]), 10)
-	out = append(out, '-')
-	if auth >= 1<<32 {
-		out = append(out, "0x"...)
-		h := strconv.FormatUint(auth, 16)
-		out = append(out, strings.Repeat("0", 12-len(h))+strings.ToUpper(h)...)
-	} else {
-		out = strconv.AppendUint(out, auth, 10)
-	}
-	for i := 8; i+4 <= len(b) && (i-8)/4 < int(b[1]); i += 4 {
-		out = append(out, '-')
-		out = strconv.AppendUint(out, uint64(binary.LittleEndian.Uint32(b[i:])), 10)
-	}
-	return string(out)
+	s, _ := ntdefs.SIDString(b)
+	return s
 }
 
 var errSIDSyntax = errors.New("malformed SID string")
 
-// parseSID converts S-1-A-S1-… to its binary form.
+// parseSID converts S-1-A-S1-… to its binary form (ntdefs.AppendSIDBinary,
+// revision 1 only).
 func parseSID(s string) ([]byte, error) {
-	parts := strings.Split(s, "-")
-	if len(parts) < 3 || !strings.EqualFold(parts[0], "S") || parts[1] != "1" || len(parts)-3 > 15 {
+	b, err := ntdefs.AppendSIDBinary(nil, s)
+	if err != nil || b[0] != 1 {
 		return nil, errSIDSyntax
-	}
-	var auth uint64
-	var err error
-	if a := parts[2]; strings.HasPrefix(a, "0x") || strings.HasPrefix(a, "0X") {
-		auth, err = strconv.ParseUint(a[2:], 16, 48)
-	} else {
-		auth, err = strconv.ParseUint(a, 10, 48)
-	}
-	if err != nil {
-		return nil, errSIDSyntax
-	}
-	b := make([]byte, 8, 8+4*(len(parts)-3))
-	b[0], b[1] = 1, byte(len(parts)-3)
-	for i := 7; i >= 2; i-- {
-		b[i] = byte(auth)
-		auth >>= 8
-	}
-	for _, p := range parts[3:] {
-		v, err := strconv.ParseUint(p, 10, 32)
-		if err != nil {
-			return nil, errSIDSyntax
-		}
-		b = binary.LittleEndian.AppendUint32(b, uint32(v))
 	}
 	return b, nil
 }

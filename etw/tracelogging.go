@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
 // TraceLogging field input types (ETL-FORMAT.md §9; TraceLoggingDynamic.h InType).
@@ -603,32 +605,14 @@ func ansiString(b []byte) string {
 	return string(buf)
 }
 
-// formatTLSID formats a binary SID as "S-1-5-21-…" (MS-DTYP §2.4.2.1): the
-// identifier authority in decimal below 2^32, else in hex. b must hold at
-// least 8 + 4*SubAuthorityCount bytes; a shorter b gives "S-?".
+// formatTLSID formats a binary SID as "S-1-5-21-…" (ntdefs.AppendSID): the
+// identifier authority in decimal below 2^32, else "0x" and 12 hex digits.
+// b must hold at least 8 + 4*SubAuthorityCount bytes; a shorter b gives "S-?".
 func formatTLSID(b []byte) string {
-	if len(b) < 8 || len(b) < 8+4*int(b[1]) {
-		return "S-?"
+	if s, ok := ntdefs.SIDString(b); ok {
+		return s
 	}
-	var auth uint64
-	for _, c := range b[2:8] {
-		auth = auth<<8 | uint64(c)
-	}
-	s := make([]byte, 0, 16+11*int(b[1]))
-	s = append(s, "S-"...)
-	s = strconv.AppendUint(s, uint64(b[0]), 10)
-	s = append(s, '-')
-	if auth >= 1<<32 {
-		s = append(s, "0x"...)
-		s = strconv.AppendUint(s, auth, 16)
-	} else {
-		s = strconv.AppendUint(s, auth, 10)
-	}
-	for i := 0; i < int(b[1]); i++ {
-		s = append(s, '-')
-		s = strconv.AppendUint(s, uint64(binary.LittleEndian.Uint32(b[8+4*i:])), 10)
-	}
-	return string(s)
+	return "S-?"
 }
 
 // DecodeTraceLogging decodes a TraceLogging event from its PROV_TRAITS blob

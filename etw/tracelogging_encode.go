@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
 // ErrTLEncode is wrapped by the errors of EncodeTraceLogging.
@@ -352,33 +353,9 @@ func tlUint(v any) (uint64, bool) {
 // parseTLSID parses "S-R-A-S1-S2-…" (MS-DTYP §2.4.2.1; authority in
 // decimal or 0x-hex, at most 15 sub-authorities) into a binary SID.
 func parseTLSID(s string) ([]byte, error) {
-	parts := strings.Split(s, "-")
-	if len(parts) < 3 || !strings.EqualFold(parts[0], "S") || len(parts)-3 > 15 {
-		return nil, fmt.Errorf("malformed SID %q", s)
-	}
-	rev, err := strconv.ParseUint(parts[1], 10, 8)
+	b, err := ntdefs.AppendSIDBinary(nil, s)
 	if err != nil {
 		return nil, fmt.Errorf("malformed SID %q", s)
-	}
-	var auth uint64
-	if h, ok := strings.CutPrefix(strings.ToLower(parts[2]), "0x"); ok {
-		auth, err = strconv.ParseUint(h, 16, 48)
-	} else {
-		auth, err = strconv.ParseUint(parts[2], 10, 48)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("malformed SID %q", s)
-	}
-	b := []byte{byte(rev), byte(len(parts) - 3)}
-	for i := 5; i >= 0; i-- {
-		b = append(b, byte(auth>>(8*uint(i))))
-	}
-	for _, p := range parts[3:] {
-		v, err := strconv.ParseUint(p, 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("malformed SID %q", s)
-		}
-		b = binary.LittleEndian.AppendUint32(b, uint32(v))
 	}
 	return b, nil
 }

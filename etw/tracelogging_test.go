@@ -364,7 +364,8 @@ func TestTraceLoggingHandBuilt(t *testing.T) {
 			name:   "sid with large authority",
 			schema: schemaBlob("E", append([]byte("s\x00"), TLInSID)...),
 			data:   []byte{1, 1, 1, 0, 0, 0, 0, 0, 7, 0, 0, 0},
-			want:   []TLField{{Name: "s", InType: TLInSID, Value: "S-1-0x10000000000-7"}},
+			// 2^40: "0x" and 12 hex digits (MS-DTYP §2.4.2.1), as decoders and secdesc print it.
+			want: []TLField{{Name: "s", InType: TLInSID, Value: "S-1-0x010000000000-7"}},
 		},
 	}
 	for _, tt := range tests {

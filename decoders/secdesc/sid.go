@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
 // SID is a security identifier (MS-DTYP §2.4.2, EVENTS.md §6.2). Revision is
@@ -14,7 +16,7 @@ type SID struct {
 }
 
 // MaxSubAuthorities is the largest SubAuthorityCount Windows accepts.
-const MaxSubAuthorities = 15
+const MaxSubAuthorities = ntdefs.MaxSubAuthorities
 
 // Len is the binary size of s: 8 + 4·len(Sub).
 func (s SID) Len() int { return 8 + 4*len(s.Sub) }
@@ -32,27 +34,11 @@ func (s SID) Equal(t SID) bool {
 	return true
 }
 
-// String returns the S-1-… form. The authority is decimal below 2^32 and
-// "0x" plus 12 hex digits otherwise (MS-DTYP §2.4.2.1).
+// String returns the S-1-… form: the authority in decimal below 2^32, else
+// "0x" and 12 hex digits (ntdefs.AppendSID).
 func (s SID) String() string { return string(s.appendString(make([]byte, 0, 16+11*len(s.Sub)))) }
 
-func (s SID) appendString(b []byte) []byte {
-	b = append(b, "S-1-"...)
-	if s.Authority >= 1<<32 {
-		const hexd = "0123456789ABCDEF"
-		b = append(b, "0x"...)
-		for i := 11; i >= 0; i-- {
-			b = append(b, hexd[(s.Authority>>(4*uint(i)))&0xF])
-		}
-	} else {
-		b = strconv.AppendUint(b, s.Authority, 10)
-	}
-	for _, v := range s.Sub {
-		b = append(b, '-')
-		b = strconv.AppendUint(b, uint64(v), 10)
-	}
-	return b
-}
+func (s SID) appendString(b []byte) []byte { return ntdefs.AppendSID(b, 1, s.Authority, s.Sub) }
 
 // parseSIDBinary reads a SID at b[off:], within b[:end].
 func parseSIDBinary(b []byte, off, end int, what string) (SID, int, error) {
@@ -71,9 +57,7 @@ func parseSIDBinary(b []byte, off, end int, what string) (SID, int, error) {
 		return SID{}, 0, errAt(off, what+" sub-authorities", ErrTruncated)
 	}
 	var s SID
-	for i := 0; i < 6; i++ {
-		s.Authority = s.Authority<<8 | uint64(b[off+2+i])
-	}
+	s.Authority = ntdefs.SIDAuthority(b[off:])
 	if n > 0 {
 		s.Sub = make([]uint32, n)
 		for i := range s.Sub {

@@ -4,9 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
 // ObjectSecurity is one IPC object and its security descriptor, as read
@@ -30,7 +30,7 @@ const (
 )
 
 // NamedPipeDir is the NPFS root; pipe names are relative to it.
-const NamedPipeDir = `\Device\NamedPipe\`
+const NamedPipeDir = ntdefs.NamedPipeDevice
 
 // ErrObjectInfo is wrapped by the errors of the object-information parsers.
 var ErrObjectInfo = errors.New("live: malformed object information")
@@ -187,14 +187,11 @@ func ParseDirectoryObjects(b []byte, base uint64) ([]DirObject, error) {
 	return out, nil
 }
 
-// IsPipeName reports whether an NT object name is a named pipe and returns
-// the pipe's name relative to the NPFS root.
-func IsPipeName(nt string) (string, bool) {
-	if len(nt) > len(NamedPipeDir) && strings.EqualFold(nt[:len(NamedPipeDir)], NamedPipeDir) {
-		return nt[len(NamedPipeDir):], true
-	}
-	return "", false
-}
+// IsPipeName reports whether an NT object name is a local pipe (named or
+// anonymous, not the NPFS root itself) and returns the pipe's name relative
+// to the NPFS root; the classification is ntdefs.ClassifyPath's, as for
+// trace events.
+func IsPipeName(nt string) (string, bool) { return ntdefs.LocalPipeName(nt) }
 
 // SelfRelativeLength returns the length of the self-relative
 // SECURITY_DESCRIPTOR at the start of b: the end of its furthest part
