@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"iter"
 	"os"
 	"sync"
@@ -38,6 +39,10 @@ type File struct {
 // maxWarnings bounds the warnings kept by a File; later ones are counted.
 const maxWarnings = 1000
 
+// errIsDir is the cause of the *fs.PathError Open returns for a directory:
+// an I/O error, not a malformed file.
+var errIsDir = errors.New("is a directory")
+
 // Open opens the named file. It fails only when the file cannot be read at
 // all: no buffer 0 or no logfile header in it.
 func Open(path string) (*File, error) {
@@ -49,6 +54,10 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		fh.Close()
 		return nil, err
+	}
+	if st.IsDir() {
+		fh.Close()
+		return nil, &fs.PathError{Op: "open", Path: path, Err: errIsDir}
 	}
 	f, err := NewFile(fh, st.Size())
 	if err != nil {

@@ -22,17 +22,20 @@ type dumpFlags struct {
 	undecoded bool
 }
 
-var dumpOpts dumpFlags
+var (
+	dumpOpts   dumpFlags
+	dumpFormat *formatFlag
+)
 
 var dumpCmd = &cobra.Command{
-	Use:   "dump [--json] [--undecoded] FILE.etl",
+	Use:   "dump [-o text|jsonl] [--undecoded] FILE.etl",
 	Short: "Print every record of an .etl file, with decoded fields or raw hex",
 	Long: `dump prints one line per record: time (RFC 3339, 100 ns), header kind,
 provider or kernel class GUID (and its name when known), event id or opcode,
 version, pid, tid, then the decoded fields. Records without a decoder keep
 their payload as hex. TraceLogging records show their event name and fields.
 
---json prints JSON Lines with stable field names:
+-o jsonl (or --json) prints JSON Lines with stable field names:
   {"time","kind","provider","provider_name","id","opcode","version","pid","tid",
    "event","fields","notes","payload_hex","error"}
 "fields" uses the JSON names of the decoders package's event types, with
@@ -47,12 +50,13 @@ Damaged files are read as far as possible; warnings with file offsets go to
 stderr. A file from which nothing can be read exits with status 2.`,
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
+		dumpOpts.json = dumpFormat.value == "jsonl"
 		return runDump(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], dumpOpts)
 	},
 }
 
 func init() {
-	dumpCmd.Flags().BoolVar(&dumpOpts.json, "json", false, "print JSON Lines")
+	dumpFormat = addFormatFlags(dumpCmd.Flags(), []string{"text", "jsonl"}, "jsonl")
 	dumpCmd.Flags().BoolVar(&dumpOpts.undecoded, "undecoded", false, "list the keys that have no decoder and how often they occur")
 	rootCmd.AddCommand(dumpCmd)
 }

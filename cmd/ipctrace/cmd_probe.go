@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ipctrace/ipctrace/internal/termsafe"
 	"github.com/ipctrace/ipctrace/probes"
 )
 
@@ -23,28 +24,80 @@ var probeFlags struct {
 	expect   string
 }
 
+// probeKind is one registered probe. Adding a probe (window, mailslot) means
+// adding a row here and a case to probes.Run: the usage line, the help and
+// the list printed by a bare 'ipctrace probe' come from this table.
+type probeKind struct {
+	name   string
+	target bool     // takes one argument: what to probe
+	help   []string // help lines, the first one after the name
+}
+
+var probeKinds = []probeKind{
+	{probes.KindPipe, false, []string{
+		"a named-pipe server and --clients client processes doing --count",
+		"request/response exchanges of --size bytes (--mode byte|message,",
+		"--transact for TransactNamedPipe)"}},
+	{probes.KindSection, false, []string{
+		"two processes hand --count messages of --size bytes through a",
+		"named section, signalled by named events"}},
+	{probes.KindRPC, false, []string{
+		"--count RpcMgmtIsServerListening calls over ncalrpc (ALPC) to the",
+		"endpoint mapper"}},
+	{probes.KindConnect, true, []string{
+		`\\.\pipe\NAME: connect latency or why the open failed (busy, absent,`,
+		"denied), the server PID and the pipe's security descriptor explained.",
+		"This check is itself a client connection."}},
+}
+
+func probeKindNames() []string {
+	names := make([]string, len(probeKinds))
+	for i, k := range probeKinds {
+		names[i] = k.name
+	}
+	return names
+}
+
+func lookupProbeKind(name string) (probeKind, bool) {
+	for _, k := range probeKinds {
+		if k.name == name {
+			return k, true
+		}
+	}
+	return probeKind{}, false
+}
+
+// probeKindsHelp is the list of probes, one block per kind.
+func probeKindsHelp() string {
+	var b strings.Builder
+	for _, k := range probeKinds {
+		for i, l := range k.help {
+			if i == 0 {
+				fmt.Fprintf(&b, "  probe %-8s %s\n", k.name, l)
+			} else {
+				fmt.Fprintf(&b, "  %-14s %s\n", "", l)
+			}
+		}
+	}
+	return b.String()
+}
+
 var probeCmd = &cobra.Command{
-	Use:   "probe pipe|section|rpc|connect [flags]",
+	Use:   "probe " + strings.Join(probeKindNames(), "|") + " [flags]",
 	Short: "Generate reference IPC traffic with known counts, sizes and timing (Windows)",
 	Long: `probe makes IPC traffic whose counts, sizes and timing it measures itself, and
 writes them to an expectation file for 'ipctrace verify':
 
-  probe pipe     a named-pipe server and --clients client processes doing --count
-                 request/response exchanges of --size bytes (--mode byte|message,
-                 --transact for TransactNamedPipe)
-  probe section  two processes hand --count messages of --size bytes through a
-                 named section, signalled by named events
-  probe rpc      --count RpcMgmtIsServerListening calls over ncalrpc (ALPC) to the
-                 endpoint mapper
-  probe connect \\.\pipe\NAME
-                 connect latency or why the open failed (busy, absent, denied), the
-                 server PID and the pipe's security descriptor explained. This check
-                 is itself a client connection.
-
+` + probeKindsHelp() + `
 The probe prints its own latency baseline (p50/p90/p99) and, when a trace session
-is running, drops start/stop marker events into it. Probes run on Windows.`,
-	Args: cobra.RangeArgs(1, 2),
+is running, drops start/stop marker events into it. Probes run on Windows.
+Without an argument, probe lists the probes.`,
+	Args: cobra.RangeArgs(0, 2),
 	RunE: func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			fmt.Fprintf(cmd.OutOrStdout(), "Probes (ipctrace probe KIND; see ipctrace probe --help):\n%s", probeKindsHelp())
+			return nil
+		}
 		return runProbe(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args)
 	},
 }
@@ -67,18 +120,16 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	kind := args[0]
 	o := probes.RunOptions{Count: probeFlags.count, Size: probeFlags.size, Mode: probeFlags.mode,
 		Clients: probeFlags.clients, Transact: probeFlags.transact, Log: stderr}
-	switch kind {
-	case probes.KindConnect:
-		if len(args) != 2 {
-			return withCode(exitUsage, errors.New(`probe connect: give the pipe, e.g. \\.\pipe\NAME`))
-		}
+	k, ok := lookupProbeKind(kind)
+	switch {
+	case !ok:
+		return withCode(exitUsage, fmt.Errorf("probe: unknown probe %q (want %s)", termsafe.String(kind), strings.Join(probeKindNames(), ", ")))
+	case k.target && len(args) != 2:
+		return withCode(exitUsage, errors.New(`probe connect: give the pipe, e.g. \\.\pipe\NAME`))
+	case k.target:
 		o.Target = args[1]
-	case probes.KindPipe, probes.KindSection, probes.KindRPC:
-		if len(args) != 1 {
-			return withCode(exitUsage, fmt.Errorf("probe %s takes no argument", kind))
-		}
-	default:
-		return withCode(exitUsage, fmt.Errorf("probe: unknown probe %q (want pipe, section, rpc or connect)", kind))
+	case len(args) != 1:
+		return withCode(exitUsage, fmt.Errorf("probe %s takes no argument", kind))
 	}
 	e, err := probes.Run(ctx, kind, o)
 	if errors.Is(err, probes.ErrUnsupported) {

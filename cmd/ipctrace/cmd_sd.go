@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,11 +12,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipctrace/ipctrace/decoders/secdesc"
+	"github.com/ipctrace/ipctrace/internal/termsafe"
 )
 
 var (
 	sdType   string
 	sdJSON   bool
+	sdFormat *formatFlag
 	sdDomain string
 )
 
@@ -25,20 +26,21 @@ var sdCmd = &cobra.Command{
 	Use:   "sd SDDL|HEX|@FILE",
 	Short: "Decode and explain a security descriptor (SDDL or self-relative binary)",
 	Long: `sd decodes a security descriptor given as SDDL text, as hex of the
-self-relative binary form (spaces allowed), or as @FILE holding either one
+self-relative binary form (spaces, and ':' or '-' between bytes allowed), or as @FILE holding either one
 (or the raw binary). It prints the control flags, owner, group, each ACE
 with its rights named for --type, the SDDL form, who may do what, the
-integrity label and an exposure verdict. --json prints the same as JSON
+integrity label and an exposure verdict. -o json (or --json) prints the same as JSON
 (field names documented in package decoders/secdesc).`,
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
+		sdJSON = sdFormat.value == "json"
 		return runSD(cmd.OutOrStdout(), args[0], sdType, sdDomain, sdJSON)
 	},
 }
 
 func init() {
 	sdCmd.Flags().StringVar(&sdType, "type", "pipe", "object type: pipe, section, alpc, file, directory, process, thread, generic")
-	sdCmd.Flags().BoolVar(&sdJSON, "json", false, "print JSON")
+	sdFormat = addFormatFlags(sdCmd.Flags(), []string{"text", "json"}, "json")
 	sdCmd.Flags().StringVar(&sdDomain, "domain", "", "domain SID (S-1-5-21-x-y-z) for domain-relative aliases (LA, DA, …)")
 	rootCmd.AddCommand(sdCmd)
 }
@@ -71,55 +73,67 @@ func runSD(w io.Writer, input, typ, domain string, asJSON bool) error {
 	return writeSDText(w, &r)
 }
 
-// loadSD detects the input form: @FILE, hex, or SDDL.
+// loadSD reads the descriptor: @FILE (raw binary or text), hex or SDDL, with
+// the input detection of secdesc.ParseInput. An SDDL syntax error shows the
+// part of the input around the position with a caret under it.
 func loadSD(input string, dom *secdesc.SID) (*secdesc.SecurityDescriptor, error) {
-	if strings.HasPrefix(input, "@") {
-		data, err := os.ReadFile(input[1:])
+	if name, ok := strings.CutPrefix(input, "@"); ok {
+		data, err := readLimited(name, secdesc.MaxInputSize)
 		if err != nil {
 			return nil, err
 		}
-		if len(data) > 0 && data[0] == 1 && len(data) >= 20 {
-			return secdesc.Parse(data) // raw binary starts with Revision 1
-		}
-		input = strings.TrimSpace(string(data))
-	}
-	if raw, ok := decodeHex(input); ok {
-		sd, err := secdesc.Parse(raw)
+		sd, err := secdesc.ParseFileData(data, dom)
 		if err != nil {
-			return nil, fmt.Errorf("binary security descriptor: %w", err)
+			return nil, fmt.Errorf("%s: %w", termsafe.String(name), caretError(err, string(data)))
 		}
 		return sd, nil
 	}
-	sd, err := secdesc.ParseSDDL(input, dom)
+	sd, err := secdesc.ParseInput(input, dom)
 	if err != nil {
-		var se *secdesc.SyntaxError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("%w\n  %s\n  %s^", err, input, strings.Repeat(" ", se.Pos))
-		}
-		return nil, err
+		return nil, caretError(err, input)
 	}
 	return sd, nil
 }
 
-// decodeHex accepts hex digits with optional whitespace, an optional 0x
-// prefix, and ':' or '-' separators between bytes.
-func decodeHex(s string) ([]byte, bool) {
-	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
-	var b strings.Builder
-	for _, c := range s {
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-		case c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F':
-			b.WriteRune(c)
-		default:
-			return nil, false
-		}
+// readLimited reads a file of at most limit bytes.
+func readLimited(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
 	}
-	if b.Len() == 0 || b.Len()%2 != 0 {
-		return nil, false
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
 	}
-	raw, err := hex.DecodeString(b.String())
-	return raw, err == nil
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than the %d bytes a descriptor can take", termsafe.String(name), limit)
+	}
+	return data, nil
+}
+
+// caretError adds to an SDDL syntax error the input around its position, at
+// most 60 characters, with a caret under the position.
+func caretError(err error, input string) error {
+	var se *secdesc.SyntaxError
+	if !errors.As(err, &se) {
+		return err
+	}
+	input = strings.TrimSpace(input)
+	pos := min(max(se.Pos, 0), len(input))
+	from, to := max(0, pos-30), min(len(input), pos+30)
+	line := input[from:to]
+	prefix := ""
+	if from > 0 {
+		prefix = "…"
+	}
+	suffix := ""
+	if to < len(input) {
+		suffix = "…"
+	}
+	shown := termsafe.String(line[:pos-from])
+	return fmt.Errorf("%w\n  %s%s%s\n  %s^", err, prefix, termsafe.String(line), suffix,
+		strings.Repeat(" ", len([]rune(prefix+shown))))
 }
 
 func sidText(s *secdesc.SIDInfo) string {

@@ -14,10 +14,13 @@ import (
 	"github.com/ipctrace/ipctrace/etw"
 )
 
-var statsJSON bool
+var (
+	statsJSON   bool
+	statsFormat *formatFlag
+)
 
 var statsCmd = &cobra.Command{
-	Use:   "stats [--json] FILE.etl...",
+	Use:   "stats [-o text|json] FILE.etl...",
 	Short: "Print container facts of .etl files: event counts, header kinds, clock, loss",
 	Long: `stats reads each .etl file and prints its container facts: the event total,
 counts by event key (provider|event|id|op|v, class|sys|grp|op|v, GUID|classic|type|v,
@@ -28,12 +31,13 @@ Damaged files are read as far as possible; every skipped byte range is named on
 stderr. A file that cannot be read at all exits with status 2.`,
 	Args: cobra.MinimumNArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
+		statsJSON = statsFormat.value == "json"
 		return runStats(cmd.OutOrStdout(), cmd.ErrOrStderr(), args, statsJSON)
 	},
 }
 
 func init() {
-	statsCmd.Flags().BoolVar(&statsJSON, "json", false, "print JSON (one object per file, in an array when several)")
+	statsFormat = addFormatFlags(statsCmd.Flags(), []string{"text", "json"}, "json")
 	rootCmd.AddCommand(statsCmd)
 }
 

@@ -15,6 +15,7 @@ import (
 var verifyFlags struct {
 	expect string
 	json   bool
+	format *formatFlag
 	tolUS  int
 	tolPct float64
 }
@@ -34,6 +35,7 @@ Create disposition, C5 read OperationEnd ExtraInfo = bytes): held, contradicted 
 not observable, with the evidence count.`,
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
+		verifyFlags.json = verifyFlags.format.value == "json"
 		return runVerify(cmd.OutOrStdout(), args[0])
 	},
 }
@@ -41,7 +43,7 @@ not observable, with the evidence count.`,
 func init() {
 	f := verifyCmd.Flags()
 	f.StringVar(&verifyFlags.expect, "expect", "", "expectation file written by 'ipctrace probe' (required)")
-	f.BoolVar(&verifyFlags.json, "json", false, "print the result as JSON")
+	verifyFlags.format = addFormatFlags(f, []string{"text", "json"}, "json")
 	f.IntVar(&verifyFlags.tolUS, "tolerance-us", 50, "latency tolerance: absolute part, µs")
 	f.Float64Var(&verifyFlags.tolPct, "tolerance-pct", 20, "latency tolerance: relative part, percent of the probe's value")
 	rootCmd.AddCommand(verifyCmd)

@@ -9,12 +9,20 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/termsafe"
 )
 
-// Exit codes (DESIGN.md §2).
+// Exit codes (DESIGN.md §2). They are a public interface: every command
+// follows them. With several input files, each file that cannot be read is
+// named on stderr, the others are still processed, and the exit code is the
+// highest of the failures (1 for a missing file next to a malformed one is
+// raised to 2).
 const (
 	exitOK        = 0
 	exitUsage     = 1 // usage or I/O error
@@ -51,6 +59,36 @@ and who is allowed to connect. Analysis commands run on any OS from a .etl file.
 	SilenceErrors: true,
 }
 
+// fileError wraps err from opening or reading path with the exit code the
+// contract gives it: 2 when the file could not be read as ETL at all
+// (etw.ErrNoHeader, etw.ErrNotETL, *etw.FormatError), 1 for I/O errors such
+// as a missing file, a directory or a permission error. The message is
+// "FILE: problem", with the path once and terminal-safe.
+func fileError(path string, err error) error {
+	code := exitUsage
+	var fe *etw.FormatError
+	if errors.Is(err, etw.ErrNoHeader) || errors.As(err, &fe) {
+		code = exitMalformed
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		err = pe.Err
+	}
+	return withCode(code, fmt.Errorf("%s: %w", termsafe.String(path), err))
+}
+
+// exitCodeOf is the exit code run would return for err.
+func exitCodeOf(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitUsage
+}
+
 func main() { os.Exit(run(os.Args[1:])) }
 
 // run executes the command line and returns the process exit code.
@@ -63,10 +101,10 @@ func run(args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "ipctrace:", ee.err)
+			fmt.Fprintln(os.Stderr, "ipctrace:", termsafe.Text(ee.err.Error()))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "ipctrace:", err)
+	fmt.Fprintln(os.Stderr, "ipctrace:", termsafe.Text(err.Error()))
 	return exitUsage
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ipctrace/ipctrace/decoders/secdesc"
 )
 
 func init() {
@@ -89,7 +91,7 @@ func TestSDInputForms(t *testing.T) {
 	sd := decodeJSONBinary(t, want.Bytes())
 	raw := mustUnhex(t, sd)
 	files := map[string][]byte{"sddl.txt": []byte(sddl + "\n"), "sd.bin": raw, "sd.hex": []byte(sd + "\n")}
-	inputs := []string{sd, strings.ToUpper(sd)}
+	inputs := []string{sd, strings.ToUpper(sd), colonSep(sd, ":"), colonSep(sd, "-"), "0x" + sd}
 	for name, data := range files {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, data, 0o644); err != nil {
@@ -109,6 +111,15 @@ func TestSDInputForms(t *testing.T) {
 	}
 }
 
+// colonSep puts sep between the bytes of a hex string.
+func colonSep(h, sep string) string {
+	var parts []string
+	for i := 0; i+2 <= len(h); i += 2 {
+		parts = append(parts, h[i:i+2])
+	}
+	return strings.Join(parts, sep)
+}
+
 func decodeJSONBinary(t *testing.T, js []byte) string {
 	t.Helper()
 	const key = `"binary_hex": "`
@@ -121,7 +132,7 @@ func decodeJSONBinary(t *testing.T, js []byte) string {
 }
 
 func mustUnhex(t *testing.T, s string) []byte {
-	b, ok := decodeHex(s)
+	b, ok := secdesc.DecodeHex(s)
 	if !ok {
 		t.Fatalf("bad hex %q", s)
 	}
@@ -129,12 +140,21 @@ func mustUnhex(t *testing.T, s string) []byte {
 }
 
 func TestSDInvalidInput(t *testing.T) {
+	// A binary file of 1 MB that is no descriptor: the error must not echo it.
+	binFile := filepath.Join(t.TempDir(), "image.png")
+	if err := os.WriteFile(binFile, bytes.Repeat([]byte("\x89PNG\r\n\x1a\n\x00\x01"), 100000), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ in, typ, want string }{
 		{"D:(A;;GA;;;QQ)", "pipe", "position 11"},
 		{"010014b0", "pipe", "offset 0"},
 		{"01 00 14 b0 90 00 00 00 a0 00 00 00 14 00 00 00 30 00 00 00", "pipe", "offset 144 (0x90): owner SID header: truncated"},
 		{"D:", "bogus", "unknown --type"},
 		{"@/nonexistent/file", "pipe", "no such file"},
+		{"", "pipe", "empty input"},
+		{"  ", "pipe", "empty input"},
+		{"@" + binFile, "pipe", "neither SDDL text nor a binary security descriptor"},
+		{"D:(A;;GA;;;WD)" + strings.Repeat("(A;;GA;;;WD)", 1000) + "(A;;GA;;;QQ)", "pipe", "position 12023"},
 	} {
 		var out bytes.Buffer
 		err := runSD(&out, tc.in, tc.typ, "", false)
@@ -144,7 +164,10 @@ func TestSDInvalidInput(t *testing.T) {
 			continue
 		}
 		if !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %q does not mention %q", tc.in, err, tc.want)
+			t.Errorf("%.80q: error %.300q does not mention %q", tc.in, err, tc.want)
+		}
+		if len(err.Error()) > 400 {
+			t.Errorf("%.80q: error of %d bytes echoes the input", tc.in, len(err.Error()))
 		}
 	}
 }
