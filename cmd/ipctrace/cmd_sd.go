@@ -8,11 +8,11 @@ import (
 	"os"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 
 	"github.com/ipctrace/ipctrace/decoders/secdesc"
 	"github.com/ipctrace/ipctrace/internal/termsafe"
+	"github.com/ipctrace/ipctrace/internal/texttable"
 )
 
 var (
@@ -175,8 +175,12 @@ func writeSDText(w io.Writer, r *secdesc.Report) error {
 		if len(l.acl.ACEs) == 0 {
 			continue
 		}
-		table := tablewriter.NewTable(w)
-		table.Header("#", "Type", "Flags", "Mask", "Rights", "SID", "Name")
+		// The table style of internal/texttable at its natural width: every
+		// right and SID is shown in full (this is the command that explains
+		// them); -o json has the same content for narrow outputs.
+		cols := []texttable.Column{{Head: "#", Right: true}, {Head: "Type"}, {Head: "Flags"},
+			{Head: "Mask"}, {Head: "Rights"}, {Head: "SID"}, {Head: "Name"}}
+		var rows [][]string
 		for _, a := range l.acl.ACEs {
 			typ := a.Type
 			if a.Token != "" {
@@ -207,11 +211,10 @@ func writeSDText(w io.Writer, r *secdesc.Report) error {
 			if a.SID.Alias != "" {
 				sid += " (" + a.SID.Alias + ")"
 			}
-			if err := table.Append(fmt.Sprint(a.Index), typ, flags, fmt.Sprintf("0x%08x", a.Mask), rights, sid, a.SID.Name); err != nil {
-				return err
-			}
+			rows = append(rows, []string{fmt.Sprint(a.Index), typ, flags, fmt.Sprintf("0x%08x", a.Mask),
+				termsafe.String(rights), sid, termsafe.String(a.SID.Name)})
 		}
-		if err := table.Render(); err != nil {
+		if _, err := texttable.Render(w, cols, rows, 0); err != nil {
 			return err
 		}
 	}

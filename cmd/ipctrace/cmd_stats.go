@@ -2,16 +2,20 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 
+	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/termsafe"
+	"github.com/ipctrace/ipctrace/internal/termsize"
+	"github.com/ipctrace/ipctrace/internal/texttable"
 )
 
 var (
@@ -54,17 +58,14 @@ func runStats(stdout, stderr io.Writer, paths []string, asJSON bool) error {
 		st, err := statsOf(p)
 		if err != nil {
 			// Unreadable as a trace: exit 2; I/O errors (missing file): exit 1.
-			var fe *etw.FormatError
-			if errors.As(err, &fe) || errors.Is(err, etw.ErrNoHeader) {
-				code = max(code, exitMalformed)
-			} else {
-				code = max(code, exitUsage)
-			}
-			fmt.Fprintf(stderr, "ipctrace: %s: %v\n", p, err)
+			// The other files are still read (main.go: exit codes).
+			ferr := fileError(p, err)
+			code = max(code, exitCodeOf(ferr))
+			fmt.Fprintf(stderr, "ipctrace: %s\n", termsafe.Text(ferr.Error()))
 			continue
 		}
 		for _, w := range st.Warnings {
-			fmt.Fprintf(stderr, "ipctrace: warning: %s: %s\n", p, w)
+			fmt.Fprintf(stderr, "ipctrace: warning: %s: %s\n", termsafe.String(p), termsafe.String(w))
 		}
 		all = append(all, fileStats{File: p, Stats: st})
 		if !asJSON {
@@ -98,7 +99,7 @@ func statsOf(path string) (*etw.Stats, error) {
 }
 
 func printStats(w io.Writer, path string, st *etw.Stats) {
-	fmt.Fprintf(w, "%s\n", path)
+	fmt.Fprintf(w, "%s\n", termsafe.String(path))
 	kv := [][2]string{
 		{"events", strconv.Itoa(st.Events)},
 		{"os version", st.OSVersion},
@@ -116,17 +117,30 @@ func printStats(w io.Writer, path string, st *etw.Stats) {
 		{"logger", st.LoggerName},
 	}
 	for _, p := range kv {
-		fmt.Fprintf(w, "  %-14s %s\n", p[0]+":", p[1])
+		if p[1] == "" {
+			continue // e.g. a logger without a name: no empty line
+		}
+		fmt.Fprintf(w, "  %-14s %s\n", p[0]+":", termsafe.String(p[1]))
 	}
 	for _, lb := range st.LossyBuffers {
 		fmt.Fprintf(w, "  lossy buffer at %#x seq %d cpu %d events_lost=%v buffer_lost=%v\n", lb.Off, lb.SequenceNumber, lb.Processor, lb.EventsLost, lb.BufferLost)
 	}
 	fmt.Fprintln(w)
-	printCounts(w, []string{"header kind", "records"}, st.HeaderKinds)
+	width := outputWidth(w)
+	printCounts(w, width, "Header kind", "Records", st.HeaderKinds, false)
 	if len(st.ExtTypes) > 0 {
-		printCounts(w, []string{"extended item", "items"}, st.ExtTypes)
+		printCounts(w, width, "Extended item", "Items", st.ExtTypes, false)
 	}
-	printCounts(w, []string{"key", "events"}, st.Counts)
+	printCounts(w, width, "Key", "Events", st.Counts, true)
+}
+
+// outputWidth is the width to fit tables to on w: the terminal's (or
+// $COLUMNS) when w is a file, else termsize.Default.
+func outputWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		return termsize.Columns(f)
+	}
+	return termsize.Default
 }
 
 func compressedText(st *etw.Stats) string {
@@ -136,8 +150,10 @@ func compressedText(st *etw.Stats) string {
 	return "yes (" + st.CompressionFormat + ")"
 }
 
-// printCounts prints a two-column table sorted by count (descending), then key.
-func printCounts(w io.Writer, header []string, m map[string]int) {
+// printCounts prints a table of counts sorted by count (descending), then
+// key, in the table style of internal/texttable. With providers, a column
+// names the key's provider the way dump does.
+func printCounts(w io.Writer, width int, head, countHead string, m map[string]int, providers bool) {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -146,19 +162,32 @@ func printCounts(w io.Writer, header []string, m map[string]int) {
 		if m[a] != m[b] {
 			return m[b] - m[a]
 		}
-		if a < b {
-			return -1
-		}
-		if a > b {
-			return 1
-		}
-		return 0
+		return strings.Compare(a, b)
 	})
-	table := tablewriter.NewTable(w)
-	table.Header(header)
-	for _, k := range keys {
-		table.Append([]string{k, strconv.Itoa(m[k])})
+	cols := []texttable.Column{{Head: countHead, Right: true}, {Head: head, Shrink: 24}}
+	if providers {
+		cols = append(cols, texttable.Column{Head: "Provider", Shrink: 12, Priority: 1})
 	}
-	table.Render()
+	rows := make([][]string, 0, len(keys))
+	for _, k := range keys {
+		row := []string{strconv.Itoa(m[k]), termsafe.String(k)}
+		if providers {
+			row = append(row, keyProviderName(k))
+		}
+		rows = append(rows, row)
+	}
+	texttable.Render(w, cols, rows, width)
 	fmt.Fprintln(w)
+}
+
+// keyProviderName names the provider whose GUID starts a stats key, or "".
+func keyProviderName(key string) string {
+	if len(key) < 36 {
+		return ""
+	}
+	g, err := etw.ParseGUID(key[:36])
+	if err != nil {
+		return ""
+	}
+	return decoders.ProviderName(g)
 }

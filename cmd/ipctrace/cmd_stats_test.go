@@ -95,9 +95,10 @@ func TestStatsExitCodes(t *testing.T) {
 		stderr string
 	}{
 		{"intact", src, exitOK, "events:", ""},
-		{"truncated", truncated, exitOK, "events:", "warning: " + truncated + ": etw: offset 0x33c18: buffer at 0x32000 of 8192 bytes ends after 7192 bytes; missing [0x33c18, 0x34000)"},
-		{"garbage", garbage, exitMalformed, "", "no logfile header"},
-		{"missing", filepath.Join(dir, "absent.etl"), exitUsage, "", "no such file"},
+		{"truncated", truncated, exitOK, "events:", "warning: " + truncated + ": offset 0x33c18: buffer at 0x32000 of 8192 bytes ends after 7192 bytes; missing [0x33c18, 0x34000)"},
+		{"garbage", garbage, exitMalformed, "", garbage + `: not an ETL file: no WMI buffer header at offset 0 (found text "ZZZZZZZZZZZZZZZZ"…)`},
+		{"directory", dir, exitUsage, "", dir + ": is a directory"},
+		{"missing", filepath.Join(dir, "absent.etl"), exitUsage, "", "absent.etl: no such file or directory"},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer
