@@ -38,7 +38,7 @@ func ParseClaim(b []byte) (*Claim, error) {
 		return nil, errAt(0, "claim header", ErrTruncated)
 	}
 	c := &Claim{Type: binary.LittleEndian.Uint16(b[4:]), Reserved: binary.LittleEndian.Uint16(b[6:]), Flags: binary.LittleEndian.Uint32(b[8:])}
-	name, err := claimString(b, int(binary.LittleEndian.Uint32(b[0:])), "claim name")
+	name, _, err := claimString(b, int(binary.LittleEndian.Uint32(b[0:])), "claim name")
 	if err != nil {
 		return nil, err
 	}
@@ -82,11 +82,12 @@ func ParseClaim(b []byte) (*Claim, error) {
 				c.Values = append(c.Values, v == 1)
 			}
 		case ClaimString:
-			s, err := claimString(b, off, what)
+			s, size, err := claimString(b, off, what)
 			if err != nil {
 				return nil, err
 			}
-			if err := spend(off, 2*len(s)+2, what); err != nil {
+			// Spend the UTF-16 bytes read, not len(s): UTF-8 can be longer.
+			if err := spend(off, size, what); err != nil {
 				return nil, err
 			}
 			c.Values = append(c.Values, s)
@@ -116,15 +117,16 @@ func ParseClaim(b []byte) (*Claim, error) {
 	return c, nil
 }
 
-// claimString reads a NUL-terminated UTF-16 string at b[off:].
-func claimString(b []byte, off int, what string) (string, error) {
+// claimString reads a NUL-terminated UTF-16 string at b[off:] and returns
+// it with the number of bytes it occupies, NUL included.
+func claimString(b []byte, off int, what string) (string, int, error) {
 	if off < 0 || off > len(b) {
-		return "", errAt(off, what, ErrTruncated)
+		return "", 0, errAt(off, what, ErrTruncated)
 	}
 	var u []uint16
 	for p := off; ; p += 2 {
 		if p+2 > len(b) {
-			return "", errAt(off, what+" (no NUL terminator)", ErrTruncated)
+			return "", 0, errAt(off, what+" (no NUL terminator)", ErrTruncated)
 		}
 		c := binary.LittleEndian.Uint16(b[p:])
 		if c == 0 {
@@ -133,9 +135,9 @@ func claimString(b []byte, off int, what string) (string, error) {
 		u = append(u, c)
 	}
 	if !utf16Clean(u) {
-		return "", errAt(off, what+" (not valid UTF-16)", ErrInvalid)
+		return "", 0, errAt(off, what+" (not valid UTF-16)", ErrInvalid)
 	}
-	return string(utf16.Decode(u)), nil
+	return string(utf16.Decode(u)), 2*len(u) + 2, nil
 }
 
 // MarshalBinary encodes c in this package's layout: the 16-byte header, the

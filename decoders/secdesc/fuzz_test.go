@@ -2,7 +2,10 @@ package secdesc
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -36,13 +39,7 @@ func FuzzParseBinary(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(m1) > len(b)+40 {
-			// Marshal only drops gaps; it may add at most nothing but
-			// re-laid-out parts that were shared (owner == group offsets).
-			if sd.Owner == nil || sd.Group == nil {
-				t.Fatalf("marshal grew %d → %d", len(b), len(m1))
-			}
-		}
+		checkMarshalSize(t, b, sd, m1)
 		sd2, err := Parse(m1)
 		if err != nil {
 			t.Fatalf("Parse(Marshal) failed: %v", err)
@@ -55,6 +52,88 @@ func FuzzParseBinary(f *testing.F) {
 		_ = Explain(sd, TypePipe)
 		_ = Describe(sd, TypeSection, nil)
 	})
+}
+
+// checkMarshalSize: MarshalBinary writes the header and each part once, in
+// the size it had in b, so m is exactly 20 bytes plus the parts. It drops
+// gaps, so it is never longer than b unless parts of b overlap, which
+// Parse accepts as Windows' validity check does (see Parse).
+func checkMarshalSize(t *testing.T, b []byte, sd *SecurityDescriptor, m []byte) {
+	t.Helper()
+	type span struct{ off, n int }
+	var parts []span
+	le := binary.LittleEndian
+	if sd.Owner != nil {
+		parts = append(parts, span{int(le.Uint32(b[4:])), sd.Owner.Len()})
+	}
+	if sd.Group != nil {
+		parts = append(parts, span{int(le.Uint32(b[8:])), sd.Group.Len()})
+	}
+	if sd.SACL != nil {
+		parts = append(parts, span{int(le.Uint32(b[12:])), sd.SACL.Len()})
+	}
+	if sd.DACL != nil {
+		parts = append(parts, span{int(le.Uint32(b[16:])), sd.DACL.Len()})
+	}
+	want := 20
+	for _, p := range parts {
+		want += p.n
+	}
+	if len(m) != want {
+		t.Fatalf("marshal wrote %d bytes, want 20 + parts = %d", len(m), want)
+	}
+	overlap := false
+	for i, p := range parts {
+		for _, q := range parts[i+1:] {
+			if p.off < q.off+q.n && q.off < p.off+p.n {
+				overlap = true
+			}
+		}
+	}
+	if !overlap && len(m) > len(b) {
+		t.Fatalf("marshal grew %d → %d bytes though no parts overlap", len(b), len(m))
+	}
+}
+
+// The descriptor from issue 19's fuzz finding: the owner SID at 0x38 lies
+// inside the 84-byte DACL at 0x14. Parse accepts it (see Parse), the owner
+// is the SID found at 0x38, and re-encoding lays the parts out apart, so
+// the output is longer than the input and then stable.
+func TestParseOverlappingParts(t *testing.T) {
+	b, err := hex.DecodeString("0130378038000000000000000000000014000000043054000100303030303000303030303030303030303030303030303030303030303030010a30303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := Parse(b)
+	if err != nil {
+		t.Fatalf("overlapping parts rejected: %v", err)
+	}
+	owner, err := ParseSIDBytes(b[0x38 : 0x38+8+4*10])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sd.Owner == nil || !slices.Equal(sd.Owner.Sub, owner.Sub) || sd.Owner.Authority != owner.Authority {
+		t.Fatalf("owner %v, want %v", sd.Owner, owner)
+	}
+	if sd.DACL == nil || sd.DACL.Len() != 0x54 {
+		t.Fatalf("DACL %+v, want 84 bytes", sd.DACL)
+	}
+	m, err := sd.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 20 + 0x54 + owner.Len(); len(m) != want || len(m) <= len(b) {
+		t.Fatalf("marshal wrote %d bytes (input %d), want %d", len(m), len(b), want)
+	}
+	checkMarshalSize(t, b, sd, m)
+	sd2, err := Parse(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, _ := sd2.MarshalBinary()
+	if !bytes.Equal(m, m2) {
+		t.Fatalf("not stable:\n%x\n%x", m, m2)
+	}
 }
 
 // checkSDDLRoundTrip: anything that formats must re-parse to the canonical

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Control is SECURITY_DESCRIPTOR_CONTROL (EVENTS.md §6.1).
+// Control is SECURITY_DESCRIPTOR_CONTROL (docs/security.md#security-descriptor).
 type Control uint16
 
 // Control bits.
@@ -57,7 +57,7 @@ func (c Control) Names() []string {
 func (c Control) String() string { return strings.Join(c.Names(), "|") }
 
 // SecurityDescriptor is a parsed self-relative SECURITY_DESCRIPTOR
-// (MS-DTYP §2.4.6, EVENTS.md §6.1). A nil DACL with DACLPresent set is a
+// (MS-DTYP §2.4.6, docs/security.md#security-descriptor). A nil DACL with DACLPresent set is a
 // NULL DACL; with DACLPresent clear there is no DACL. The same holds for SACL.
 type SecurityDescriptor struct {
 	Revision byte
@@ -70,10 +70,10 @@ type SecurityDescriptor struct {
 }
 
 // NullDACL reports whether the descriptor grants everyone full access: no
-// DACL present, or DACL_PRESENT with a NULL DACL (EVENTS.md §6.1).
+// DACL present, or DACL_PRESENT with a NULL DACL (docs/security.md#security-descriptor).
 func (sd *SecurityDescriptor) NullDACL() bool { return sd.DACL == nil }
 
-// ACL is an access control list (MS-DTYP §2.4.5, EVENTS.md §6.3). Trailer
+// ACL is an access control list (MS-DTYP §2.4.5, docs/security.md#acl). Trailer
 // holds unused bytes between the last ACE and AclSize; it is kept for
 // binary round trips and is not part of SDDL.
 type ACL struct {
@@ -90,7 +90,7 @@ const (
 	ACLRevisionDS = 4
 )
 
-// AceType is ACE_HEADER.AceType (EVENTS.md §6.4).
+// AceType is ACE_HEADER.AceType (docs/security.md#aces).
 type AceType byte
 
 // ACE types.
@@ -246,7 +246,7 @@ func ParseGUID(s string) (GUID, bool) {
 	return g, true
 }
 
-// ACE is one access control entry (MS-DTYP §2.4.4, EVENTS.md §6.4).
+// ACE is one access control entry (MS-DTYP §2.4.4, docs/security.md#aces).
 //
 // For compound ACEs SID is the server SID and ClientSID the client SID. For
 // object ACEs ObjectFlags says which of ObjectType/InheritedObjectType are
@@ -277,6 +277,16 @@ func (a *ACE) Condition() bool { return len(a.AppData) >= 4 && string(a.AppData[
 // Parse decodes a self-relative security descriptor. It follows the offsets
 // (parts may be in any order) and checks every offset and size against the
 // input; errors are *Error naming the byte offset and the field.
+//
+// Parts may overlap (an owner SID inside the DACL, owner and group at one
+// offset), and Parse accepts that, as RtlValidRelativeSecurityDescriptor
+// does: the ReactOS and Wine implementations of it check each part on its
+// own (offset at or past the 20-byte header, inside the buffer, 4-byte
+// aligned, the part fits) and never compare parts with one another
+// (docs/security.md). MarshalBinary writes each part once, so the output
+// of an overlapping descriptor may be longer than its input. Unlike those
+// checks Parse does not require aligned offsets. Neither was tried on
+// Windows itself.
 func Parse(b []byte) (*SecurityDescriptor, error) {
 	if len(b) < 20 {
 		return nil, errAt(0, "SECURITY_DESCRIPTOR header (20 bytes)", ErrTruncated)
