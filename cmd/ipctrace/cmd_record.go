@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// recordFlags are the flags of `ipctrace record` (DESIGN.md §2).
+// recordFlags are the flags of `ipctrace record` (docs/README.md#contract).
 type recordFlags struct {
 	output     string
 	duration   time.Duration
@@ -47,9 +47,11 @@ DiskFileIo, ALPC, VaMap, Process, Thread and Image flags and the
 Microsoft-Windows-Kernel-File and Microsoft-Windows-RPC providers, and writes it to
 FILE.etl. --pipes, --alpc, --sections and --rpc narrow what is enabled (default: all).
 
-It stops on Ctrl-C, console close, after --duration, or when the file reaches
---max-size, and always stops its session. A session left behind by a killed
-ipctrace is stopped by the next record or watch.
+It stops on Ctrl-C, console close, after --duration, when the file reaches
+--max-size (4G unless given; --max-size 0 removes the limit), or when the session
+is stopped from outside (the file is kept), and always stops its session. A
+session left behind by a killed ipctrace is stopped by the next record or watch,
+or by hand with "logman stop ipctrace-PID -ets".
 
 --ring SIZE keeps only the last SIZE (circular file); the file holds the ring when
 the recording stops, and "ipctrace record --snapshot" flushes a running ring to disk.
@@ -76,12 +78,12 @@ func init() {
 	f.BoolVar(&o.rpc, "rpc", false, "Microsoft-Windows-RPC events")
 	f.BoolVar(&o.security, "security", false, "write security-descriptor snapshots of pipes, sections and ALPC ports at start and stop")
 	f.StringVar(&o.ring, "ring", "", "circular file: keep only the last SIZE")
-	f.StringVar(&o.maxSize, "max-size", "", "stop when the file reaches SIZE")
+	f.StringVar(&o.maxSize, "max-size", "", "stop when the file reaches SIZE (default 4G; 0: no limit)")
 	f.BoolVar(&o.snapshot, "snapshot", false, "flush a running --ring recording to its file and exit")
 	f.StringVar(&o.session, "session", "", "with --snapshot: the session name (default: the only running ipctrace ring session)")
 	f.BoolVar(&o.classic, "classic", false, "use the shared NT Kernel Logger session (no Kernel-File/RPC providers)")
 	f.BoolVar(&o.handles, "handles", false, "also record Object handle events (group mask PERF_OB_HANDLE)")
-	f.BoolVar(&o.handlesRaw, "handles-raw-mask", false, "like --handles, storing 0x80000040 in Masks[4] (EVENTS.md §8.3 C8)")
+	f.BoolVar(&o.handlesRaw, "handles-raw-mask", false, "like --handles, storing 0x80000040 in Masks[4] (docs/rules.md C8)")
 	f.BoolVar(&o.noRundown, "no-start-rundown", false, "skip the file-name rundown at start")
 	f.StringVar(&o.probe, "probe", "", "run a reference probe (pipe, section or rpc) inside the recording")
 	f.IntVar(&o.probeCount, "count", 0, "with --probe: exchanges, messages or calls")
@@ -132,6 +134,32 @@ func sizeMB(n int64) uint32 {
 	return uint32(mb)
 }
 
+// defaultMaxBytes limits a sequential file when --max-size is not given, so
+// that a session left behind cannot fill the disk (docs/WINDOWS.md).
+const defaultMaxBytes int64 = 4 << 30
+
+// maxBytes is the file limit in bytes: --max-size, the default, or 0 for
+// none (--max-size 0, or a ring, whose size is --ring).
+func (o *recordFlags) maxBytes() int64 {
+	if o.ring != "" {
+		return 0
+	}
+	if o.maxSize == "" {
+		return defaultMaxBytes
+	}
+	if isZeroSize(o.maxSize) {
+		return 0
+	}
+	n, _ := parseSize(o.maxSize)
+	return n
+}
+
+// isZeroSize reports "0" (with an optional unit): no limit.
+func isZeroSize(s string) bool {
+	t := strings.TrimRight(strings.ToUpper(strings.TrimSpace(s)), "KMGIB")
+	return t == "0"
+}
+
 // validate checks flag combinations that do not need Windows.
 func (o *recordFlags) validate() error {
 	if o.snapshot {
@@ -144,7 +172,7 @@ func (o *recordFlags) validate() error {
 		return withCode(exitUsage, errors.New("record: --ring and --max-size exclude each other"))
 	}
 	for _, s := range []string{o.ring, o.maxSize} {
-		if s != "" {
+		if s != "" && !(s == o.maxSize && isZeroSize(s)) {
 			if _, err := parseSize(s); err != nil {
 				return withCode(exitUsage, fmt.Errorf("record: %w", err))
 			}

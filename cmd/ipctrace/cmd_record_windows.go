@@ -68,6 +68,10 @@ func runRecord(cmd *cobra.Command, o *recordFlags) error {
 	if o.snapshot {
 		return recordSnapshot(cmd.OutOrStdout(), o)
 	}
+	// Signals first: until signal.Notify, Ctrl-C ends the process without
+	// running defers and the session would be left running.
+	sig, unsig := stopSignals()
+	defer unsig()
 	if err := prepareSession(stderr); err != nil {
 		return err
 	}
@@ -83,13 +87,11 @@ func runRecord(cmd *cobra.Command, o *recordFlags) error {
 		// ring is meant for long unattended runs and writes its file only.
 		RealTime: o.ring == "",
 	}
-	var maxBytes int64
+	maxBytes := o.maxBytes()
 	if o.ring != "" {
 		n, _ := parseSize(o.ring)
 		cfg.Ring, cfg.MaxFileMB = true, sizeMB(n)
-	}
-	if o.maxSize != "" {
-		maxBytes, _ = parseSize(o.maxSize)
+	} else if maxBytes > 0 {
 		cfg.MaxFileMB = sizeMB(maxBytes)
 	}
 	if o.classic {
@@ -111,133 +113,85 @@ func runRecord(cmd *cobra.Command, o *recordFlags) error {
 		}
 	}
 
-	s, err := live.Start(cfg)
+	s, err := live.NewSession(cfg)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	stopped := false
-	stop := func() (live.Properties, error) {
-		if stopped {
-			return s.Stop()
-		}
-		stopped = true
-		if !o.classic && !o.noRundown {
-			s.Rundown() // file names of files opened during the session
-		}
-		return s.Stop()
-	}
-	// A panic anywhere below still stops the session and flushes the file.
-	defer func() {
-		if r := recover(); r != nil {
-			stop()
-			panic(r)
-		}
-	}()
-	defer stop()
-
+	b := &live.WinBackend{S: s, Own: tl, OwnProvider: ipcTraceProvider(),
+		OnSnapshot: func(phase string) { writeSnapshots(stderr, tl, phase) }}
+	rec := &live.Recorder{B: b, Sig: sig, Log: func(f string, a ...any) { fmt.Fprintf(stderr, "ipctrace: "+f+"\n", a...) },
+		L: live.Lifecycle{RealTime: cfg.RealTime, Own: tl != nil, Security: o.security && tl != nil,
+			StartRundown: s.HasStartRundown(), StopRundown: !o.classic && !o.noRundown}}
 	fmt.Fprintf(stderr, "ipctrace: recording session %s to %s (kernel flags %#08x", s.Name(), out, s.Plan().EnableFlags)
 	for _, p := range s.Plan().Providers {
 		fmt.Fprintf(stderr, ", %s", p.Name)
 	}
 	fmt.Fprintln(stderr, ")")
-	for _, w := range s.Warnings() {
-		fmt.Fprintf(stderr, "ipctrace: warning: %s\n", w)
+	if o.ring == "" && o.maxSize == "" {
+		fmt.Fprintf(stderr, "ipctrace: the file is limited to %s by default (--max-size SIZE to change, --max-size 0 for no limit)\n", humanBytes(defaultMaxBytes))
 	}
-	// Consume promptly: a real-time session without a consumer fills its
-	// buffers (EVENTS.md §5.7 pitfall 4).
-	var cons *live.Consumer
-	if cfg.RealTime {
-		if cons, err = live.OpenRealTime(s.Name(), 0); err != nil {
-			cons = nil
-			fmt.Fprintf(stderr, "ipctrace: warning: no real-time consumer (%v); the status shows buffers, not events\n", err)
+	if err := rec.Begin(); err != nil {
+		if errors.Is(err, live.ErrInterrupted) {
+			err = fmt.Errorf("%w; the session is stopped", err)
 		}
+		return withCode(exitUsage, err)
 	}
-	if tl != nil && !o.classic {
-		if err := s.EnableProvider(ipcTraceProvider()); err != nil {
-			fmt.Fprintf(stderr, "ipctrace: warning: %v\n", err)
+	// A panic anywhere below still stops the session and flushes the file.
+	ended := false
+	defer func() {
+		if !ended {
+			rec.End("panic", nil)
 		}
-	}
-	if o.security && tl != nil {
-		writeSnapshots(stderr, tl, "start")
-	}
+	}()
 
-	sig, unsig := stopSignals()
-	defer unsig()
-	var timeout <-chan time.Time
-	if o.duration > 0 {
-		timeout = time.After(o.duration)
-	}
-	probeDone := make(chan error, 1)
+	probeDone := make(chan string, 1)
 	if o.probe != "" {
-		go func() { probeDone <- runProbeInRecording(stderr, o, out) }()
-	}
-
-	tty := isTerminal(os.Stderr)
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	start := time.Now()
-	var lastEvents uint64
-	reason := ""
-loop:
-	for {
-		select {
-		case sg := <-sig:
-			reason = "signal " + sg.String()
-			break loop
-		case <-timeout:
-			reason = "duration reached"
-			break loop
-		case err := <-probeDone:
-			if err != nil {
+		go func() {
+			if err := runProbeInRecording(stderr, o, out); err != nil {
 				fmt.Fprintf(stderr, "\nipctrace: probe: %v\n", err)
 			}
 			time.Sleep(2 * time.Second) // let the last buffers reach the session
-			reason = "probe finished"
-			break loop
-		case <-tick.C:
-			size := fileSize(out)
-			if maxBytes > 0 && size >= maxBytes {
-				reason = "max size reached"
-				break loop
-			}
-			if tty {
-				var ev uint64
-				if cons != nil {
-					ev = cons.Stats().Events
-				}
-				p, _ := s.Query()
-				fmt.Fprintf(stderr, "\r%s  %7d events/s  events lost %d  buffers lost %d  file %s   ",
-					time.Since(start).Round(time.Second), ev-lastEvents, p.EventsLost,
-					p.LogBuffersLost+p.RealTimeBuffersLost, humanBytes(size))
-				lastEvents = ev
-			}
-		}
+			probeDone <- "probe finished"
+		}()
 	}
+
+	tty := isTerminal(os.Stderr)
+	start := time.Now()
+	var lastEvents uint64
+	reason, sg := rec.Wait(live.WaitOptions{Duration: o.duration, Stop: probeDone, OnTick: func(p live.Properties) string {
+		size := fileSize(out)
+		if maxBytes > 0 && size >= maxBytes {
+			return "max size reached"
+		}
+		if tty {
+			var ev uint64
+			if f := rec.Feed(); f != nil {
+				ev = f.Stats().Events
+			}
+			fmt.Fprintf(stderr, "\r%s  %7d events/s  events lost %d  buffers lost %d  file %s   ",
+				time.Since(start).Round(time.Second), ev-lastEvents, p.EventsLost,
+				p.LogBuffersLost+p.RealTimeBuffersLost, humanBytes(size))
+			lastEvents = ev
+		}
+		return ""
+	}})
 	if tty {
 		fmt.Fprintln(stderr)
 	}
-	if o.security && tl != nil {
-		if reason == "signal "+syscall.SIGTERM.String() {
-			// Console close / logoff / shutdown: Windows allows about 5 s,
-			// which a handle scan may exceed. Stop the session first.
-			fmt.Fprintln(stderr, "ipctrace: console closing: stop-time security snapshot skipped")
-		} else {
-			writeSnapshots(stderr, tl, "stop")
-		}
+	if sg != nil {
+		reason = "signal " + sg.String()
 	}
-	props, stopErr := stop()
-	var st live.ConsumerStats
-	if cons != nil {
-		if err := cons.Wait(10 * time.Second); err != nil {
-			fmt.Fprintf(stderr, "ipctrace: warning: %v; closing the consumer\n", err)
-		}
-		cons.Close()
-		cons.Wait(5 * time.Second)
-		st = cons.Stats()
+	res := rec.End(reason, sg)
+	ended = true
+	printSummary(stderr, res.Reason, time.Since(start), out, res.Props, res.Stats, res.Counted)
+	if res.Reason == live.ReasonEnded {
+		fmt.Fprintf(stderr, "ipctrace: the session was stopped from outside; %s is kept (counters are the last ones read before the end)\n", out)
 	}
-	printSummary(stderr, reason, time.Since(start), out, props, st, cons != nil)
-	if stopErr != nil {
-		return withCode(exitUsage, stopErr)
+	if res.ConsumerErr != nil {
+		fmt.Fprintf(stderr, "ipctrace: warning: real-time consumer: %v\n", res.ConsumerErr)
+	}
+	if res.StopErr != nil {
+		return withCode(exitUsage, res.StopErr)
 	}
 	if fileSize(out) == 0 {
 		return withCode(exitUsage, fmt.Errorf("ETW wrote nothing to %s: the session delivered no events", out))
@@ -284,14 +238,14 @@ func humanBytes(n int64) string {
 }
 
 // writeSnapshots writes one SecuritySnapshot event per pipe, section and
-// ALPC port (EVENTS.md §6.8) into the session through ipctrace's provider.
+// ALPC port (docs/security.md#reading-descriptors) into the session through ipctrace's provider.
 func writeSnapshots(stderr io.Writer, tl *live.TLWriter, phase string) {
 	t0 := time.Now()
 	objs, errs := live.SnapshotObjects(live.SnapshotOptions{Pipes: true, Sections: true, ALPC: true})
 	for _, err := range errs {
 		fmt.Fprintf(stderr, "ipctrace: warning: security snapshot (%s): %v\n", phase, err)
 	}
-	written, unread, failed := 0, 0, 0
+	written, unread, failed, notEnabled := 0, 0, 0, 0
 	for _, ob := range objs {
 		ev := decoders.SecuritySnapshot{Phase: phase, ObjectType: ob.ObjectType, Name: ob.Name, OwnerPID: ob.OwnerPID,
 			Instances: ob.Instances, MaxInstances: ob.MaxInstances, SD: ob.SD, Error: ob.Error}
@@ -307,13 +261,17 @@ func writeSnapshots(stderr io.Writer, tl *live.TLWriter, phase string) {
 			}
 		}
 		if err := tl.Write(4, 0, 0, schema, data); err != nil {
-			failed++
+			if errors.Is(err, live.ErrNotEnabled) {
+				notEnabled++
+			} else {
+				failed++
+			}
 			continue
 		}
 		written++
 	}
-	fmt.Fprintf(stderr, "ipctrace: security snapshot (%s): %d objects written in %s, %d without descriptor, %d failed; pipes read by %s\n",
-		phase, written, time.Since(t0).Round(time.Millisecond), unread, failed, live.PipeMethod)
+	fmt.Fprintf(stderr, "ipctrace: security snapshot (%s): %d objects written in %s, %d without descriptor, %d failed, %d not written (provider not enabled); pipes read by %s\n",
+		phase, written, time.Since(t0).Round(time.Millisecond), unread, failed, notEnabled, live.PipeMethod)
 }
 
 // runProbeInRecording runs the reference probe and saves its expectation.

@@ -28,55 +28,45 @@ func enableVT(f *os.File) bool {
 func runWatch(cmd *cobra.Command, o *watchFlags) error {
 	stderr := cmd.ErrOrStderr()
 	stdout := cmd.OutOrStdout()
+	// Signals first, so that Ctrl-C at any point stops the session.
+	sig, unsig := stopSignals()
+	defer unsig()
 	if err := prepareSession(stderr); err != nil {
 		return err
 	}
-	s, err := live.Start(live.Config{
+	s, err := live.NewSession(live.Config{
 		Options:  live.Options{Pipes: o.pipes, ALPC: o.alpc, Sections: o.sections, RPC: o.rpc, Classic: o.classic},
 		RealTime: true,
 	})
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			s.Stop()
-			panic(r)
-		}
-	}()
-	defer s.Stop()
-	for _, w := range s.Warnings() {
-		fmt.Fprintf(stderr, "ipctrace: warning: %s\n", w)
-	}
-	cons, err := live.OpenRealTime(s.Name(), 1<<16)
-	if err != nil {
-		s.Stop()
+	rec := &live.Recorder{B: &live.WinBackend{S: s, Queue: 1 << 16}, Sig: sig,
+		Log: func(f string, a ...any) { fmt.Fprintf(stderr, "ipctrace: "+f+"\n", a...) },
+		L:   live.Lifecycle{RealTime: true, ConsumerRequired: true, StartRundown: s.HasStartRundown()}}
+	if err := rec.Begin(); err != nil {
 		return withCode(exitUsage, err)
 	}
-	defer cons.Close()
+	ended := false
+	defer func() {
+		if !ended {
+			rec.End("panic", nil) // a panic below still stops the session
+		}
+	}()
 
 	tty := stdout == os.Stdout && isTerminal(os.Stdout) && enableVT(os.Stdout)
 	w := correlate.NewLive(o.correlateOptions(), o.window, correlate.LiveLimits{})
-	sig, unsig := stopSignals()
-	defer unsig()
-	var timeout <-chan time.Time
-	if o.duration > 0 {
-		timeout = time.After(o.duration)
-	}
 	refresh := o.refresh
 	if refresh < 200*time.Millisecond {
 		refresh = 200 * time.Millisecond
 	}
-	tick := time.NewTicker(refresh)
-	defer tick.Stop()
 	start := time.Now()
 	var buf bytes.Buffer
+	var lastProps live.Properties
 
-	draw := func() {
+	draw := func(p live.Properties, st live.ConsumerStats) time.Duration {
 		t0 := time.Now()
 		m := w.Model()
-		p, _ := s.Query()
-		st := cons.Stats()
 		buf.Reset()
 		if tty {
 			buf.WriteString("\x1b[H\x1b[2J")
@@ -91,33 +81,57 @@ func runWatch(cmd *cobra.Command, o *watchFlags) error {
 			fmt.Fprintf(&buf, "ipctrace: %v\n", err)
 		}
 		stdout.Write(buf.Bytes())
-		// Keep correlation below half of the time between redraws.
-		if took := time.Since(t0); took > refresh/2 {
-			refresh = 2 * took
-			tick.Reset(refresh)
-		}
+		return time.Since(t0)
 	}
 
-	recs := cons.Records()
+	// The wait redraws on every tick; a redraw slower than half the
+	// refresh period widens the period (the next Wait uses it).
+	var reason string
+	var sg os.Signal
 	for {
-		select {
-		case r, ok := <-recs:
-			if !ok {
-				draw()
-				fmt.Fprintln(stderr, "ipctrace: the session ended")
-				return nil
-			}
-			w.Add(r)
-		case <-tick.C:
-			draw()
-		case <-sig:
-			s.Stop()
-			draw()
-			return nil
-		case <-timeout:
-			s.Stop()
-			draw()
-			return nil
+		tooSlow := false
+		reason, sg = rec.Wait(live.WaitOptions{Duration: remaining(o.duration, start), Tick: refresh,
+			OnRecord: w.Add,
+			OnTick: func(p live.Properties) string {
+				lastProps = p
+				if took := draw(p, rec.Feed().Stats()); took > refresh/2 {
+					refresh = 2 * took
+					tooSlow = true
+					return "refresh"
+				}
+				return ""
+			}})
+		if !(reason == "refresh" && tooSlow) {
+			break
 		}
 	}
+	res := rec.End(reason, sg)
+	ended = true
+	for r := range rec.Feed().Records() { // what arrived before the consumer ended
+		w.Add(r)
+	}
+	if !res.PropsFinal {
+		res.Props = lastProps
+	}
+	draw(res.Props, res.Stats)
+	switch {
+	case res.ConsumerErr != nil:
+		return withCode(exitUsage, fmt.Errorf("the real-time consumer failed: %w", res.ConsumerErr))
+	case res.Reason == live.ReasonEnded:
+		fmt.Fprintf(stderr, "ipctrace: the session %s was stopped from outside\n", s.Name())
+	case res.StopErr != nil:
+		return withCode(exitUsage, res.StopErr)
+	}
+	return nil
+}
+
+// remaining is what is left of d since start (0: no limit; at least 1 ns).
+func remaining(d time.Duration, start time.Time) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	if left := d - time.Since(start); left > 0 {
+		return left
+	}
+	return time.Nanosecond
 }

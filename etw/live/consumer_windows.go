@@ -18,7 +18,7 @@ import (
 )
 
 // The two ETW callbacks are created once for the whole process
-// (EVENTS.md §5.7 pitfall 5): callbacks are never freed. Each consumer is
+// (docs/recording.md#pitfalls, pitfall 5): callbacks are never freed. Each consumer is
 // found again through EVENT_TRACE_LOGFILEW.Context, which ETW passes back
 // as EVENT_RECORD.UserContext.
 var (
@@ -28,16 +28,8 @@ var (
 	nextConsumerID atomic.Uintptr
 )
 
-// ConsumerStats counts what a consumer saw.
-type ConsumerStats struct {
-	Events  uint64 // events delivered by ETW
-	Dropped uint64 // events dropped because the queue was full
-	Buffers uint64 // buffers delivered
-	Panics  uint64 // callbacks that panicked (recovered)
-}
-
 // Consumer reads one session in real time (or one .etl file) with
-// OpenTrace/ProcessTrace and EventRecordCallback (EVENTS.md §5.5 steps 6–7).
+// OpenTrace/ProcessTrace and EventRecordCallback (docs/recording.md#call-sequence, steps 6–7).
 // The callback only copies the event out of ETW's buffer and queues it on
 // a bounded channel; a full queue drops the event and counts it.
 type Consumer struct {
@@ -105,7 +97,7 @@ func open(lc LogfileConfig, name *uint16, queue int, what string) (*Consumer, er
 }
 
 func (c *Consumer) run() {
-	// Callbacks run on the thread that calls ProcessTrace (§5.5 step 7).
+	// Callbacks run on the thread that calls ProcessTrace (docs/recording.md#call-sequence, step 7).
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	h := c.handle
@@ -138,6 +130,17 @@ func (c *Consumer) Stats() ConsumerStats {
 
 // Done is closed when ProcessTrace has returned.
 func (c *Consumer) Done() <-chan struct{} { return c.done }
+
+// Err returns ProcessTrace's error once Done is closed (nil before, and
+// for a normal end). The error is an *Error with the Win32 code.
+func (c *Consumer) Err() error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
+	}
+}
 
 // Close calls CloseTrace: ProcessTrace returns after delivering what is
 // still buffered (7007 CTX_CLOSE_PENDING counts as success).

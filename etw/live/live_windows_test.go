@@ -279,8 +279,12 @@ func TestTraceLoggingWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(4, 0, 0, schema, data); err != nil {
-		t.Errorf("write (no session listening): %v", err)
+	// No session enables this provider: the event is refused, not counted.
+	if w.Enabled(4, 0) {
+		t.Error("a provider no session enables reports itself enabled")
+	}
+	if err := w.Write(4, 0, 0, schema, data); !errors.Is(err, ErrNotEnabled) {
+		t.Errorf("write (no session listening): %v, want ErrNotEnabled", err)
 	}
 	if err := w.Close(); err != nil {
 		t.Error(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/ipctrace/ipctrace/etw"
@@ -44,6 +45,44 @@ func RegisterTraceLogging(guid etw.GUID, traits []byte) (*TLWriter, error) {
 // ErrWriterClosed is returned by Write after Close.
 var ErrWriterClosed = errors.New("live: TraceLogging provider is unregistered")
 
+// ErrNotEnabled is returned by Write when no session enables the provider
+// at the event's level and keyword: EventWriteTransfer would succeed and
+// the event would go nowhere, so it is not written and not counted.
+var ErrNotEnabled = errors.New("live: no session enables the provider for this event")
+
+// Enabled reports whether a session enables the provider for level and
+// keyword (EventProviderEnabled).
+func (w *TLWriter) Enabled(level uint8, keyword uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.enabledLocked(level, keyword)
+}
+
+func (w *TLWriter) enabledLocked(level uint8, keyword uint64) bool {
+	if w.handle == 0 || procEventProviderEnabled.Find() != nil {
+		return false
+	}
+	r, _, _ := procEventProviderEnabled.Call(uintptr(w.handle), uintptr(level), uintptr(keyword))
+	return uint8(r) != 0
+}
+
+// WaitEnabled polls Enabled(level 4, any keyword) until it is true or
+// timeout passes, and returns the last answer. Enabling reaches a
+// registration asynchronously, also for a handle registered after the
+// session enabled the provider.
+func (w *TLWriter) WaitEnabled(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if w.Enabled(4, 0) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // Write writes one TraceLogging event (EventWriteTransfer) from the
 // EVENT_SCHEMA_TL blob and packed data that etw.EncodeTraceLogging built.
 func (w *TLWriter) Write(level, opcode uint8, keyword uint64, schema, data []byte) error {
@@ -51,6 +90,9 @@ func (w *TLWriter) Write(level, opcode uint8, keyword uint64, schema, data []byt
 	defer w.mu.Unlock()
 	if w.handle == 0 {
 		return ErrWriterClosed
+	}
+	if !w.enabledLocked(level, keyword) {
+		return ErrNotEnabled
 	}
 	desc := newAligned(EncodeEventDescriptor(0, 0, TraceLoggingChannel, level, opcode, 0, keyword))
 	var dd []byte

@@ -38,6 +38,9 @@ type Session struct {
 	cfg      Config
 	warnings []string
 
+	props     PropertiesConfig // as NewSession built them
+	withFlags bool             // started with the kernel flags in EnableFlags
+
 	mu      sync.Mutex
 	stopped bool
 	final   Properties
@@ -46,39 +49,7 @@ type Session struct {
 // ErrUnsupportedWindows reports a Windows older than 8 / Server 2012 (build 9200).
 var ErrUnsupportedWindows = errors.New("live: system-logger sessions need Windows 8 / Server 2012 (build 9200) or later")
 
-// Error is a failed ETW call with the Win32 error and a hint for the user.
-type Error struct {
-	Op      string // StartTrace, ControlTrace(STOP), EnableTraceEx2(Microsoft-Windows-RPC), …
-	Session string
-	Errno   syscall.Errno
-}
-
-func (e *Error) Error() string {
-	msg := fmt.Sprintf("%s on session %q failed: %v (Win32 error %d)", e.Op, e.Session, e.Errno.Error(), uint32(e.Errno))
-	switch e.Errno {
-	case ErrnoAccessDenied:
-		msg += "; kernel ETW sessions and their consumers need an elevated prompt (Run as administrator)"
-	case ErrnoNoSystemResources:
-		msg += "; Windows allows 8 system-logger sessions and all are in use: list them with `logman query -ets` and stop a stale one with `logman stop NAME -ets`"
-	case ErrnoInvalidParameter:
-		msg += "; Windows rejected the session properties (structure layout or flags)"
-	case ErrnoAlreadyExists:
-		msg += "; a session with this name already exists"
-	}
-	return msg
-}
-
-func (e *Error) Unwrap() error { return e.Errno }
-
-func callErr(op, session string, err error) error {
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		return &Error{Op: op, Session: session, Errno: en}
-	}
-	return fmt.Errorf("%s on session %q: %w", op, session, err)
-}
-
-// CheckPreconditions verifies what StartTrace needs (EVENTS.md §5.5 step 0):
+// CheckPreconditions verifies what StartTrace needs (docs/recording.md#call-sequence, step 0):
 // Windows build >= 9200 and an elevated token.
 func CheckPreconditions() error {
 	if err := CheckVersion(); err != nil {
@@ -114,11 +85,11 @@ func randomGUID() (etw.GUID, error) {
 	return etw.GUIDFromBytes(b[:]), nil
 }
 
-// Start stops a leftover session of the same name, starts the session,
-// sets the kernel flags and group masks with TraceSetInformation and enables
-// the providers of MakePlan(cfg.Options) (EVENTS.md §5.5 steps 1–5).
-// A provider that cannot be enabled is a warning (Warnings), not an error.
-func Start(cfg Config) (*Session, error) {
+// NewSession prepares a session for cfg without calling Windows: the plan,
+// the session GUID and the encoded EVENT_TRACE_PROPERTIES. The steps of
+// docs/recording.md#call-sequence are then its methods, in the order the Recorder
+// (lifecycle.go) chooses: StartTrace, EnableKernel, EnableProviders, Rundown.
+func NewSession(cfg Config) (*Session, error) {
 	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
 		return nil, fmt.Errorf("live: unsupported architecture %s (amd64 and arm64 only)", runtime.GOARCH)
 	}
@@ -140,72 +111,144 @@ func Start(cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := EncodeProperties(pc); err != nil {
+		return nil, err
+	}
+	return &Session{name: cfg.Name, plan: plan, cfg: cfg, props: pc}, nil
+}
+
+// restartPause is the wait between stopping a session and starting one of
+// the same name again (the first attempt and the EnableFlags fallback alike).
+const restartPause = 100 * time.Millisecond
+
+// StartTrace creates the session (docs/recording.md#call-sequence, steps 1–2): it stops a
+// leftover session of the same name, calls StartTrace, and on
+// ERROR_ALREADY_EXISTS stops, waits and retries once. withFlags writes the
+// kernel flags into EnableFlags, the fallback when TraceSetInformation
+// refuses the group masks (docs/recording.md#group-masks).
+func (s *Session) StartTrace(withFlags bool) error {
+	pc := s.props
+	if withFlags {
+		pc.EnableFlags = s.plan.EnableFlags
+	}
 	raw, err := EncodeProperties(pc)
+	if err != nil {
+		return err
+	}
+	if !s.cfg.Classic {
+		StopSession(s.name) // a leftover of ours (same PID reused, or a crash)
+		if withFlags {
+			time.Sleep(restartPause)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var h uint64
+	err = startTrace(&h, s.name, newAligned(raw))
+	if errors.Is(err, syscall.Errno(ErrnoAlreadyExists)) {
+		if s.cfg.Classic {
+			return fmt.Errorf("%w; the NT Kernel Logger is in use by another tool (xperf, WPR, Process Monitor…); ipctrace does not steal it — stop that tool or run without --classic", callErr("StartTrace", s.name, err))
+		}
+		StopSession(s.name)
+		time.Sleep(restartPause)
+		err = startTrace(&h, s.name, newAligned(raw))
+	}
+	if err != nil {
+		return callErr("StartTrace", s.name, err)
+	}
+	s.handle, s.stopped, s.final, s.withFlags = h, false, Properties{}, withFlags
+	return nil
+}
+
+// EnableKernel sets the kernel flags and group masks with
+// TraceSetInformation (docs/recording.md#call-sequence, step 3). For a private session an
+// all-zero mask goes first (the rundown trigger). When Windows refuses
+// both the 32-byte and the 8-byte mask it returns ErrKernelFlagsRefused:
+// the caller restarts with StartTrace(true).
+func (s *Session) EnableKernel() ([]string, error) {
+	var warnings []string
+	plan := s.plan
+	if s.cfg.Classic || s.withFlags {
+		if plan.Masks[4] != 0 {
+			if err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode()); err != nil {
+				warnings = append(warnings, fmt.Sprintf("handle events (group mask Masks[4]) not enabled: %v", err))
+			}
+		}
+		return warnings, nil
+	}
+	var zero GroupMask
+	if err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, zero.Encode()); err != nil {
+		warnings = append(warnings, fmt.Sprintf("zero group mask (rundown trigger) not accepted: %v", err))
+	}
+	err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode())
+	if err != nil && [6]uint32(plan.Masks[2:]) == [6]uint32{} {
+		// PerfView passes only Masks[0..1] (8 bytes) for system loggers (docs/recording.md#group-masks).
+		if err8 := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode()[:8]); err8 == nil {
+			warnings = append(warnings, fmt.Sprintf("32-byte group mask refused (%v); 8-byte form accepted", err))
+			err = nil
+		}
+	}
+	if err != nil {
+		return warnings, fmt.Errorf("%w: %w", ErrKernelFlagsRefused,
+			callErr("TraceSetInformation(TraceSystemTraceEnableFlagsInfo)", s.name, err))
+	}
+	return warnings, nil
+}
+
+// EnableProviders enables the plan's providers except the rundown one
+// (docs/recording.md#call-sequence, step 5). A provider Windows refuses is a warning.
+func (s *Session) EnableProviders() []string {
+	var warnings []string
+	for _, p := range s.plan.Providers {
+		if p.Rundown {
+			continue
+		}
+		if err := s.EnableProvider(p); err != nil {
+			warnings = append(warnings, err.Error())
+		}
+	}
+	return warnings
+}
+
+// HasStartRundown reports whether the plan asks for the start rundown.
+func (s *Session) HasStartRundown() bool {
+	for _, p := range s.plan.Providers {
+		if p.Rundown {
+			return true
+		}
+	}
+	return false
+}
+
+// Start prepares and starts a session with every step in one call, in the
+// order of the Recorder without a consumer (tests and file-only use):
+// StartTrace, kernel masks (restarting with EnableFlags when they are
+// refused), providers, start rundown.
+func Start(cfg Config) (*Session, error) {
+	s, err := NewSession(cfg)
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{name: cfg.Name, plan: plan, cfg: cfg}
-
-	// Step 1: a leftover session of ours (same PID reused, or a crash).
-	if !cfg.Classic {
-		StopSession(cfg.Name)
+	if err := s.StartTrace(false); err != nil {
+		return nil, err
 	}
-	props := newAligned(raw)
-	err = startTrace(&s.handle, cfg.Name, props)
-	if errors.Is(err, syscall.Errno(ErrnoAlreadyExists)) {
-		if cfg.Classic {
-			return nil, fmt.Errorf("%w; the NT Kernel Logger is in use by another tool (xperf, WPR, Process Monitor…); ipctrace does not steal it — stop that tool or run without --classic", callErr("StartTrace", cfg.Name, err))
+	w, err := s.EnableKernel()
+	s.warnings = append(s.warnings, w...)
+	if errors.Is(err, ErrKernelFlagsRefused) {
+		s.Stop()
+		if err2 := s.StartTrace(true); err2 != nil {
+			return nil, fmt.Errorf("%w; restarting with EnableFlags also failed: %w", err, err2)
 		}
-		StopSession(cfg.Name)
-		time.Sleep(100 * time.Millisecond)
-		props = newAligned(raw)
-		err = startTrace(&s.handle, cfg.Name, props)
+		s.warnings = append(s.warnings, fmt.Sprintf("%v; kernel flags set through EnableFlags instead", err))
+		w, _ = s.EnableKernel()
+		s.warnings = append(s.warnings, w...)
+	} else if err != nil {
+		s.Stop()
+		return nil, err
 	}
-	if err != nil {
-		return nil, callErr("StartTrace", cfg.Name, err)
-	}
-
-	if !cfg.Classic {
-		// Step 3: an all-zero mask first (rundown trigger, fibratus), then the flags.
-		var zero GroupMask
-		if err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, zero.Encode()); err != nil {
-			s.warnings = append(s.warnings, fmt.Sprintf("zero group mask (rundown trigger) not accepted: %v", err))
-		}
-		err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode())
-		if err != nil && [6]uint32(plan.Masks[2:]) == [6]uint32{} {
-			// PerfView passes only Masks[0..1] (8 bytes) for system loggers (§5.3).
-			if err8 := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode()[:8]); err8 == nil {
-				s.warnings = append(s.warnings, fmt.Sprintf("32-byte group mask refused (%v); 8-byte form accepted", err))
-				err = nil
-			}
-		}
-		if err != nil {
-			// Fallback: restart with the flags in EVENT_TRACE_PROPERTIES.EnableFlags,
-			// the other way that works on Win8+ [I] (EVENTS.md §5.3); group masks are lost.
-			setErr := callErr("TraceSetInformation(TraceSystemTraceEnableFlagsInfo)", cfg.Name, err)
-			s.Stop()
-			pc.EnableFlags = plan.EnableFlags
-			raw2, err := EncodeProperties(pc)
-			if err != nil {
-				return nil, err
-			}
-			s2 := &Session{name: cfg.Name, plan: plan, cfg: cfg, warnings: s.warnings}
-			if err := startTrace(&s2.handle, cfg.Name, newAligned(raw2)); err != nil {
-				return nil, fmt.Errorf("%w; restarting with EnableFlags also failed: %w", setErr, callErr("StartTrace", cfg.Name, err))
-			}
-			s = s2
-			s.warnings = append(s.warnings, fmt.Sprintf("%v; kernel flags set through EnableFlags instead", setErr))
-			if plan.Masks[4] != 0 {
-				s.warnings = append(s.warnings, "handle events (group mask Masks[4]) are not enabled")
-			}
-		}
-	} else if plan.Masks[4] != 0 {
-		if err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode()); err != nil {
-			s.warnings = append(s.warnings, fmt.Sprintf("handle events (group mask) not enabled: %v", err))
-		}
-	}
-	for _, p := range plan.Providers {
-		if err := s.EnableProvider(p); err != nil {
+	s.warnings = append(s.warnings, s.EnableProviders()...)
+	if s.HasStartRundown() {
+		if err := s.Rundown(); err != nil {
 			s.warnings = append(s.warnings, err.Error())
 		}
 	}
@@ -221,8 +264,24 @@ func (s *Session) EnableProvider(p Provider) error {
 	return nil
 }
 
+// EnableProviderSync enables a user-mode provider and waits (at most
+// timeout) until its registrations have been told: with Timeout 0
+// EnableTraceEx2 returns before the provider's enable callback has run, and
+// events written at once would be lost (used for ipctrace's own provider).
+func (s *Session) EnableProviderSync(p Provider, timeout time.Duration) error {
+	g := winGUID(p.GUID)
+	ms := uint32(timeout / time.Millisecond)
+	if ms == 0 {
+		ms = 1
+	}
+	if err := enableTraceEx2(s.handle, &g, EnableEnableProvider, p.Level, p.MatchAny, p.MatchAll, ms, nil); err != nil {
+		return callErr("EnableTraceEx2("+p.Name+")", s.name, err)
+	}
+	return nil
+}
+
 // Rundown asks for the file-name rundown now (KernelRundownGuid kw 0x10,
-// EVENTS.md §5.6), e.g. right before the session stops.
+// docs/recording.md#rundown), e.g. right before the session stops.
 // The provider is disabled first: enabling an already enabled provider
 // with the same parameters need not start a new rundown.
 func (s *Session) Rundown() error {
@@ -245,7 +304,7 @@ func (s *Session) Warnings() []string { return s.warnings }
 // Query returns the session's current properties and loss counters.
 func (s *Session) Query() (Properties, error) { return control(s.handle, "", ControlTraceQuery) }
 
-// Stop stops the session (EVENTS.md §5.5 step 8). The returned properties
+// Stop stops the session (docs/recording.md#call-sequence, step 8). The returned properties
 // carry the final loss counters. Calling Stop again returns the same result.
 func (s *Session) Stop() (Properties, error) {
 	s.mu.Lock()
@@ -269,7 +328,7 @@ func control(handle uint64, name string, code uint32) (Properties, error) {
 	buf := newAligned(ControlBuffer())
 	err := controlTrace(handle, name, buf, code)
 	if errors.Is(err, syscall.Errno(ErrnoMoreData)) {
-		err = nil // the operation happened; the names did not fit (§5.7 pitfall 3)
+		err = nil // the operation happened; the names did not fit (docs/recording.md#pitfalls, pitfall 3)
 	}
 	op := [...]string{"QUERY", "STOP", "UPDATE", "FLUSH"}[code&3]
 	if err != nil {
@@ -379,7 +438,7 @@ func ownerGone(pid int) bool {
 
 // CleanupStale stops every "ipctrace-<pid>" session whose process no
 // longer runs, or whose PID now runs another program (left by a killed
-// ipctrace; EVENTS.md §5.7 pitfalls 1 and 8), and returns their names.
+// ipctrace; docs/recording.md#pitfalls, pitfalls 1 and 8), and returns their names.
 func CleanupStale() ([]string, error) {
 	list, err := ListSessions()
 	if err != nil {

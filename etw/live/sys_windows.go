@@ -3,6 +3,7 @@
 package live
 
 import (
+	"runtime"
 	"syscall"
 	"unsafe"
 
@@ -11,7 +12,7 @@ import (
 	"github.com/ipctrace/ipctrace/etw"
 )
 
-// Go mirrors of the ETW structures (EVENTS.md §5.1). On amd64 and arm64 Go's
+// Go mirrors of the ETW structures (docs/recording.md#structures). On amd64 and arm64 Go's
 // natural alignment equals MSVC's; the assertions below stop the build if a
 // field is ever added or moved.
 
@@ -139,6 +140,7 @@ var (
 	procEventUnregister      = modAdvapi32.NewProc("EventUnregister")
 	procEventWriteTransfer   = modAdvapi32.NewProc("EventWriteTransfer")
 	procEventSetInformation  = modAdvapi32.NewProc("EventSetInformation")
+	procEventProviderEnabled = modAdvapi32.NewProc("EventProviderEnabled")
 	procWineGetVersion       = modNtdll.NewProc("wine_get_version")
 	procNtQueryDirectoryFile = modNtdll.NewProc("NtQueryDirectoryFile")
 	procNtOpenDirectoryObj   = modNtdll.NewProc("NtOpenDirectoryObject")
@@ -188,6 +190,10 @@ func startTrace(handle *uint64, name string, props *alignedBuf) error {
 		return err
 	}
 	r, _, _ := procStartTraceW.Call(uintptr(unsafe.Pointer(handle)), uintptr(unsafe.Pointer(p)), props.ptr())
+	// StartTrace writes into props: keep it (and the name) alive across the
+	// call, which a uintptr computed outside the argument list does not do.
+	runtime.KeepAlive(props)
+	runtime.KeepAlive(p)
 	return errno(r)
 }
 
@@ -197,6 +203,8 @@ func controlTrace(handle uint64, name string, props *alignedBuf, code uint32) er
 		return err
 	}
 	r, _, _ := procControlTraceW.Call(uintptr(handle), uintptr(unsafe.Pointer(p)), props.ptr(), uintptr(code))
+	runtime.KeepAlive(props)
+	runtime.KeepAlive(p)
 	return errno(r)
 }
 
@@ -209,18 +217,21 @@ func enableTraceEx2(handle uint64, provider *windows.GUID, code uint32, level ui
 	}
 	r, _, _ := procEnableTraceEx2.Call(uintptr(handle), uintptr(unsafe.Pointer(provider)), uintptr(code),
 		uintptr(level), uintptr(any), uintptr(all), uintptr(timeout), pp)
-	_ = a
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(provider)
 	return errno(r)
 }
 
 func traceSetInformation(handle uint64, class uint32, data []byte) error {
 	a := newAligned(data)
 	r, _, _ := procTraceSetInformation.Call(uintptr(handle), uintptr(class), a.ptr(), uintptr(len(data)))
+	runtime.KeepAlive(a)
 	return errno(r)
 }
 
 func openTrace(lf *alignedBuf) (uint64, error) {
 	r, _, e := procOpenTraceW.Call(lf.ptr())
+	runtime.KeepAlive(lf) // OpenTrace fills in its LogfileHeader
 	if uint64(r) == InvalidProcessTraceHandle {
 		if e == nil || e == windows.ERROR_SUCCESS {
 			e = syscall.Errno(ErrnoInvalidHandle)
