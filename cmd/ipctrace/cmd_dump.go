@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/termsafe"
 )
 
 type dumpFlags struct {
@@ -42,7 +42,7 @@ their payload as hex. TraceLogging records show their event name and fields.
 kernel addresses (pointer-sized fields other than sizes and counts) as "0x…"
 hex strings, so that JSON tools reading numbers as doubles keep them; "notes"
 adds names for codes (FSCTL, NTSTATUS, disposition, path kind; "inferred"
-marks EVENTS.md [I] interpretations).
+marks docs/rules.md#certainty [I] interpretations).
 
 --undecoded lists instead the event keys that have no decoder, with counts.
 
@@ -82,11 +82,7 @@ type dumpLine struct {
 func runDump(stdout, stderr io.Writer, path string, opt dumpFlags) error {
 	f, err := etw.Open(path)
 	if err != nil {
-		var fe *etw.FormatError
-		if errors.As(err, &fe) || errors.Is(err, etw.ErrNoHeader) {
-			return withCode(exitMalformed, fmt.Errorf("%s: %w", path, err))
-		}
-		return withCode(exitUsage, err)
+		return fileError(path, err)
 	}
 	defer f.Close()
 
@@ -103,7 +99,7 @@ func runDump(stdout, stderr io.Writer, path string, opt dumpFlags) error {
 	warn := func(err error) {
 		if msg := err.Error(); !printed[msg] {
 			printed[msg] = true
-			fmt.Fprintf(stderr, "ipctrace: warning: %s: %s\n", path, msg)
+			fmt.Fprintf(stderr, "ipctrace: warning: %s: %s\n", termsafe.String(path), termsafe.String(msg))
 		}
 	}
 	for rec, rerr := range f.Records() {
@@ -156,12 +152,15 @@ func runDump(stdout, stderr io.Writer, path string, opt dumpFlags) error {
 	}
 	if opt.undecoded {
 		writeUndecoded(w, undecoded, opt.json)
+		if len(undecoded) == 0 && !opt.json {
+			fmt.Fprintf(w, "every one of the %d records has a decoder\n", records)
+		}
 	}
 	if err := w.Flush(); err != nil {
 		return withCode(exitUsage, err)
 	}
 	if records == 0 && warnings > 0 {
-		return withCode(exitMalformed, fmt.Errorf("%s: no record could be read", path))
+		return withCode(exitMalformed, fmt.Errorf("%s: no record could be read", termsafe.String(path)))
 	}
 	return nil
 }
@@ -215,9 +214,9 @@ func writeUndecoded(w io.Writer, counts map[string]int, asJSON bool) {
 			fmt.Fprintf(w, "%s\n", b)
 			continue
 		}
-		fmt.Fprintf(w, "%8d  %s", counts[k], k)
+		fmt.Fprintf(w, "%8d  %s", counts[k], termsafe.String(k))
 		if name != "" {
-			fmt.Fprintf(w, "  (%s)", name)
+			fmt.Fprintf(w, "  (%s)", termsafe.String(name))
 		}
 		fmt.Fprintln(w)
 	}
@@ -231,27 +230,29 @@ func writeDumpText(w *bufio.Writer, l *dumpLine) {
 	w.WriteString(l.Provider)
 	if l.ProviderName != "" {
 		w.WriteString(" (")
-		w.WriteString(l.ProviderName)
+		w.WriteString(termsafe.String(l.ProviderName))
 		w.WriteByte(')')
 	}
 	fmt.Fprintf(w, " id=%d op=%d v=%d pid=%s tid=%s", l.ID, l.Opcode, l.Version, pidText(l.PID), pidText(l.TID))
+	// Names and fields come from the trace: JSON escapes C0 controls, and
+	// termsafe the rest a terminal could obey (C1, DEL, bidi overrides).
 	if l.Event != "" {
 		w.WriteByte(' ')
-		w.WriteString(l.Event)
+		w.WriteString(termsafe.String(l.Event))
 		if l.Fields != nil {
 			w.WriteByte(' ')
-			w.Write(l.Fields)
+			w.WriteString(termsafe.String(string(l.Fields)))
 		}
 		if l.Notes != nil {
 			if b, err := json.Marshal(l.Notes); err == nil {
 				w.WriteString(" notes=")
-				w.Write(b)
+				w.WriteString(termsafe.String(string(b)))
 			}
 		}
 	}
 	if l.Error != "" {
 		w.WriteString(" error=")
-		w.WriteString(strconv.Quote(l.Error))
+		w.WriteString(termsafe.String(strconv.Quote(l.Error)))
 	}
 	if l.PayloadHex != nil {
 		w.WriteString(" payload=")

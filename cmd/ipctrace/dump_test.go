@@ -135,7 +135,7 @@ func TestDumpUndecodedCorpus(t *testing.T) {
 	}
 }
 
-// dumpTrace writes a small trace of known IPC events (EVENTS.md §7.2 layouts
+// dumpTrace writes a small trace of known IPC events (docs/events.md#vectors layouts
 // and ipctrace's own SecuritySnapshot), plus one record without a decoder.
 func dumpTrace(t *testing.T) string {
 	t.Helper()
@@ -245,7 +245,7 @@ func TestDumpSynth(t *testing.T) {
 		if err := runDump(&out, &errb, path, dumpFlags{undecoded: true}); err != nil {
 			t.Fatal(err)
 		}
-		if out.Len() != 0 {
+		if !strings.HasPrefix(out.String(), "every one of the ") || strings.Count(out.String(), "\n") != 1 {
 			t.Errorf("%s: records without a decoder:\n%s", sc, out.String())
 		}
 	}
@@ -267,6 +267,19 @@ func TestDumpMalformed(t *testing.T) {
 	if code := run([]string{"dump", filepath.Join(t.TempDir(), "missing.etl")}); code != exitUsage {
 		t.Errorf("missing file: exit %d, want %d", code, exitUsage)
 	}
+	// A directory is an I/O error (1), a text file renamed .etl malformed (2).
+	dir := t.TempDir()
+	err = runDump(&out, &errb, dir, dumpFlags{})
+	if !errors.As(err, &ee) || ee.code != exitUsage || err.Error() != dir+": is a directory" {
+		t.Errorf("directory: err = %v, want exit %d and %q", err, exitUsage, dir+": is a directory")
+	}
+	text := filepath.Join(dir, "notes.etl")
+	os.WriteFile(text, []byte("just some notes\n"), 0o644)
+	err = runDump(&out, &errb, text, dumpFlags{})
+	want := text + ": not an ETL file: no WMI buffer header at offset 0 (found 16 bytes, fewer than the 72 of a buffer header)"
+	if !errors.As(err, &ee) || ee.code != exitMalformed || err.Error() != want {
+		t.Errorf("text file: err = %v, want exit %d and %q", err, exitMalformed, want)
+	}
 }
 
 func TestFormatFiletime(t *testing.T) {
@@ -278,5 +291,24 @@ func TestFormatFiletime(t *testing.T) {
 		if got := formatFiletime(ft); got != want {
 			t.Errorf("%d: %s, want %s", ft, got, want)
 		}
+	}
+}
+
+// TestDumpTextEscapes: trace-derived names and fields cannot reach the
+// terminal as control sequences (ESC, C1 CSI, bidi override).
+func TestDumpTextEscapes(t *testing.T) {
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	writeDumpText(w, &dumpLine{Time: "t", Kind: "k", Provider: "g", ProviderName: "p\u202etxt.exe",
+		Event: "ev\x1b]0;pwned\x07", Fields: []byte("{\"name\":\"\u009b31m\"}"), Error: "bad \u0085"})
+	w.Flush()
+	out := b.String()
+	for _, bad := range []string{"\x1b", "\x07", "\u202e", "\u009b", "\u0085"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("output holds %q raw: %q", bad, out)
+		}
+	}
+	if !strings.Contains(out, `ev\x1b]0;pwned\x07`) {
+		t.Errorf("escaped event name missing: %q", out)
 	}
 }
