@@ -1,51 +1,49 @@
 package probes
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/pipeline"
 )
 
-// VerifyFile analyses the trace at path with correlate, checks EVENTS.md's
-// inferred rules on its events, and compares both with e. Reader warnings
-// (skipped byte ranges) are returned in the Result's notes.
+// VerifyFile reads the trace at path once through the pipeline, feeding
+// every event both to the correlation engine and to a Rules checker for e
+// (the inferred rules of docs/rules.md), and compares both with e. Reader
+// warnings (skipped byte ranges) are returned in the Result's notes.
 func VerifyFile(path string, e *Expectation, tol Tolerance) (*Result, error) {
-	m, err := correlate.AnalyzeFiles([]string{path}, correlate.Options{})
-	if err != nil {
-		return nil, err
+	srcs, errs := pipeline.Open([]string{path})
+	defer pipeline.Close(srcs)
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("%w: %w", correlate.ErrNoInput, errors.Join(errs...))
 	}
-	rules, err := CheckRules(path, e)
-	if err != nil {
-		return nil, err
-	}
-	r := Verify(m, e, rules, tol)
+	t := tee{e: correlate.New(correlate.Options{}), r: NewRules(e)}
+	var w pipeline.Warnings
+	pipeline.Run(srcs, t, w.Add)
+	m := t.e.Finish()
+	m.Trace.Files = []string{path}
+	m.Warnings = append(m.Warnings, w.List()...)
+	r := Verify(m, e, t.r, tol)
 	for _, w := range m.Warnings {
 		r.note("reader: %s", w)
 	}
 	return r, nil
 }
 
-// CheckRules feeds every decodable event of the trace at path to a Rules
-// checker for e.
-func CheckRules(path string, e *Expectation) (*Rules, error) {
-	f, err := etw.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+// tee hands each event of the pipeline to the engine and to the rules.
+type tee struct {
+	e *correlate.Engine
+	r *Rules
+}
+
+func (t tee) Begin(s pipeline.Source) { t.e.Begin(s) }
+func (t tee) Buffer(b etw.BufferInfo) { t.e.Buffer(b) }
+func (t tee) Add(d *decoders.Decoded) {
+	t.e.Add(d)
+	if d.Event != nil {
+		t.r.Add(d)
 	}
-	defer f.Close()
-	rules := NewRules(e)
-	p := decoders.NewParser()
-	for rec, err := range f.Records(etw.TimeOrder()) {
-		if err != nil {
-			continue // the reader keeps the skipped ranges; AnalyzeFiles reports them
-		}
-		d, ok, err := p.Decode(rec)
-		if !ok || err != nil {
-			continue
-		}
-		rules.Add(&d)
-	}
-	return rules, nil
 }
