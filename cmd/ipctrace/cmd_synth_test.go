@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ipctrace/ipctrace/model"
@@ -44,4 +46,34 @@ func TestSynthCommand(t *testing.T) {
 		t.Errorf("failed run left its output: %v", err)
 	}
 	synthFlags.compress, synthFlags.truth = false, ""
+}
+
+// TestSynthExpect: synth --expect writes the trace of a probe expectation,
+// and verify passes on it: the Linux path to a passing verify (README).
+func TestSynthExpect(t *testing.T) {
+	defer func() { synthFlags.expect, synthFlags.out = "", "" }()
+	exp := filepath.Join("..", "..", "probes", "testdata", "pipe-message.expect.json")
+	out := filepath.Join(t.TempDir(), "probe.etl")
+	var stdout bytes.Buffer
+	rootCmd.SetOut(&stdout)
+	code := run([]string{"synth", "--expect", exp, "--out", out})
+	rootCmd.SetOut(nil)
+	if code != exitOK {
+		t.Fatalf("synth --expect: exit %d", code)
+	}
+	if !strings.HasPrefix(stdout.String(), "wrote "+out+": the trace of probe pipe ") {
+		t.Errorf("synth said %q", stdout.String())
+	}
+	synthFlags.expect, synthFlags.out = "", ""
+	if code, text := runCapture(t, "verify", out, "--expect", exp); code != exitOK {
+		t.Errorf("verify of synth --expect: exit %d\n%s", code, text)
+	}
+	// A scenario and --expect together, or neither, is a usage error.
+	if code := run([]string{"synth", "pipe-busy", "--expect", exp, "--out", out}); code != exitUsage {
+		t.Errorf("scenario and --expect: exit %d", code)
+	}
+	synthFlags.expect = ""
+	if code := run([]string{"synth", "--out", out}); code != exitUsage {
+		t.Errorf("no scenario: exit %d", code)
+	}
 }
