@@ -2,11 +2,11 @@
 // programs (JSON, JSONL) and for timeline viewers (Perfetto). It never
 // reads files or decodes events.
 //
-// Conventions (DESIGN.md §2): times are RFC 3339 UTC strings with 100 ns
+// Conventions (docs/README.md#contract): times are RFC 3339 UTC strings with 100 ns
 // precision ("2026-01-01T00:00:00.0000000Z"); durations are microseconds
 // (fields ending in _us); field names are stable: fields may be added,
-// never renamed. Values computed by the inference rules of EVENTS.md
-// §3.5–§3.6 and §4 are marked "inferred": true.
+// never renamed. Values computed by the inference rules
+// (docs/rules.md P4–P9, A1–A7) are marked "inferred": true.
 //
 // # JSON (-o json)
 //
@@ -40,10 +40,23 @@
 //	                    (reason "EVENTS_LOST", "BUFFER_LOST", "EVENTS_LOST|BUFFER_LOST")
 //	                    and LostEvent records (reason "LostEvent record")
 //	lost_event_records  LostEvent class records (omitted when 0)
+//	has_ipc             true when the model holds any IPC result: a pipe, ALPC, RPC or
+//	                    section conversation, a stuck or idle operation, a deadlock or a
+//	                    security object (report.HasIPC; ipc_events does not decide it)
+//	processes_shown     the processes the table and HTML list: those the results name
+//	                    (each also has "ipc": true in processes[])
+//	lossy_windows_merged  lossy_windows merged where they overlap or touch, as the table
+//	                    and HTML show them: [{start, end, reason}], reason listing the
+//	                    distinct reasons and "(N windows)" when N were merged
+//	namespaces          [{ns, files, reason}] when the input spans PID namespaces
+//	filter              {pids, process, pipe, since, until, excluded_events} when a
+//	                    filter applied
 //
-// processes[]: pid, parent_pid (omitted when 0), image, command_line, user (SID string).
+// processes[]: pid, parent_pid (omitted when 0), image, command_line, user (SID string),
+// ns (omitted when 0), ipc (true when the table and HTML list the process; omitted when
+// false).
 //
-// pipes[] (one server end connected to one client end, DESIGN.md §3):
+// pipes[] (one server end connected to one client end, docs/rules.md#conversations):
 //
 //	name               \\.\pipe\X
 //	instance           1-based server instance within the name (0 when unknown)
@@ -55,7 +68,7 @@
 //	                   end and the bytes they returned (OperationEnd ExtraInfo)
 //	latency_us         read latency: read end − start of the write that supplied its
 //	                   first byte for pending reads, read start − write end for data
-//	                   already queued (EVENTS.md §3.6); TRANSCEIVE replies included
+//	                   already queued (docs/rules.md P7–P9); TRANSCEIVE replies included
 //	failures           {"PIPE_BUSY": n, "NOT_FOUND": n, "ACCESS_DENIED": n, "PIPE_BROKEN": n,
 //	                   …, "STATUS_XXXXXXXX": n}; a failed open counts on the client's next
 //	                   conversation on the name, else on an unpaired row
@@ -63,7 +76,7 @@
 //	lossy              the conversation overlaps a lossy window (omitted when false)
 //	first, last        first and last event of the conversation
 //	server_tid, client_tid, server_image, client_image
-//	server_rule, client_rule  EVENTS.md §3.2 rule that decided the role:
+//	server_rule, client_rule  docs/rules.md P1–P3 rule that decided the role:
 //	                   "fsctl", "disposition", "filekey-bit"
 //	round_trip_us      client request (first write or TRANSCEIVE) to the end of the read
 //	                   of the response
@@ -75,7 +88,7 @@
 // mean, approx}; approx is true when percentiles come from the HdrHistogram
 // (more than 256 samples, 2 significant digits).
 //
-// alpc[] (keyed by client, server and port, EVENTS.md §4.3):
+// alpc[] (keyed by client, server and port, docs/rules.md A1–A3):
 //
 //	port               server port name from WaitForNewMessage or the RPC endpoint
 //	client_pid, server_pid
@@ -88,13 +101,13 @@
 //	idle_workers       server threads whose last ALPC event is WaitForNewMessage
 //	client_image, server_image, first, last
 //
-// rpc[] (EVENTS.md §2.3, §4.5): interface (UUID), procnum, endpoint, protocol
+// rpc[] (docs/events.md#rpc, docs/rules.md R2): interface (UUID), procnum, endpoint, protocol
 // ("ncalrpc", "ncacn_np", "ncacn_ip_tcp", "ncacn_http"), client_pid,
 // server_pid (0 when not found), calls, failed (stop status ≠ 0, omitted when
 // 0), latency_us (client call start → stop; server-side duration when the
 // client is not in the trace), server_time_us (server call start → stop).
 //
-// sections[] (DESIGN.md §3, EVENTS.md §1.7.5): key (FileKey, 0x hex), name
+// sections[] (docs/rules.md#conversations, docs/events.md#mapfile): key (FileKey, 0x hex), name
 // (backing file when known), pids, views (views mapped during or at the
 // start of the trace), bytes (sum of their sizes), kind ("file", "pagefile",
 // "physical", "type-0xN"), first, last, overlap_us (time with views in two
@@ -114,8 +127,15 @@
 //	detail             e.g. whether the ALPC server received the request
 //	message_id         ALPC message id (omitted when 0)
 //
-// deadlocks[]: {cycle: [{pid, tid, object}]}: each waiter waits on the
-// object served by the next one; the list starts at the lowest PID.
+// idle[]: operations open at the end that nobody waits on (servers waiting
+// for work; never in stuck[]): kind, pid, tid, object, since, waited_us,
+// rule, evidence, inferred, image, ns. The table and HTML group them by kind.
+//
+// deadlocks[]: {cycle: [{pid, tid, object, mechanism, kind, waited_us,
+// receiver_tid, receiver_waits, ns}], level ("thread" or "process"),
+// probable (process-level cycles: a probable deadlock), summary, inferred}:
+// each waiter waits on the object served by the next one; the list starts at
+// the lowest PID.
 //
 // security[]: object (NT path), type ("pipe", "section", "alpc"), owner (SID
 // string), sddl, exposure (secdesc finding names in order), severity
@@ -125,10 +145,12 @@
 // # JSON Lines (-o jsonl)
 //
 // One object per line, each with "kind": "trace" (the trace object above),
-// then "process", "pipe", "alpc", "rpc", "section", "stuck", "deadlock",
-// "security" and "warning" ({"kind":"warning","message":…}). Objects carry
-// the fields above; in "stuck" lines the stuck kind is "stuck_kind" and in
-// "section" lines the section kind is "section_kind".
+// then "process", "pipe", "alpc", "rpc", "section", "stuck", "idle",
+// "deadlock", "security" and "warning" ({"kind":"warning","message":…}).
+// Objects carry the fields above (the trace line has_ipc, processes_shown and
+// lossy_windows_merged too); in "stuck" lines the stuck kind is "stuck_kind",
+// in "idle" lines "idle_kind", and in "section" lines the section kind is
+// "section_kind".
 //
 // # Perfetto (-o perfetto)
 //
@@ -138,13 +160,28 @@
 // pipe write to the read it fed and from each ALPC call to the server side
 // that handled it. Operations still open at the end are "stuck" slices.
 //
-// # Table (-o table)
+// An empty timeline (no span: the trace holds no pipe, ALPC or RPC
+// operation to draw) is a valid trace of zero bytes; ipctrace report says
+// so on stderr and refuses to write the binary form to a terminal.
 //
-// Trace summary and loss always first ("no loss", or the counters and the
-// windows), then one section per non-empty list (pipes, ALPC, RPC methods,
-// shared sections, stuck operations and deadlocks, security, and the
-// processes those rows name). Values marked "*" are
-// inferred (footnotes name the EVENTS.md rules); "~" marks histogram
-// percentiles. A trace without IPC results says so and how to record one.
-// HTML (-o html) shows the same as one self-contained page with a timeline.
+// # Table (-o table) and HTML (-o html)
+//
+// Both format one View (NewView), built once from the model: its sections,
+// rows and cells (strings escaped by internal/termsafe, bytes in B/KiB/MiB,
+// times as offsets from the trace start), its process set and its merged
+// loss windows; every count they print is the one JSON carries. The trace
+// summary and loss come first ("no loss", or the counters and the merged
+// windows), then one section per non-empty list: stuck operations,
+// deadlocks, idle servers (by kind), pipes, ALPC, RPC methods, shared
+// sections, security, and the processes those rows name. Values marked "*"
+// are inferred and "~" marks histogram percentiles; the footnotes saying so
+// appear only under sections with such a value. A trace without IPC results
+// says so (or that the filter excluded everything) and how to record one.
+//
+// The table fits TableOptions.Width (120 unless the command finds the
+// terminal's width or $COLUMNS): names are shortened with an ellipsis in
+// the middle and the least useful columns are left out, each table saying
+// which (internal/texttable); TableOptions.Wide shows every column. HTML
+// shows every column, with details as second lines and tooltips, and lets
+// names wrap so that tables fit a 1400 px window.
 package report

@@ -9,11 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/ipctrace/ipctrace/model"
-
-	"github.com/ipctrace/ipctrace/internal/latency"
 )
 
 // HTML limits: the timeline draws at most htmlMaxSpans spans on at most
@@ -23,22 +20,17 @@ const (
 	htmlMaxRows  = 80
 )
 
-// Wording shared with the table report.
-const (
-	noIPCText = "No IPC events in this trace: no named-pipe, ALPC/RPC, shared-section or security-snapshot activity."
-	footStuck = "* inferred peer: from pairing and message matching rules, EVENTS.md §3.5, §4.4"
-)
-
 // HTML writes the report as one self-contained XHTML-compatible page: inline
 // CSS, no external resources, and a small optional script that sorts table
-// columns (the page reads the same without it). Sections follow the table
-// report: trace summary and loss, stuck operations and deadlocks, pipes,
-// ALPC, RPC, sections, security, a timeline (when the model has one), the
-// processes involved, and warnings. Every string from the trace is escaped
-// by html/template; control and bidirectional-override characters are shown
-// as \xNN / \uNNNN. opt.MaxRows limits each table as in Table.
+// columns (the page reads the same without it). It formats the same view
+// as Table (NewView), with every column and the details as second lines:
+// trace summary and loss, then the sections in the table's order, a
+// timeline (when the model has one) before the processes, and warnings.
+// Strings from the trace are escaped twice: control and bidirectional
+// characters by the view (internal/termsafe), markup by html/template.
+// opt.MaxRows limits each table as in Table; Width and Wide do not apply.
 func HTML(w io.Writer, m *model.Model, opt TableOptions) error {
-	v := buildHTMLView(m, opt)
+	v := buildHTMLView(m, NewView(m), opt)
 	bw := bufio.NewWriter(w)
 	if err := htmlPage.Execute(bw, v); err != nil {
 		return err
@@ -46,31 +38,25 @@ func HTML(w io.Writer, m *model.Model, opt TableOptions) error {
 	return bw.Flush()
 }
 
-// htmlView is what the page template renders; every string in it is
-// already cleaned and formatted.
+// htmlView is what the page template renders.
 type htmlView struct {
 	Title    string
 	Files    []string
-	Facts    []hFact
-	Loss     bool
-	LossText string
-	Windows  []model.Window
-	LostNote string
+	Facts    []Fact
+	Loss     *Loss
 	HasIPC   bool
 	NoIPC    string
 	Hint     string
 	Alerts   []hAlert
 	Nav      []hNav
 	Before   []*hTable // stuck
-	Dead     []hCycle
-	After    []*hTable // pipes, ALPC, RPC, sections, security
+	Dead     *Section
+	After    []*hTable // idle, pipes, ALPC, RPC, sections, security
 	Timeline *hTimeline
 	Procs    *hTable
 	Warnings []string
 	WarnMore int
 }
-
-type hFact struct{ Name, Value string }
 
 type hAlert struct{ Class, Text, Href string }
 
@@ -84,30 +70,10 @@ type hTable struct {
 	Count     int
 	Intro     string
 	Head      []string
-	Rows      []hRow
+	Rows      []Row
 	More      int
-	Foot      string
+	Notes     []string
 }
-
-type hRow struct {
-	Class string
-	Cells []hCell
-}
-
-// hCell is one table cell: Text, an inferred marker, an optional second
-// line, a fixed CSS class, a sort key and a tooltip.
-type hCell struct {
-	Text  string
-	Inf   bool
-	Sub   string
-	Class string
-	Sort  string
-	Tip   string
-}
-
-type hCycle struct{ Steps []hStep }
-
-type hStep struct{ Who, Object string }
 
 type hTimeline struct {
 	Width, Height   int
@@ -145,93 +111,100 @@ type hRect struct {
 	Tip     string
 }
 
-// htmlBuilder turns the model into an htmlView.
+// htmlBuilder lays out the timeline.
 type htmlBuilder struct {
-	m     *model.Model
-	opt   TableOptions
-	names map[uint32]string
-	start model.Time // trace start, zero when unparsable
-	end   model.Time
+	m    *model.Model
+	proc func(pid uint32) string
 }
 
-func buildHTMLView(m *model.Model, opt TableOptions) *htmlView {
-	b := &htmlBuilder{m: m, opt: opt, names: map[uint32]string{}}
-	for _, p := range m.Processes {
-		b.names[p.PID] = clean(p.Image)
+// hTableOf turns a view section into a page table: every column, numbers
+// right-aligned, at most opt.MaxRows rows.
+func hTableOf(s *Section, opt TableOptions) *hTable {
+	t := &hTable{ID: s.ID, Title: s.Title, Count: s.Count, Intro: s.Intro, Notes: s.Notes}
+	for _, c := range s.Cols {
+		t.Head = append(t.Head, c.Head)
 	}
-	b.start, b.end = m.Trace.Start, m.Trace.End
+	rows := s.Rows
+	if opt.MaxRows > 0 && len(rows) > opt.MaxRows {
+		t.More = len(rows) - opt.MaxRows
+		rows = rows[:opt.MaxRows]
+	}
+	for _, r := range rows {
+		cells := make([]Cell, len(r.Cells))
+		for i, c := range r.Cells {
+			if c.Class == "" && i < len(s.Cols) && s.Cols[i].Right {
+				c.Class = "n"
+			}
+			cells[i] = c
+		}
+		t.Rows = append(t.Rows, Row{Class: r.Class, Cells: cells})
+	}
+	return t
+}
 
-	v := &htmlView{HasIPC: HasIPC(m), NoIPC: noIPCText, Hint: RecordHint}
-	tr := m.Trace
-	for _, f := range tr.Files {
-		v.Files = append(v.Files, clean(f))
-	}
+func buildHTMLView(m *model.Model, view *View, opt TableOptions) *htmlView {
+	v := &htmlView{Files: view.Files, Facts: view.Facts, Loss: view.Loss, HasIPC: view.HasIPC,
+		NoIPC: view.Empty, Hint: view.Hint}
 	v.Title = strings.Join(v.Files, ", ")
 	if v.Title == "" {
 		v.Title = "trace"
 	}
-	v.Facts = append(v.Facts, hFact{"time", fmt.Sprintf("%s .. %s (%s)", dash(tr.Start.String()), dash(tr.End.String()), dur(tr.DurationUS))})
-	if v.HasIPC {
-		v.Facts = append(v.Facts, hFact{"events", fmt.Sprintf("%d (%d IPC-related)", tr.Events, tr.IPCEvents)})
-	} else {
-		v.Facts = append(v.Facts, hFact{"events", strconv.FormatInt(tr.Events, 10)})
-	}
-	if tr.EventsLost != 0 || tr.BuffersLost != 0 || len(tr.LossyWindows) != 0 || tr.LostEventRecords != 0 {
-		v.Loss = true
-		v.LossText = fmt.Sprintf("%d events lost, %d buffers lost, %d LostEvent records, %d lossy windows",
-			tr.EventsLost, tr.BuffersLost, tr.LostEventRecords, len(tr.LossyWindows))
-		for _, w := range mergeWindows(tr.LossyWindows) {
-			v.Windows = append(v.Windows, model.Window{Start: w.Start, End: w.End, Reason: clean(w.Reason)})
+	// Facts other than files and warnings (shown on their own).
+	var facts []Fact
+	for _, f := range v.Facts {
+		if f.Name != "files" && f.Name != "warnings" {
+			facts = append(facts, f)
 		}
-		v.LostNote = `conversations overlapping a window are marked "lossy"`
 	}
-	for _, s := range m.Warnings {
-		if b.opt.MaxRows > 0 && len(v.Warnings) >= b.opt.MaxRows {
+	v.Facts = facts
+	for _, s := range view.Warnings {
+		if opt.MaxRows > 0 && len(v.Warnings) >= opt.MaxRows {
 			v.WarnMore++
 			continue
 		}
-		v.Warnings = append(v.Warnings, clean(s))
+		v.Warnings = append(v.Warnings, s)
 	}
 	if !v.HasIPC {
 		return v
 	}
-
-	if n := len(m.Stuck); n > 0 {
+	if n := view.Counts.Stuck; n > 0 {
 		v.Alerts = append(v.Alerts, hAlert{"bad", fmt.Sprintf("%d stuck operations", n), "#stuck"})
 	}
-	if n := len(m.Deadlocks); n > 0 {
+	if n := view.Counts.Deadlocks; n > 0 {
 		v.Alerts = append(v.Alerts, hAlert{"bad", fmt.Sprintf("%d deadlocks", n), "#deadlocks"})
 	}
-	if n := b.exposedInUse(); n > 0 {
+	if n := exposedInUse(m); n > 0 {
 		v.Alerts = append(v.Alerts, hAlert{"warn", fmt.Sprintf("%d exposed objects carry traffic", n), "#security"})
 	}
-
-	if t := b.stuck(); t != nil {
-		v.Before = append(v.Before, t)
-	}
-	for _, c := range m.Deadlocks {
-		var hc hCycle
-		for _, w := range c.Cycle {
-			hc.Steps = append(hc.Steps, hStep{fmt.Sprintf("%s tid %d", b.proc(w.PID), w.TID), clean(w.Object)})
-		}
-		if len(c.Cycle) > 0 {
-			hc.Steps = append(hc.Steps, hStep{Who: fmt.Sprintf("%s tid %d", b.proc(c.Cycle[0].PID), c.Cycle[0].TID)})
-		}
-		v.Dead = append(v.Dead, hc)
-	}
-	for _, t := range []*hTable{b.pipes(), b.alpc(), b.rpc(), b.sections(), b.security()} {
-		if t != nil {
-			v.After = append(v.After, t)
+	for _, s := range view.Sections {
+		switch s.ID {
+		case "stuck":
+			v.Before = append(v.Before, hTableOf(s, opt))
+		case "deadlocks":
+			v.Dead = s
+		case "processes":
+			v.Procs = hTableOf(s, opt)
+		default:
+			v.After = append(v.After, hTableOf(s, opt))
 		}
 	}
-	v.Timeline = b.timeline()
-	v.Procs = b.processes()
+	names := map[uint32]string{}
+	for _, p := range m.Processes {
+		names[p.PID] = esc(p.Image)
+	}
+	hb := &htmlBuilder{m: m, proc: func(pid uint32) string {
+		if n := names[pid]; n != "" {
+			return fmt.Sprintf("%d (%s)", pid, n)
+		}
+		return strconv.FormatUint(uint64(pid), 10)
+	}}
+	v.Timeline = hb.timeline()
 
 	for _, t := range v.Before {
 		v.Nav = append(v.Nav, hNav{t.ID, t.Title, t.Count})
 	}
-	if len(v.Dead) > 0 {
-		v.Nav = append(v.Nav, hNav{"deadlocks", "Deadlocks", len(v.Dead)})
+	if v.Dead != nil {
+		v.Nav = append(v.Nav, hNav{"deadlocks", "Deadlocks", v.Dead.Count})
 	}
 	for _, t := range v.After {
 		v.Nav = append(v.Nav, hNav{t.ID, t.Title, t.Count})
@@ -246,356 +219,6 @@ func buildHTMLView(m *model.Model, opt TableOptions) *htmlView {
 		v.Nav = append(v.Nav, hNav{"warnings", "Warnings", len(m.Warnings)})
 	}
 	return v
-}
-
-// table finishes a section: applies MaxRows; nil when there are no rows.
-func (b *htmlBuilder) table(id, title string, head []string, rows []hRow, foot string) *hTable {
-	if len(rows) == 0 {
-		return nil
-	}
-	t := &hTable{ID: id, Title: title, Count: len(rows), Head: head, Rows: rows, Foot: foot}
-	if b.opt.MaxRows > 0 && len(rows) > b.opt.MaxRows {
-		t.More = len(rows) - b.opt.MaxRows
-		t.Rows = rows[:b.opt.MaxRows]
-	}
-	return t
-}
-
-// proc names a process: "1234 (svc.exe)".
-func (b *htmlBuilder) proc(pid uint32) string {
-	if pid == 0 {
-		return "-"
-	}
-	if n := b.names[pid]; n != "" {
-		return fmt.Sprintf("%d (%s)", pid, n)
-	}
-	return strconv.FormatUint(uint64(pid), 10)
-}
-
-func (b *htmlBuilder) procCell(pid, tid uint32, extra string) hCell {
-	c := hCell{Text: b.proc(pid), Sort: strconv.FormatUint(uint64(pid), 10)}
-	var sub []string
-	if tid != 0 {
-		sub = append(sub, "tid "+strconv.FormatUint(uint64(tid), 10))
-	}
-	if extra != "" {
-		sub = append(sub, extra)
-	}
-	c.Sub = strings.Join(sub, " · ")
-	return c
-}
-
-// offset formats an RFC 3339 time as an offset from the trace start
-// ("+4.098 ms"), with the absolute time as tooltip and µs as sort key.
-func (b *htmlBuilder) offset(t model.Time) hCell {
-	if t.IsZero() {
-		return hCell{Text: "-"}
-	}
-	if b.start.IsZero() {
-		return hCell{Text: t.String()}
-	}
-	us := t.Sub(b.start).US()
-	return hCell{Text: "+" + dur(us), Tip: t.String(), Sort: strconv.FormatFloat(us, 'f', 1, 64)}
-}
-
-// span formats first..last as offsets.
-func (b *htmlBuilder) span(first, last model.Time) hCell {
-	f, l := b.offset(first), b.offset(last)
-	if first.IsZero() && last.IsZero() {
-		return hCell{Text: "-"}
-	}
-	return hCell{Text: f.Text + " .. " + l.Text, Tip: first.String() + " .. " + last.String(), Sort: f.Sort}
-}
-
-func latCell(s latency.Summary, inferred bool) hCell {
-	if s.Count == 0 {
-		return hCell{Text: "-", Class: "n", Sort: "-1"}
-	}
-	approx := ""
-	if s.Approx {
-		approx = " (~: HdrHistogram, 2 significant digits)"
-	}
-	return hCell{Text: lat(s, ""), Inf: inferred, Class: "n", Sort: num(s.P50),
-		Tip: fmt.Sprintf("n=%d p50=%s p90=%s p99=%s max=%s mean=%s µs%s",
-			s.Count, num(s.P50), num(s.P90), num(s.P99), num(s.Max), num(s.Mean), approx)}
-}
-
-func intCell(n int64) hCell {
-	return hCell{Text: strconv.FormatInt(n, 10), Class: "n"}
-}
-
-func flowCell(f model.Flow) hCell {
-	return hCell{Text: flow(f), Class: "n", Sort: strconv.FormatInt(f.Bytes, 10),
-		Tip: fmt.Sprintf("%d operations, %d bytes", f.Ops, f.Bytes)}
-}
-
-func (b *htmlBuilder) stuck() *hTable {
-	var rows []hRow
-	inferred := false
-	for _, s := range b.m.Stuck {
-		inferred = inferred || s.Inferred
-		peer := hCell{Text: "-"}
-		if s.PeerPID != 0 {
-			peer = b.procCell(s.PeerPID, s.PeerTID, "")
-			peer.Inf = s.Inferred
-		}
-		last := b.offset(s.PeerLastActivity)
-		if t := s.PeerLastActivity; !t.IsZero() && !b.end.IsZero() {
-			last.Sub = dur(b.end.Sub(t).US()) + " before the trace ends"
-		}
-		detail := clean(s.Detail)
-		if s.MessageID != 0 {
-			detail = strings.TrimPrefix(detail+"; message id "+strconv.FormatUint(uint64(s.MessageID), 10), "; ")
-		}
-		rows = append(rows, hRow{Class: "stuck", Cells: []hCell{
-			{Text: clean(s.Kind), Class: "bad"},
-			b.procCell(s.PID, s.TID, ""),
-			{Text: clean(s.Object), Class: "m"},
-			b.offset(s.Since),
-			{Text: dur(s.WaitedUS), Class: "n", Sort: num(s.WaitedUS)},
-			peer,
-			last,
-			{Text: dash(detail)},
-		}})
-	}
-	foot := ""
-	if inferred {
-		foot = footStuck
-	}
-	t := b.table("stuck", "Stuck operations", []string{"Kind", "Waiter", "Waits on", "Since", "Waited", "Peer",
-		"Peer last activity", "Detail"}, rows, foot)
-	if t != nil {
-		t.Intro = "Operations still waiting at the end of the trace (or longer than --stuck-after): who waits, on what, on whom, and since when."
-	}
-	return t
-}
-
-func (b *htmlBuilder) pipes() *hTable {
-	var rows []hRow
-	inferred := false
-	for _, p := range b.m.Pipes {
-		inf := p.Inferred && p.Pairing != "unpaired"
-		inferred = inferred || inf
-		pairing := hCell{Text: clean(p.Pairing), Inf: inf}
-		if p.Confidence > 0 && p.Confidence < 1 {
-			pairing.Sub = fmt.Sprintf("confidence %.0f%%", p.Confidence*100)
-		}
-		inst := hCell{Text: "-", Class: "n", Sort: "0"}
-		if p.Instance > 0 {
-			inst = hCell{Text: strconv.Itoa(p.Instance), Class: "n"}
-		}
-		srvExtra, cliExtra := "", ""
-		if p.ServerRule != "" {
-			srvExtra = "role: " + clean(p.ServerRule)
-		}
-		if p.ClientRule != "" {
-			cliExtra = "role: " + clean(p.ClientRule)
-		}
-		server, client := b.procCell(p.ServerPID, p.ServerTID, srvExtra), b.procCell(p.ClientPID, p.ClientTID, cliExtra)
-		if p.ServerImage != "" && b.names[p.ServerPID] == "" {
-			server.Text += " (" + clean(p.ServerImage) + ")"
-		}
-		if p.ClientImage != "" && b.names[p.ClientPID] == "" {
-			client.Text += " (" + clean(p.ClientImage) + ")"
-		}
-		read := latCell(p.Latency, inf)
-		if p.QueueDelay.Count > 0 {
-			read.Sub = "queued: " + lat(p.QueueDelay, "")
-		}
-		var notes []string
-		class := ""
-		if p.Impersonated {
-			notes = append(notes, "impersonated")
-		}
-		if p.Lossy {
-			notes = append(notes, "lossy")
-			class = "lossy"
-		}
-		fail := hCell{Text: cleanFailures(p.Failures)}
-		if len(p.Failures) > 0 {
-			fail.Class = "warn"
-		}
-		rows = append(rows, hRow{Class: class, Cells: []hCell{
-			{Text: clean(p.Name), Class: "m"}, inst, server, client, pairing,
-			flowCell(p.ToServer), flowCell(p.ToClient), read, latCell(p.RoundTrip, inf),
-			latCell(p.ConnectWait, inf), latCell(p.FlushDrain, inf), fail,
-			{Text: strings.Join(notes, ", ")}, b.span(p.First, p.Last),
-		}})
-	}
-	foot := ""
-	if inferred {
-		foot = footPipe
-	}
-	return b.table("pipes", "Named pipes", []string{"Pipe", "Inst", "Server", "Client", "Pairing", "To server ops / bytes",
-		"To client ops / bytes", "Read latency µs p50/p99/max", "Round trip µs p50/p99/max", "Connect wait µs",
-		"Flush drain µs", "Failures", "Notes", "First .. last"}, rows, foot)
-}
-
-func (b *htmlBuilder) alpc() *hTable {
-	var rows []hRow
-	inferred := false
-	for _, a := range b.m.ALPC {
-		inferred = inferred || a.Inferred
-		class, notes := "", ""
-		if a.Lossy {
-			class, notes = "lossy", "lossy"
-		}
-		client, server := b.procCell(a.ClientPID, 0, ""), b.procCell(a.ServerPID, 0, "")
-		if a.ClientImage != "" && b.names[a.ClientPID] == "" {
-			client.Text += " (" + clean(a.ClientImage) + ")"
-		}
-		if a.ServerImage != "" && b.names[a.ServerPID] == "" {
-			server.Text += " (" + clean(a.ServerImage) + ")"
-		}
-		pending := intCell(a.Pending)
-		if a.Pending > 0 {
-			pending.Class = "n bad"
-		}
-		rows = append(rows, hRow{Class: class, Cells: []hCell{
-			{Text: dash(clean(a.Port)), Class: "m"}, client, server, intCell(a.Calls), pending,
-			latCell(a.Latency, a.Inferred), latCell(a.ServerTime, a.Inferred), intCell(int64(a.IdleWorkers)),
-			{Text: notes}, b.span(a.First, a.Last),
-		}})
-	}
-	foot := ""
-	if inferred {
-		foot = footALPC
-	}
-	return b.table("alpc", "ALPC", []string{"Port", "Client", "Server", "Calls", "Pending", "Call latency µs p50/p99/max",
-		"Server time µs p50/p99/max", "Idle workers", "Notes", "First .. last"}, rows, foot)
-}
-
-func (b *htmlBuilder) rpc() *hTable {
-	var rows []hRow
-	for _, r := range b.m.RPC {
-		failed := intCell(r.Failed)
-		if r.Failed > 0 {
-			failed.Class = "n warn"
-		}
-		rows = append(rows, hRow{Cells: []hCell{
-			{Text: clean(r.Interface), Class: "m"}, intCell(int64(r.ProcNum)), {Text: dash(clean(r.Endpoint)), Class: "m"},
-			{Text: dash(clean(r.Protocol))}, b.procCell(r.ClientPID, 0, ""), b.procCell(r.ServerPID, 0, ""),
-			intCell(r.Calls), failed, latCell(r.Latency, false), latCell(r.ServerTime, false),
-		}})
-	}
-	return b.table("rpc", "RPC methods", []string{"Interface", "Proc", "Endpoint", "Protocol", "Client", "Server",
-		"Calls", "Failed", "Latency µs p50/p99/max", "Server time µs p50/p99/max"}, rows, "")
-}
-
-func (b *htmlBuilder) sections() *hTable {
-	var rows []hRow
-	for _, s := range b.m.Sections {
-		pids := make([]string, len(s.PIDs))
-		for i, p := range s.PIDs {
-			pids[i] = b.proc(p)
-		}
-		rows = append(rows, hRow{Cells: []hCell{
-			{Text: clean(s.Key), Class: "m"}, {Text: dash(clean(s.Name)), Class: "m"}, {Text: dash(clean(s.Kind))},
-			{Text: strings.Join(pids, ", ")}, intCell(s.Views),
-			{Text: bytesStr(int64(min(s.Bytes, 1<<62))), Class: "n", Sort: strconv.FormatUint(s.Bytes, 10),
-				Tip: strconv.FormatUint(s.Bytes, 10) + " bytes"},
-			{Text: dur(s.OverlapUS), Class: "n", Sort: num(s.OverlapUS)}, intCell(s.Open), b.span(s.First, s.Last),
-		}})
-	}
-	return b.table("sections", "Shared sections", []string{"Key", "Name", "Kind", "Processes", "Views", "View bytes",
-		"Overlap", "Open views", "First .. last"}, rows, "")
-}
-
-// sevRank orders severities for sorting; sevClass maps them to CSS classes.
-var sevRank = map[string]int{"none": 0, "info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
-
-func sevClass(s string) string {
-	if _, ok := sevRank[s]; ok {
-		return "sev sev-" + s
-	}
-	return "sev"
-}
-
-// exposedInUse counts objects with a medium or worse verdict that the
-// trace shows in use (exposure joined with traffic, USERS.md §2.4).
-func (b *htmlBuilder) exposedInUse() int {
-	n := 0
-	for _, e := range b.m.Security {
-		if sevRank[e.Severity] >= sevRank["medium"] && e.Ops > 0 {
-			n++
-		}
-	}
-	return n
-}
-
-func (b *htmlBuilder) security() *hTable {
-	var rows []hRow
-	for _, e := range b.m.Security {
-		owner := hCell{Text: dash(clean(e.Owner)), Class: "m"}
-		if e.OwnerName != "" {
-			owner = hCell{Text: clean(e.OwnerName), Sub: clean(e.Owner)}
-		}
-		if e.OwnerPID != 0 {
-			owner.Sub = strings.TrimPrefix(owner.Sub+" · process "+b.proc(e.OwnerPID), " · ")
-		}
-		sev := hCell{Text: dash(clean(e.Severity)), Class: sevClass(e.Severity), Sort: strconv.Itoa(sevRank[e.Severity])}
-		ops := intCell(e.Ops)
-		class := ""
-		if sevRank[e.Severity] >= sevRank["medium"] && e.Ops > 0 {
-			class, ops.Sub = "hot", "exposed and in use"
-		}
-		sddl := hCell{Text: dash(clean(e.SDDL)), Class: "m"}
-		if e.Error != "" {
-			sddl = hCell{Text: "error: " + clean(e.Error), Class: "warn"}
-		}
-		exposure := make([]string, len(e.Exposure))
-		for i, x := range e.Exposure {
-			exposure[i] = clean(x)
-		}
-		rows = append(rows, hRow{Class: class, Cells: []hCell{
-			{Text: clean(e.Object), Class: "m"}, {Text: clean(e.Type)}, owner, sev,
-			{Text: dash(strings.Join(exposure, ", ")), Sub: clean(e.Summary)}, ops, sddl,
-		}})
-	}
-	t := b.table("security", "Security and exposure", []string{"Object", "Type", "Owner", "Severity", "Exposure",
-		"Ops", "SDDL"}, rows, "")
-	if t != nil {
-		t.Intro = "Security descriptors captured by record --security, with who may connect, read or write, joined with the operations this trace saw on each object."
-	}
-	return t
-}
-
-// processes lists the processes that the sections above name.
-func (b *htmlBuilder) processes() *hTable {
-	used := map[uint32]bool{}
-	for _, p := range b.m.Pipes {
-		used[p.ServerPID], used[p.ClientPID] = true, true
-	}
-	for _, a := range b.m.ALPC {
-		used[a.ServerPID], used[a.ClientPID] = true, true
-	}
-	for _, r := range b.m.RPC {
-		used[r.ServerPID], used[r.ClientPID] = true, true
-	}
-	for _, s := range b.m.Sections {
-		for _, p := range s.PIDs {
-			used[p] = true
-		}
-	}
-	for _, s := range b.m.Stuck {
-		used[s.PID], used[s.PeerPID] = true, true
-	}
-	for _, e := range b.m.Security {
-		used[e.OwnerPID] = true
-	}
-	var rows []hRow
-	for _, p := range b.m.Processes {
-		if !used[p.PID] {
-			continue
-		}
-		parent := hCell{Text: "-", Class: "n", Sort: "0"}
-		if p.ParentPID != 0 {
-			parent = intCell(int64(p.ParentPID))
-		}
-		rows = append(rows, hRow{Cells: []hCell{intCell(int64(p.PID)), parent, {Text: dash(clean(p.Image))},
-			{Text: dash(clean(p.User)), Class: "m"}, {Text: dash(clean(p.CommandLine)), Class: "m"}}})
-	}
-	return b.table("processes", "Processes", []string{"PID", "Parent", "Image", "User", "Command line"}, rows, "")
 }
 
 // Timeline geometry (SVG user units = CSS pixels).
@@ -687,7 +310,7 @@ func (b *htmlBuilder) timeline() *hTimeline {
 			class = "c-" + s.Category
 		}
 		tl.Rects = append(tl.Rects, hRect{X: px(x), Y: px(float64(tlTop + row*tlRowH + 2)), W: px(w), H: tlRowH - 4,
-			Class: class, Tip: fmt.Sprintf("%s — %s tid %d, +%s for %s", clean(s.Name), b.proc(s.PID), s.TID, dur(s.StartUS), dur(s.DurUS))})
+			Class: class, Tip: fmt.Sprintf("%s — %s tid %d, +%s for %s", esc(s.Name), b.proc(s.PID), s.TID, dur(s.StartUS), dur(s.DurUS))})
 	}
 	return tl
 }
@@ -701,63 +324,6 @@ func boolRank(b bool) int {
 
 // px formats an SVG coordinate with one decimal.
 func px(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
-
-func cleanFailures(m map[string]int) string {
-	if len(m) == 0 {
-		return "-"
-	}
-	c := make(map[string]int, len(m))
-	for k, v := range m {
-		c[clean(k)] += v
-	}
-	return failures(c)
-}
-
-// clean makes a string from a trace safe to show: invalid UTF-8 becomes
-// U+FFFD, control characters become \xNN and characters that XML forbids
-// or that reorder text (bidirectional overrides) become \uNNNN, so that a
-// hostile name can neither break the document nor disguise itself.
-// html/template escapes markup after that.
-func clean(s string) string {
-	ok := true
-	for _, r := range s {
-		if needsEscape(r) {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return s
-	}
-	var sb strings.Builder
-	for _, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			sb.WriteRune(utf8.RuneError)
-		case r < 0x20 || (r >= 0x7f && r <= 0x9f):
-			fmt.Fprintf(&sb, `\x%02x`, r)
-		case needsEscape(r):
-			fmt.Fprintf(&sb, `\u%04x`, r)
-		default:
-			sb.WriteRune(r)
-		}
-	}
-	return sb.String()
-}
-
-func needsEscape(r rune) bool {
-	switch {
-	case r == utf8.RuneError:
-		return true
-	case r < 0x20 || (r >= 0x7f && r <= 0x9f):
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
-		return true
-	case r == 0xfffe || r == 0xffff:
-		return true
-	}
-	return false
-}
 
 // htmlPage is XHTML-compatible (every element closed, no named entities)
 // so that an XML parser can check it. The script and style hold no "<" or
@@ -791,13 +357,14 @@ dl.facts dd { margin: 0; }
 .alerts a.bad { background: #d93025; color: #fff; }
 .alerts a.warn { background: #f29900; color: #fff; }
 .scroll { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.9em; margin: 0.3em 0; }
+table { border-collapse: collapse; font-size: 0.9em; margin: 0.3em 0; max-width: 100%; }
 th, td { border: 1px solid #d8dee8; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
-th { background: #eef1f6; cursor: pointer; white-space: nowrap; }
+th { background: #eef1f6; cursor: pointer; }
+td.m { overflow-wrap: anywhere; max-width: 22em; }
 th[data-dir="asc"]::after { content: " \25B2"; }
 th[data-dir="desc"]::after { content: " \25BC"; }
 tbody tr:nth-child(even) { background: #f9fafc; }
-td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
 td small { color: #6a7385; }
 tr.lossy td:first-child { border-left: 4px solid #f29900; }
 tr.stuck td.bad, td.bad { color: #a50e0e; font-weight: 600; }
@@ -840,19 +407,20 @@ footer { margin-top: 2em; color: #6a7385; font-size: 0.85em; border-top: 1px sol
 <section id="trace">
 <h2>Trace</h2>
 <dl class="facts">{{range .Facts}}<dt>{{.Name}}</dt><dd>{{.Value}}</dd>{{end}}{{if .Warnings}}<dt>warnings</dt><dd><a href="#warnings">{{len .Warnings}}{{if .WarnMore}}+{{.WarnMore}}{{end}} reader/decoder problems</a></dd>{{end}}</dl>
-{{if .Loss}}<div class="box loss"><strong>Loss: {{.LossText}}</strong>
+{{with .Loss}}<div class="box loss"><strong>Loss: {{.Text}}</strong>
 {{if .Windows}}<ul>{{range .Windows}}<li><code>{{.Start}} .. {{.End}}</code> {{.Reason}}</li>{{end}}</ul>{{end}}
-<p class="foot">{{.LostNote}}</p></div>
+{{if .Note}}<p class="foot">{{.Note}}</p>{{end}}</div>
 {{else}}<div class="box ok">loss: no loss</div>
 {{end}}{{if .Alerts}}<p class="alerts">{{range .Alerts}}<a class="{{.Class}}" href="{{.Href}}">{{.Text}}</a>{{end}}</p>
 {{end}}</section>
-{{if not .HasIPC}}<div class="box empty"><p>{{.NoIPC}}</p><p><code>{{.Hint}}</code></p></div>
-{{end}}{{range .Before}}{{template "table" .}}{{end}}{{if .Dead}}<section id="deadlocks">
-<h2>Deadlocks <span class="count">({{len .Dead}})</span></h2>
-<p class="intro">Each thread waits on the object served by the next one.</p>
-<ol class="dead">{{range .Dead}}<li>{{range $i, $s := .Steps}}{{if $i}}<span class="arrow">→</span>{{end}}<span class="who">{{$s.Who}}</span>{{if $s.Object}} waits on <code>{{$s.Object}}</code>{{end}}{{end}}</li>
+{{if not .HasIPC}}<div class="box empty"><p>{{.NoIPC}}</p>{{if .Hint}}<p><code>{{.Hint}}</code></p>{{end}}</div>
+{{end}}{{range .Before}}{{template "table" .}}{{end}}{{with .Dead}}<section id="deadlocks">
+<h2>{{.Title}} <span class="count">({{.Count}})</span></h2>
+<p class="intro">{{.Intro}}</p>
+<ol class="dead">{{range .List}}<li>{{if .Label}}<strong>{{.Label}}:</strong> {{end}}{{range $i, $s := .Steps}}{{if $i}}<span class="arrow">→</span>{{end}}<span class="who">{{$s.Who}}</span>{{if $s.Object}} waits on <code>{{$s.Object}}</code>{{end}}{{end}}</li>
 {{end}}</ol>
-</section>
+{{range .Notes}}<p class="foot">{{.}}</p>
+{{end}}</section>
 {{end}}{{range .After}}{{template "table" .}}{{end}}{{with .Timeline}}<section id="timeline">
 <h2>Timeline <span class="count">({{.Spans}} spans)</span></h2>
 <p class="legend">One row per thread; time from the trace start.<span class="c-pipe"></span>pipe<span class="c-alpc"></span>ALPC<span class="c-rpc"></span>RPC<span class="c-stuck"></span>stuck</p>
@@ -869,7 +437,7 @@ footer { margin-top: 2em; color: #6a7385; font-size: 0.85em; border-top: 1px sol
 {{end}}</ul>{{if .WarnMore}}
 <p class="foot">… {{.WarnMore}} more (use -o json for all)</p>{{end}}
 </section>
-{{end}}<footer><span class="inf">*</span> inferred (EVENTS.md §3.5–3.6, §4); ~ marks HdrHistogram percentiles (2 significant digits). Hover a value for details; click a column header to sort. Generated by ipctrace report.</footer>
+{{end}}<footer><span class="inf">*</span> inferred (docs/rules.md P4–P9, A1–A7); ~ marks HdrHistogram percentiles (2 significant digits). Hover a value for details; click a column header to sort. Generated by ipctrace report.</footer>
 <script>
 (function () {
   function key(c) {
@@ -908,6 +476,6 @@ footer { margin-top: 2em; color: #6a7385; font-size: 0.85em; border-top: 1px sol
 {{end}}</tbody>
 </table></div>
 {{if .More}}<p class="foot">… {{.More}} more rows (use -o json for all)</p>
-{{end}}{{if .Foot}}<p class="foot">{{.Foot}}</p>
+{{end}}{{range .Notes}}<p class="foot">{{.}}</p>
 {{end}}</section>
 {{end}}`))

@@ -56,16 +56,14 @@ func renderHTML(t testing.TB, m *model.Model, opt report.TableOptions) string {
 
 // TestGoldenHTML compares the HTML report of a few scenarios with
 // testdata/golden/<scenario>.html (regenerate with go test ./report -update).
-// The timeline is on for every scenario but "security" (which has no
-// spans) and "lossy" (to cover a page without a timeline).
+// End to end, like TestGoldenTables; "lossy" covers a page without a
+// timeline. Constructed-model pages are in view_test.go.
 func TestGoldenHTML(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		timeline bool
 	}{
 		{"pipe-pingpong", true},
-		{"alpc-deadlock", true},
-		{"security", true},
 		{"lossy", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -324,9 +322,9 @@ func TestHTMLContent(t *testing.T) {
 		last = i
 	}
 	for _, want := range []string{
-		"* inferred: pairing/latency from timing rules, EVENTS.md §3.5–3.6",
-		"* inferred: request/reply matching by message id and process pair, EVENTS.md §4",
-		"* inferred peer: from pairing and message matching rules, EVENTS.md §3.5, §4.4",
+		"* inferred: pairing/latency from timing rules, docs/rules.md P4–P9",
+		"* inferred: request/reply matching by message id and process pair, docs/rules.md A1–A7",
+		"* inferred peer: from pairing and message matching rules, docs/rules.md P4–P6, A6",
 		`<span class="inf" title="inferred">*</span>`,
 		fmt.Sprintf("Loss: %d events lost, %d buffers lost", m.Trace.EventsLost, m.Trace.BuffersLost),
 		m.Trace.LossyWindows[0].Start.String() + " .. " + m.Trace.LossyWindows[0].End.String(),
@@ -361,7 +359,7 @@ func TestHTMLContent(t *testing.T) {
 
 	// A trace without IPC says so, how to record one, and no loss.
 	page = renderHTML(t, &model.Model{Trace: model.Trace{Events: 3}}, report.TableOptions{})
-	for _, want := range []string{"No IPC events in this trace: no named-pipe, ALPC/RPC, shared-section or security-snapshot activity.",
+	for _, want := range []string{"No IPC found in this trace: no named-pipe, ALPC/RPC, shared-section or security-snapshot result among its 3 events.",
 		report.RecordHint, "no loss"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("empty page lacks %q", want)

@@ -8,12 +8,52 @@ import (
 	"github.com/ipctrace/ipctrace/model"
 )
 
+// jsonTrace is model.Trace with the counts the view adds (package doc:
+// has_ipc, processes_shown, lossy_windows_merged).
+type jsonTrace struct {
+	model.Trace
+	HasIPC             bool           `json:"has_ipc"`
+	ProcessesShown     int            `json:"processes_shown"`
+	LossyWindowsMerged []model.Window `json:"lossy_windows_merged"`
+}
+
+// jsonProcess is model.Process with "ipc": true when the view lists it.
+type jsonProcess struct {
+	model.Process
+	IPC bool `json:"ipc,omitempty"`
+}
+
+// jsonModel is the JSON document: the model, whose trace and processes
+// carry the view's additions (the outer fields hide the embedded ones).
+type jsonModel struct {
+	Trace     jsonTrace     `json:"trace"`
+	Processes []jsonProcess `json:"processes"`
+	*model.Model
+}
+
+func newJSONModel(m *model.Model) *jsonModel {
+	multiNS := len(m.Trace.Namespaces) > 1
+	shown := shownProcesses(m, multiNS)
+	j := &jsonModel{Model: m, Trace: jsonTrace{Trace: m.Trace, HasIPC: HasIPC(m), ProcessesShown: len(shown),
+		LossyWindowsMerged: mergeWindows(m.Trace.LossyWindows)}}
+	if j.Trace.LossyWindowsMerged == nil {
+		j.Trace.LossyWindowsMerged = []model.Window{}
+	}
+	if m.Processes != nil {
+		j.Processes = make([]jsonProcess, len(m.Processes))
+		for i := range m.Processes {
+			j.Processes[i] = jsonProcess{Process: m.Processes[i], IPC: processShown(shown, multiNS, &m.Processes[i])}
+		}
+	}
+	return j
+}
+
 // JSON writes the whole model as one indented JSON document (schema: package doc).
 func JSON(w io.Writer, m *model.Model) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(m)
+	return enc.Encode(newJSONModel(m))
 }
 
 // JSON Lines kinds, the "kind" field of every JSONL object.
@@ -25,6 +65,7 @@ const (
 	KindRPC      = "rpc"
 	KindSection  = "section"
 	KindStuck    = "stuck"
+	KindIdle     = "idle"
 	KindDeadlock = "deadlock"
 	KindSecurity = "security"
 	KindWarning  = "warning"
@@ -32,24 +73,25 @@ const (
 
 // JSONL writes one JSON object per line: the trace summary first, then one
 // per process, conversation (pipe, alpc, rpc), section, stuck operation,
-// deadlock, security finding and warning. Each object carries the fields of
+// idle operation, deadlock, security finding and warning. Each object carries the fields of
 // its model type plus "kind".
 func JSONL(w io.Writer, m *model.Model) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	put := func(v any) error { return enc.Encode(v) }
+	j := newJSONModel(m)
 	if err := put(struct {
 		Kind string `json:"kind"`
-		*model.Trace
-	}{KindTrace, &m.Trace}); err != nil {
+		*jsonTrace
+	}{KindTrace, &j.Trace}); err != nil {
 		return err
 	}
-	for i := range m.Processes {
+	for i := range j.Processes {
 		if err := put(struct {
 			Kind string `json:"kind"`
-			*model.Process
-		}{KindProcess, &m.Processes[i]}); err != nil {
+			*jsonProcess
+		}{KindProcess, &j.Processes[i]}); err != nil {
 			return err
 		}
 	}
@@ -94,6 +136,16 @@ func JSONL(w io.Writer, m *model.Model) error {
 			StuckKind string `json:"stuck_kind"`
 			*model.Stuck
 		}{KindStuck, m.Stuck[i].Kind, &m.Stuck[i]}); err != nil {
+			return err
+		}
+	}
+	for i := range m.Idle {
+		// Idle.Kind moves to "idle_kind" like Stuck.Kind.
+		if err := put(struct {
+			Kind     string `json:"kind"`
+			IdleKind string `json:"idle_kind"`
+			*model.Idle
+		}{KindIdle, m.Idle[i].Kind, &m.Idle[i]}); err != nil {
 			return err
 		}
 	}

@@ -42,13 +42,18 @@ type Column struct {
 // Gap is the space between two columns.
 const Gap = 2
 
+// lastResort is the width text columns without Shrink are cut to when
+// every optional column is already left out.
+const lastResort = 8
+
 // Layout is the result of fitting a table: the columns shown (indexes
-// into the columns given), their widths, and the names of the columns left
-// out.
+// into the columns given), their widths, the names of the columns left out
+// to fit, and of the Wide columns left out because the view is not wide.
 type Layout struct {
 	Shown   []int
 	Widths  []int
 	Omitted []string
+	Hidden  []string
 }
 
 // Fit computes the layout of cols and rows for a line of at most width
@@ -66,34 +71,46 @@ func Fit(cols []Column, rows [][]string, width int) Layout {
 		}
 	}
 	var shown []int
-	var omitted []string
+	var omitted, hidden []string
 	for i, c := range cols {
 		if c.Wide && width > 0 {
-			omitted = append(omitted, c.Head)
+			hidden = append(hidden, c.Head)
 			continue
 		}
 		shown = append(shown, i)
 	}
 	if width <= 0 {
-		return Layout{Shown: shown, Widths: pick(nat, shown), Omitted: omitted}
+		return Layout{Shown: shown, Widths: pick(nat, shown)}
 	}
 	for {
 		w := pick(nat, shown)
 		total := lineWidth(w)
 		if total <= width {
-			return Layout{Shown: shown, Widths: w, Omitted: omitted}
+			return Layout{Shown: shown, Widths: w, Omitted: omitted, Hidden: hidden}
 		}
-		// Can shortening names alone make it fit?
-		minTotal := total
-		for k, i := range shown {
-			if s := cols[i].Shrink; s > 0 && w[k] > s {
-				minTotal -= w[k] - max(s, Width(cols[i].Head))
-			}
-		}
+		// Names are shortened by at most a third before a column is left
+		// out, and down to their minimum only when nothing is left to drop.
 		drop := -1
 		for k, i := range shown {
 			if p := cols[i].Priority; p > 0 && (drop < 0 || p >= cols[shown[drop]].Priority) {
 				drop = k
+			}
+		}
+		lows := make([]int, len(shown))
+		minTotal := total
+		for k, i := range shown {
+			lows[k] = w[k]
+			s := cols[i].Shrink
+			if s == 0 && drop < 0 && !cols[i].Right {
+				s = lastResort // nothing left to drop: any text column shrinks
+			}
+			if s > 0 {
+				lo := max(s, Width(cols[i].Head))
+				if drop >= 0 {
+					lo = max(lo, w[k]-w[k]/3)
+				}
+				lows[k] = min(lo, w[k])
+				minTotal -= w[k] - lows[k]
 			}
 		}
 		if minTotal <= width || drop < 0 {
@@ -101,9 +118,8 @@ func Fit(cols []Column, rows [][]string, width int) Layout {
 			// at a time.
 			for excess := total - width; excess > 0; excess-- {
 				best := -1
-				for k, i := range shown {
-					lo := max(cols[i].Shrink, Width(cols[i].Head))
-					if cols[i].Shrink > 0 && w[k] > lo && (best < 0 || w[k] > w[best]) {
+				for k := range shown {
+					if w[k] > lows[k] && (best < 0 || w[k] > w[best]) {
 						best = k
 					}
 				}
@@ -112,7 +128,7 @@ func Fit(cols []Column, rows [][]string, width int) Layout {
 				}
 				w[best]--
 			}
-			return Layout{Shown: shown, Widths: w, Omitted: omitted}
+			return Layout{Shown: shown, Widths: w, Omitted: omitted, Hidden: hidden}
 		}
 		omitted = append(omitted, cols[shown[drop]].Head)
 		shown = append(shown[:drop:drop], shown[drop+1:]...)

@@ -68,13 +68,13 @@ func TestRenderFits(t *testing.T) {
 				t.Errorf("width %d: line %q is %d wide (layout %+v)", width, line, Width(line), l)
 			}
 		}
-		if !strings.Contains(strings.Join(l.Omitted, ","), "Detail") {
+		if !strings.Contains(strings.Join(l.Hidden, ","), "Detail") {
 			t.Errorf("width %d: wide-only column shown", width)
 		}
 	}
 	// At 40 the notes (priority 2) go before the extra (priority 1).
 	l = Fit(cols, rows, 40)
-	if strings.Join(l.Omitted, ",") != "Detail,Notes" {
+	if strings.Join(l.Omitted, ",") != "Notes" || strings.Join(l.Hidden, ",") != "Detail" {
 		t.Errorf("omitted at 40: %v", l.Omitted)
 	}
 	// Right alignment.
