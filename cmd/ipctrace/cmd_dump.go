@@ -80,11 +80,12 @@ type dumpLine struct {
 }
 
 func runDump(stdout, stderr io.Writer, path string, opt dumpFlags) error {
-	f, err := etw.Open(path)
+	f, meter, closeFile, err := openTrace(path)
 	if err != nil {
 		return fileError(path, err)
 	}
-	defer f.Close()
+	defer closeFile()
+	defer meter.Done()
 
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	defer w.Flush()
@@ -109,6 +110,7 @@ func runDump(stdout, stderr io.Writer, path string, opt dumpFlags) error {
 			continue
 		}
 		records++
+		meter.AddEvents(1)
 		d, ok, derr := p.Decode(rec)
 		if opt.undecoded {
 			if !ok {

@@ -90,11 +90,12 @@ func runStats(stdout, stderr io.Writer, paths []string, asJSON bool) error {
 }
 
 func statsOf(path string) (*etw.Stats, error) {
-	f, err := etw.Open(path)
+	f, meter, closeFile, err := openTrace(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer closeFile()
+	defer meter.Done()
 	return etw.ComputeStats(f, etw.Parallel(0))
 }
 

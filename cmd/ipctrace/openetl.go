@@ -1,0 +1,38 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+
+	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/progress"
+)
+
+// openTrace opens an .etl file for a command that reads it whole, with a
+// progress meter on stderr when stderr is a terminal (internal/progress).
+// Close the returned closer and call Done on the meter (nil-safe) when done.
+// Errors are those of etw.Open: give them to fileError.
+func openTrace(path string) (*etw.File, *progress.Meter, func() error, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, nil, nil, err
+	}
+	if st.IsDir() {
+		fh.Close()
+		return nil, nil, nil, &fs.PathError{Op: "open", Path: path, Err: errors.New("is a directory")}
+	}
+	m := progress.Stderr(path, st.Size())
+	f, err := etw.NewFile(m.ReaderAt(fh), st.Size())
+	if err != nil {
+		m.Done()
+		fh.Close()
+		return nil, nil, nil, err
+	}
+	return f, m, fh.Close, nil
+}
