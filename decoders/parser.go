@@ -79,7 +79,8 @@ type Parser struct {
 	probe        ProbeMarker
 	tlEvent      TraceLoggingEvent
 
-	ext extSlots
+	ext  extSlots
+	w32k win32kSlots // win32k.go, comruntime.go
 }
 
 type cacheSlot struct {
