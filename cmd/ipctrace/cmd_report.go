@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/termsize"
 	"github.com/ipctrace/ipctrace/report"
 	"github.com/ipctrace/ipctrace/testdata"
 )
@@ -29,6 +31,7 @@ type reportFlags struct {
 	until       string
 	stuckAfter  time.Duration
 	failOnStuck bool
+	wide        bool
 }
 
 var reportOpts reportFlags
@@ -62,6 +65,7 @@ func init() {
 	f.StringVar(&reportOpts.until, "until", "", "ignore IPC events after this time (RFC 3339, or an offset from the trace start)")
 	f.DurationVar(&reportOpts.stuckAfter, "stuck-after", 0, "report operations waiting longer than this (0: every operation still open at the end)")
 	f.BoolVar(&reportOpts.failOnStuck, "fail-on-stuck", false, "exit with status 3 when stuck operations are found")
+	f.BoolVarP(&reportOpts.wide, "wide", "v", false, "table: every column at full width (default: fit the terminal, $COLUMNS, or 120 columns)")
 	rootCmd.AddCommand(reportCmd)
 }
 
@@ -70,6 +74,9 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 	case "table", "json", "jsonl", "perfetto", "html":
 	default:
 		return withCode(exitUsage, fmt.Errorf("report: unknown output format %q (table, json, jsonl, perfetto, html)", fl.output))
+	}
+	if fl.output == "perfetto" && writesToTerminal(stdout) {
+		return withCode(exitUsage, errors.New("report: -o perfetto writes a binary trace: redirect it to a file (ipctrace report -o perfetto FILE.etl > trace.pftrace) and open that at ui.perfetto.dev"))
 	}
 	opt := correlate.Options{StuckAfter: fl.stuckAfter, Process: fl.process, PipeGlob: fl.pipe,
 		Timeline: fl.output == "perfetto" || fl.output == "html"}
@@ -122,11 +129,13 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 	case "jsonl":
 		err = report.JSONL(stdout, m)
 	case "perfetto":
-		err = report.Perfetto(stdout, m)
+		if err = report.Perfetto(stdout, m); err == nil && len(m.Timeline) == 0 {
+			fmt.Fprintf(stderr, "ipctrace: the Perfetto timeline is empty (0 bytes written): none of the %d events is a pipe, ALPC or RPC operation to draw\n", m.Trace.Events)
+		}
 	case "html":
 		err = report.HTML(stdout, m, report.TableOptions{})
 	default:
-		err = report.Table(stdout, m, report.TableOptions{})
+		err = report.Table(stdout, m, report.TableOptions{Width: reportWidth(stdout), Wide: fl.wide})
 	}
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -183,4 +192,17 @@ func traceStart(paths []string) (time.Time, error) {
 		return etw.FiletimeToTime(st), nil
 	}
 	return time.Time{}, errors.Join(errs...)
+}
+
+// writesToTerminal reports whether w is a terminal; tests replace it.
+var writesToTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && termsize.IsTerminal(f)
+}
+
+// reportWidth is the width the table report fits: $COLUMNS, else the
+// terminal's width, else 120 (also for writers that are not files).
+func reportWidth(w io.Writer) int {
+	f, _ := w.(*os.File)
+	return termsize.Columns(f)
 }
