@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strings"
+
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
 // randomSuffix returns 12 random hex digits for unique object names.
@@ -20,19 +22,12 @@ func uniqueName(pid int) string {
 }
 
 // PipePath returns the Win32 path \\.\pipe\NAME for a pipe name given as
-// NAME, \\.\pipe\NAME or \Device\NamedPipe\NAME.
+// NAME, \\.\pipe\NAME, \??\pipe\NAME or \Device\NamedPipe\NAME.
 func PipePath(name string) string {
-	switch {
-	case hasPrefixFold(name, `\\.\pipe\`):
-		return `\\.\pipe\` + name[len(`\\.\pipe\`):]
-	case hasPrefixFold(name, `\Device\NamedPipe\`):
-		return `\\.\pipe\` + name[len(`\Device\NamedPipe\`):]
-	case hasPrefixFold(name, `\??\pipe\`):
-		return `\\.\pipe\` + name[len(`\??\pipe\`):]
+	for _, root := range []string{ntdefs.Win32PipeRoot, ntdefs.NamedPipeDevice, ntdefs.DosPipeRoot} {
+		if ntdefs.HasPrefixFold(name, root) {
+			return ntdefs.Win32PipeRoot + name[len(root):]
+		}
 	}
-	return `\\.\pipe\` + strings.TrimLeft(name, `\`)
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+	return ntdefs.Win32PipeRoot + strings.TrimLeft(name, `\`)
 }

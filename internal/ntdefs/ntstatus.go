@@ -4,7 +4,12 @@ package ntdefs
 const (
 	StatusSuccess              = 0x00000000
 	StatusPending              = 0x00000103
+	StatusMoreEntries          = 0x00000105
 	StatusBufferOverflow       = 0x80000005
+	StatusNoMoreFiles          = 0x80000006
+	StatusNoMoreEntries        = 0x8000001A
+	StatusInfoLengthMismatch   = 0xC0000004
+	StatusBufferTooSmall       = 0xC0000023
 	StatusAccessDenied         = 0xC0000022
 	StatusObjectNameNotFound   = 0xC0000034
 	StatusObjectPathNotFound   = 0xC000003A
@@ -48,6 +53,7 @@ var Statuses = []Status{
 	{0x0000010C, "STATUS_NOTIFY_ENUM_DIR", ""},
 	{0x80000005, "STATUS_BUFFER_OVERFLOW", "BUFFER_OVERFLOW"},
 	{0x80000006, "STATUS_NO_MORE_FILES", ""},
+	{0x8000001A, "STATUS_NO_MORE_ENTRIES", ""},
 	{0xC0000002, "STATUS_NOT_IMPLEMENTED", ""},
 	{0xC0000003, "STATUS_INVALID_INFO_CLASS", ""},
 	{0xC0000004, "STATUS_INFO_LENGTH_MISMATCH", ""},

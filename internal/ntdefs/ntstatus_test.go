@@ -43,7 +43,12 @@ func TestStatusNames(t *testing.T) {
 	}{
 		{StatusSuccess, "STATUS_SUCCESS", "STATUS_00000000"},
 		{StatusPending, "STATUS_PENDING", "STATUS_00000103"},
+		{StatusMoreEntries, "STATUS_MORE_ENTRIES", "STATUS_00000105"},
 		{StatusBufferOverflow, "STATUS_BUFFER_OVERFLOW", "BUFFER_OVERFLOW"},
+		{StatusNoMoreFiles, "STATUS_NO_MORE_FILES", "STATUS_80000006"},
+		{StatusNoMoreEntries, "STATUS_NO_MORE_ENTRIES", "STATUS_8000001A"},
+		{StatusInfoLengthMismatch, "STATUS_INFO_LENGTH_MISMATCH", "STATUS_C0000004"},
+		{StatusBufferTooSmall, "STATUS_BUFFER_TOO_SMALL", "STATUS_C0000023"},
 		{StatusAccessDenied, "STATUS_ACCESS_DENIED", "ACCESS_DENIED"},
 		{StatusObjectNameNotFound, "STATUS_OBJECT_NAME_NOT_FOUND", "NOT_FOUND"},
 		{StatusObjectPathNotFound, "STATUS_OBJECT_PATH_NOT_FOUND", "PATH_NOT_FOUND"},

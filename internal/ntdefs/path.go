@@ -6,6 +6,7 @@ import "strings"
 const (
 	NamedPipeDevice = `\Device\NamedPipe\` // the NPFS root; pipe names are relative to it
 	MailslotDevice  = `\Device\Mailslot\`
+	DosPipeRoot     = `\??\pipe\` // the object-manager alias of the NPFS root
 	Win32PipeRoot   = `\\.\pipe\`
 	Win32MailRoot   = `\\.\mailslot\`
 )
