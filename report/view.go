@@ -497,20 +497,20 @@ func (b *builder) stuck() *Section {
 		Cols: []texttable.Column{
 			{Head: "Kind"}, {Head: "Waiter", Shrink: 16}, {Head: "TID", Right: true}, {Head: "Waits on", Shrink: 16},
 			{Head: "Since", Right: true, Priority: 3}, {Head: "Waited", Right: true},
-			{Head: "Peer", Shrink: 14, Priority: 1}, {Head: "Peer last seen", Right: true, Priority: 4},
+			{Head: "Peer", Shrink: 14, Priority: 1}, {Head: "Peer TID", Right: true, Priority: 2},
+			{Head: "Peer last seen", Right: true, Priority: 4},
 			{Head: "Rule", Priority: 5}, {Head: "Detail", Shrink: 24, Priority: 6}, {Head: "Evidence", Wide: true},
 		}}
 	inferred := false
 	for _, st := range b.m.Stuck {
-		peer := Cell{Text: "-"}
+		peer, peerTID := Cell{Text: "-"}, Cell{Text: "-"}
 		if st.PeerPID != 0 {
-			peer = b.procCell(st.NS, st.PeerPID, st.PeerTID, "", "")
-			if st.PeerTID != 0 {
-				peer.Text += " tid " + strconv.FormatUint(uint64(st.PeerTID), 10)
-				peer.Sub = ""
-			}
+			peer = b.procCell(st.NS, st.PeerPID, 0, "", "")
 			peer.Inf = st.Inferred
 			inferred = inferred || st.Inferred
+		}
+		if st.PeerTID != 0 {
+			peerTID = intCell(int64(st.PeerTID))
 		}
 		last := b.offset(st.PeerLastActivity)
 		if t := st.PeerLastActivity; !t.IsZero() && !b.end.IsZero() {
@@ -523,7 +523,7 @@ func (b *builder) stuck() *Section {
 		s.Rows = append(s.Rows, Row{Class: "stuck", Cells: []Cell{
 			{Text: esc(st.Kind), Class: "bad"}, b.procCell(st.NS, st.PID, 0, "", ""), intCell(int64(st.TID)),
 			mono(st.Object), b.offset(st.Since),
-			{Text: dur(st.WaitedUS), Class: "n", Sort: num(st.WaitedUS)}, peer, last,
+			{Text: dur(st.WaitedUS), Class: "n", Sort: num(st.WaitedUS)}, peer, peerTID, last,
 			text(st.Rule), {Text: dash(detail)}, text(st.Evidence),
 		}})
 	}
