@@ -20,6 +20,10 @@ var (
 	// ErrNotETL: the file does not start with a WMI buffer header at all (a
 	// PNG or a text file renamed .etl). It also matches ErrNoHeader.
 	ErrNotETL = errors.New("not an ETL file")
+	// ErrBadTime: a record's timestamp lies outside the file's own time
+	// range or before the previous record of its buffer (damage that passes
+	// the structural checks); the record is excluded.
+	ErrBadTime = errors.New("implausible timestamp")
 	// ErrUnsupported: a valid but unsupported feature (e.g. a compression format).
 	ErrUnsupported = errors.New("unsupported")
 	// ErrErrorRecord: an ERROR (0x0D) record, written by the logger in place of an event.

@@ -1,7 +1,7 @@
 // Package etw reads and writes Event Trace Log (.etl) files in pure Go:
 // buffers, every record header kind in 32- and 64-bit form, XPRESS
 // compressed buffers, timestamps per clock type, extended data items and
-// TraceLogging metadata. The byte layouts are in ETL-FORMAT.md; section
+// TraceLogging metadata. The byte layouts are in docs/format.md; section
 // numbers in comments refer to it.
 //
 // A File is read with Records, which streams records in file order (or in
@@ -30,6 +30,7 @@ type File struct {
 	hdr    LogfileHeader
 	clk    clock
 	buf0   BufferInfo
+	tb     timeBounds
 
 	mu       sync.Mutex
 	warnings []error
@@ -69,7 +70,7 @@ func Open(path string) (*File, error) {
 }
 
 // NewFile reads the file of size bytes behind r. It reads buffer 0 and its
-// logfile header (§5); records are read lazily by Records.
+// logfile header (docs/format.md#logfile-header); records are read lazily by Records.
 func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	f := &File{r: r, size: size}
 	var first [BufferHeaderSize + 8]byte
@@ -86,7 +87,7 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNoHeader, err)
 	}
 	f.buf0 = b
-	// Buffer 0 tells the compression format before the header is known (§2 State).
+	// Buffer 0 tells the compression format before the header is known (docs/format.md#buffer-header State).
 	f.hdr.CompressionFormat = uint16(b.State)
 	l := bufferLoader{f: f}
 	img, lerr := l.load(&b)
@@ -126,6 +127,7 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	}
 	f.hdr = h
 	f.clk = newClock(&f.hdr)
+	f.tb = newTimeBounds(&f.hdr)
 	if lerr != nil {
 		f.warn(lerr)
 	}
@@ -142,7 +144,7 @@ func (f *File) Close() error {
 	return err
 }
 
-// Header returns the logfile header (§5).
+// Header returns the logfile header (docs/format.md#logfile-header).
 func (f *File) Header() LogfileHeader { return f.hdr }
 
 // Size returns the file size given to NewFile.
@@ -180,13 +182,13 @@ type options struct {
 
 // TimeOrder makes Records yield records in time order: buffers are grouped
 // by processor, each group is ordered by SequenceNumber, and the per-processor
-// streams are merged by timestamp (§1). Records without a timestamp keep
+// streams are merged by timestamp (docs/format.md#buffers). Records without a timestamp keep
 // their place in their processor's stream. With Parallel, each processor's
 // next buffer is read and decompressed ahead on the worker goroutines.
 func TimeOrder() Option { return func(o *options) { o.timeOrder = true } }
 
 // Buffers yields every buffer of the file in file order, walked by its own
-// BufferSize (§1), never by BuffersWritten. Each buffer is decoded to fill
+// BufferSize (docs/format.md#buffers), never by BuffersWritten. Each buffer is decoded to fill
 // Records, FirstTime and LastTime, and yielded once with a nil error. Errors
 // (*FormatError) name skipped byte ranges and come with the BufferInfo
 // concerned as far as it could be read; iteration continues after them.
@@ -309,11 +311,14 @@ func (f *File) fileOrder(workers int, yield func(*Record, error) bool) {
 	})
 }
 
-// cursor walks the records of one buffer image (§3).
+// cursor walks the records of one buffer image (docs/format.md#records).
 type cursor struct {
 	b   BufferInfo
 	img []byte // header + payload, cut at Offset; nil for an unreadable buffer
 	pos int
+
+	last  int64 // time of the last record accepted in this buffer
+	timed bool  // last is set
 }
 
 // next decodes the next record into r and returns true, or returns false
@@ -360,6 +365,9 @@ func (c *cursor) next(f *File, r *Record) (bool, error) {
 		r.Compressed = c.b.Compressed
 		if !r.NoTime {
 			r.Time = f.clk.filetime(r.RawTime)
+			if what := c.checkTime(f, r.Time); what != "" {
+				return false, c.errAt(pos, pos+size, ErrBadTime, what)
+			}
 		}
 		return true, nil
 	}
