@@ -129,7 +129,7 @@ func appendLatin1(dst []byte, s string) []byte {
 }
 
 // sidLen returns the length of the SID at the start of b (EVENTS.md §6.2):
-// 8 + 4 × SubAuthorityCount.
+// 8 + 4 × SubAuthorityCount (ntdefs.SIDSize), revision 1 only.
 func sidLen(b []byte) (int, error) {
 	if len(b) < 8 {
 		return 0, ErrTruncated
@@ -137,8 +137,8 @@ func sidLen(b []byte) (int, error) {
 	if b[0] != 1 {
 		return 0, ErrBadValue
 	}
-	n := 8 + 4*int(b[1])
-	if n > len(b) {
+	n, ok := ntdefs.SIDSize(b)
+	if !ok {
 		return 0, ErrTruncated
 	}
 	return n, nil
@@ -146,11 +146,8 @@ func sidLen(b []byte) (int, error) {
 
 // looksLikeSID reports whether b starts with a plausible SID header.
 func looksLikeSID(b []byte) bool {
-	if len(b) < 8 || b[0] != 1 || b[1] > 15 {
-		return false
-	}
-	n := 8 + 4*int(b[1])
-	return n <= len(b)
+	_, ok := ntdefs.SIDSize(b)
+	return ok && b[0] == 1 && b[1] <= ntdefs.MaxSubAuthorities
 }
 
 // sidString formats a binary SID as S-1-A-S1-S2-… (ntdefs.AppendSID); ""
