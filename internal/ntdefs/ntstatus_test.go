@@ -93,3 +93,11 @@ func TestSuccess(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkFailureName(b *testing.B) {
+	codes := []uint32{StatusPipeBusy, StatusObjectNameNotFound, 0xC0000043}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		FailureName(codes[i%len(codes)])
+	}
+}

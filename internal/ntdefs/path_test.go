@@ -73,3 +73,12 @@ func TestPathKindString(t *testing.T) {
 		t.Error("IsPipe")
 	}
 }
+
+func BenchmarkClassifyPath(b *testing.B) {
+	paths := []string{`\Device\NamedPipe\lsass`, `\Device\HarddiskVolume3\Windows\System32\ntdll.dll`,
+		`\Device\Mup\srv\PIPE\svcctl`, `\Device\NamedPipe\Win32Pipes.000012a4.00000002`}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		ClassifyPath(paths[i%len(paths)])
+	}
+}
