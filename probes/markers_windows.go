@@ -3,6 +3,10 @@
 package probes
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw/live"
 )
@@ -16,7 +20,14 @@ type markers struct {
 	w       *live.TLWriter
 	written int
 	err     string
+
+	waited     bool // WaitEnabled ran once
+	notEnabled int  // markers not written: no session enabled the provider
 }
+
+// markerEnableWait bounds the wait for a session's enable to reach the
+// freshly registered provider handle before the first marker.
+const markerEnableWait = time.Second
 
 func newMarkers(id string) *markers {
 	m := &markers{id: id}
@@ -54,7 +65,21 @@ func (m *markers) write(kind, phase string) {
 	if phase == "stop" {
 		op = opcodeStop
 	}
-	if err := m.w.Write(4, op, 0, schema, data); err != nil {
+	err = m.w.Write(4, op, 0, schema, data)
+	if errors.Is(err, live.ErrNotEnabled) && !m.waited {
+		// The handle was registered just now: a session's enable reaches it
+		// asynchronously. Wait once (bounded) before the first marker.
+		m.waited = true
+		if m.w.WaitEnabled(markerEnableWait) {
+			err = m.w.Write(4, op, 0, schema, data)
+		}
+	}
+	if errors.Is(err, live.ErrNotEnabled) {
+		m.notEnabled++
+		m.err = fmt.Sprintf("no session enables the ipctrace provider: %d marker(s) not written", m.notEnabled)
+		return
+	}
+	if err != nil {
 		m.err = err.Error()
 		return
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw/live"
 	"github.com/ipctrace/ipctrace/probes"
+	"github.com/ipctrace/ipctrace/winobj"
 )
 
 // isTerminal reports whether f is a console.
@@ -241,7 +242,7 @@ func humanBytes(n int64) string {
 // ALPC port (docs/security.md#reading-descriptors) into the session through ipctrace's provider.
 func writeSnapshots(stderr io.Writer, tl *live.TLWriter, phase string) {
 	t0 := time.Now()
-	objs, errs := live.SnapshotObjects(live.SnapshotOptions{Pipes: true, Sections: true, ALPC: true})
+	objs, errs := winobj.SnapshotObjects(winobj.SnapshotOptions{Pipes: true, Sections: true, ALPC: true})
 	for _, err := range errs {
 		fmt.Fprintf(stderr, "ipctrace: warning: security snapshot (%s): %v\n", phase, err)
 	}
@@ -271,7 +272,7 @@ func writeSnapshots(stderr io.Writer, tl *live.TLWriter, phase string) {
 		written++
 	}
 	fmt.Fprintf(stderr, "ipctrace: security snapshot (%s): %d objects written in %s, %d without descriptor, %d failed, %d not written (provider not enabled); pipes read by %s\n",
-		phase, written, time.Since(t0).Round(time.Millisecond), unread, failed, notEnabled, live.PipeMethod)
+		phase, written, time.Since(t0).Round(time.Millisecond), unread, failed, notEnabled, winobj.PipeMethod)
 }
 
 // runProbeInRecording runs the reference probe and saves its expectation.

@@ -142,13 +142,6 @@ var (
 	procEventSetInformation  = modAdvapi32.NewProc("EventSetInformation")
 	procEventProviderEnabled = modAdvapi32.NewProc("EventProviderEnabled")
 	procWineGetVersion       = modNtdll.NewProc("wine_get_version")
-	procNtQueryDirectoryFile = modNtdll.NewProc("NtQueryDirectoryFile")
-	procNtOpenDirectoryObj   = modNtdll.NewProc("NtOpenDirectoryObject")
-	procNtQueryDirectoryObj  = modNtdll.NewProc("NtQueryDirectoryObject")
-	procNtOpenSection        = modNtdll.NewProc("NtOpenSection")
-	procNtQuerySecurityObj   = modNtdll.NewProc("NtQuerySecurityObject")
-	procNtQueryObject        = modNtdll.NewProc("NtQueryObject")
-	procNtQueryInfoFile      = modNtdll.NewProc("NtQueryInformationFile")
 )
 
 // alignedBuf holds bytes in 8-byte-aligned memory, as ETW expects for

@@ -1,4 +1,4 @@
-package live
+package winobj
 
 import (
 	"encoding/binary"
@@ -10,7 +10,7 @@ import (
 )
 
 // ObjectSecurity is one IPC object and its security descriptor, as read
-// by SnapshotObjects for `record --security` (EVENTS.md §6.8). The command
+// by SnapshotObjects for `record --security` (docs/security.md#reading-descriptors). The command
 // turns it into a decoders.SecuritySnapshot event.
 type ObjectSecurity struct {
 	ObjectType   string // "pipe", "section", "alpc"
@@ -33,7 +33,7 @@ const (
 const NamedPipeDir = ntdefs.NamedPipeDevice
 
 // ErrObjectInfo is wrapped by the errors of the object-information parsers.
-var ErrObjectInfo = errors.New("live: malformed object information")
+var ErrObjectInfo = errors.New("winobj: malformed object information")
 
 func objErr(off int, what string) error {
 	return fmt.Errorf("%w: %s at offset %#x", ErrObjectInfo, what, off)
@@ -91,12 +91,12 @@ func ParseFileDirectoryInformation(b []byte) ([]DirEntry, error) {
 
 // PipeInstances reads the instance counts NPFS reports in a directory entry:
 // EndOfFile = current instances, AllocationSize = maximum instances
-// (0xFFFFFFFF = unlimited). Both are inferred [I] (EVENTS.md §6.8).
+// (0xFFFFFFFF = unlimited). Both are inferred [I] (docs/security.md#reading-descriptors).
 func PipeInstances(e DirEntry) (current, max uint32) {
 	return uint32(e.EndOfFile), uint32(e.AllocationSize)
 }
 
-// HandleEntry is one SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX (40 bytes on x64, EVENTS.md §6.8).
+// HandleEntry is one SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX (40 bytes on x64, docs/security.md#reading-descriptors).
 type HandleEntry struct {
 	Object          uint64
 	PID             uint64
@@ -195,7 +195,7 @@ func IsPipeName(nt string) (string, bool) { return ntdefs.LocalPipeName(nt) }
 
 // SelfRelativeLength returns the length of the self-relative
 // SECURITY_DESCRIPTOR at the start of b: the end of its furthest part
-// (owner and group SIDs, SACL, DACL; EVENTS.md §6.1). ok is false when
+// (owner and group SIDs, SACL, DACL; docs/security.md#security-descriptor). ok is false when
 // b is not a self-relative descriptor or a part lies outside b.
 func SelfRelativeLength(b []byte) (n int, ok bool) {
 	const header = 20

@@ -1,9 +1,10 @@
-package live
+package winobj
 
 import (
 	"encoding/binary"
 	"errors"
 	"testing"
+	"unicode/utf16"
 )
 
 // dirEntry builds one FILE_DIRECTORY_INFORMATION entry (next = 0 for the last).
@@ -162,7 +163,17 @@ func FuzzObjectParsers(f *testing.F) {
 		ParseHandleTable(b)
 		ParseDirectoryObjects(b, 0x1000)
 		SelfRelativeLength(b)
-		DecodeProperties(b)
-		RecordFromEvent(b, nil, nil, 8)
+		UnicodeStringAt(b, 0, 0x1000)
 	})
 }
+
+// utf16Bytes is s in UTF-16LE with a terminating NUL, as Windows writes names.
+func utf16Bytes(s string) []byte {
+	var b []byte
+	for _, c := range utf16.Encode([]rune(s)) {
+		b = binary.LittleEndian.AppendUint16(b, c)
+	}
+	return append(b, 0, 0)
+}
+
+func align8(n int) int { return (n + 7) &^ 7 }

@@ -1,6 +1,6 @@
 //go:build windows && (amd64 || arm64)
 
-package live
+package winobj
 
 import (
 	"errors"
@@ -13,16 +13,18 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
 // NTSTATUS values the enumeration interprets.
 const (
-	statusMoreEntries        = 0x00000105
-	statusBufferOverflow     = 0x80000005
-	statusNoMoreFiles        = 0x80000006
-	statusNoMoreEntries      = 0x8000001A
-	statusInfoLengthMismatch = 0xC0000004
-	statusBufferTooSmall     = 0xC0000023
+	statusMoreEntries        = ntdefs.StatusMoreEntries
+	statusBufferOverflow     = ntdefs.StatusBufferOverflow
+	statusNoMoreFiles        = ntdefs.StatusNoMoreFiles
+	statusNoMoreEntries      = ntdefs.StatusNoMoreEntries
+	statusInfoLengthMismatch = ntdefs.StatusInfoLengthMismatch
+	statusBufferTooSmall     = ntdefs.StatusBufferTooSmall
 )
 
 const (
@@ -43,7 +45,7 @@ type SnapshotOptions struct {
 	Pipes, Sections, ALPC bool
 	// NameTimeout bounds each NtQueryObject(name) on a duplicated file
 	// handle, which can block on a synchronous handle with pending I/O
-	// (EVENTS.md §6.8). Default 200 ms.
+	// (docs/security.md#reading-descriptors). Default 200 ms.
 	NameTimeout time.Duration
 }
 
@@ -53,11 +55,11 @@ const maxHungQueries = 4
 
 // PipeMethod names how pipe descriptors are read: through duplicated
 // handles held by other processes, never by opening the pipe name (which
-// would connect as a client, EVENTS.md §6.8 option B).
-const PipeMethod = "handle duplication (EVENTS.md §6.8 option B); pipe names are never opened"
+// would connect as a client, docs/security.md#reading-descriptors, option B).
+const PipeMethod = "handle duplication (docs/security.md#reading-descriptors, option B); pipe names are never opened"
 
 // SnapshotObjects lists named pipes, named sections and named ALPC ports
-// with their security descriptors (EVENTS.md §6.8). Objects whose
+// with their security descriptors (docs/security.md#reading-descriptors). Objects whose
 // descriptor cannot be read are listed with Error set. The returned errors
 // name the enumeration steps that failed as a whole.
 func SnapshotObjects(o SnapshotOptions) ([]ObjectSecurity, []error) {
@@ -68,10 +70,10 @@ func SnapshotObjects(o SnapshotOptions) ([]ObjectSecurity, []error) {
 	var errs []error
 	enableDebugPrivilege()
 
-	var ht *handleTable
+	var ht *HandleTable
 	if o.Pipes || o.ALPC {
 		var err error
-		ht, err = loadHandles()
+		ht, err = LoadHandles()
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -98,7 +100,7 @@ func SnapshotObjects(o SnapshotOptions) ([]ObjectSecurity, []error) {
 		}
 	}
 	if ht != nil {
-		ht.close()
+		ht.Close()
 	}
 	return out, errs
 }
@@ -119,15 +121,20 @@ func enableDebugPrivilege() {
 	windows.AdjustTokenPrivileges(tok, false, &tp, 0, nil, nil)
 }
 
-// handleTable is the system handle list with the type name of each index.
-type handleTable struct {
+// HandleTable is the system handle list (SystemExtendedHandleInformation)
+// with the type name of each ObjectTypeIndex, resolved through one
+// duplicated handle of that index. Close it to close the process handles
+// it opened for duplication.
+type HandleTable struct {
 	entries []HandleEntry
 	types   map[uint16]string
 	procs   map[uint64]windows.Handle // PROCESS_DUP_HANDLE handles; 0 = cannot open
 	self    uint64
 }
 
-func loadHandles() (*handleTable, error) {
+// LoadHandles reads the system handle table and names its object types.
+// It needs an elevated token to see other processes' handles.
+func LoadHandles() (*HandleTable, error) {
 	size := uint32(1 << 20)
 	var buf []uint64
 	for {
@@ -149,13 +156,13 @@ func loadHandles() (*handleTable, error) {
 	}
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)
 	entries, err := ParseHandleTable(b)
-	ht := &handleTable{entries: entries, types: map[uint16]string{}, procs: map[uint64]windows.Handle{},
+	ht := &HandleTable{entries: entries, types: map[uint16]string{}, procs: map[uint64]windows.Handle{},
 		self: uint64(os.Getpid())}
 	ht.nameTypes()
 	return ht, err
 }
 
-func (ht *handleTable) close() {
+func (ht *HandleTable) Close() {
 	for _, h := range ht.procs {
 		if h != 0 {
 			windows.CloseHandle(h)
@@ -163,8 +170,9 @@ func (ht *handleTable) close() {
 	}
 }
 
-// dup duplicates a handle of another process into ours with access.
-func (ht *handleTable) dup(e HandleEntry, access uint32) (windows.Handle, error) {
+// Dup duplicates a handle of another process into ours with access; the
+// caller closes the result.
+func (ht *HandleTable) Dup(e HandleEntry, access uint32) (windows.Handle, error) {
 	p, ok := ht.procs[e.PID]
 	if !ok {
 		h, err := windows.OpenProcess(windows.PROCESS_DUP_HANDLE, false, uint32(e.PID))
@@ -185,14 +193,14 @@ func (ht *handleTable) dup(e HandleEntry, access uint32) (windows.Handle, error)
 }
 
 // nameTypes resolves the type name of each ObjectTypeIndex from one handle of that index.
-func (ht *handleTable) nameTypes() {
+func (ht *HandleTable) nameTypes() {
 	tried := map[uint16]int{}
 	for _, e := range ht.entries {
 		if _, ok := ht.types[e.ObjectTypeIndex]; ok || tried[e.ObjectTypeIndex] >= 5 {
 			continue
 		}
 		tried[e.ObjectTypeIndex]++
-		h, err := ht.dup(e, 0)
+		h, err := ht.Dup(e, 0)
 		if err != nil {
 			continue
 		}
@@ -203,7 +211,14 @@ func (ht *handleTable) nameTypes() {
 	}
 }
 
-func (ht *handleTable) ofType(name string) []HandleEntry {
+// Entries returns every handle in the table.
+func (ht *HandleTable) Entries() []HandleEntry { return ht.entries }
+
+// Type returns the object type name of an entry ("File", "ALPC Port"…), "" if unknown.
+func (ht *HandleTable) Type(e HandleEntry) string { return ht.types[e.ObjectTypeIndex] }
+
+// OfType returns the entries whose object type is name.
+func (ht *HandleTable) OfType(name string) []HandleEntry {
 	var out []HandleEntry
 	for _, e := range ht.entries {
 		if ht.types[e.ObjectTypeIndex] == name {
@@ -336,6 +351,23 @@ type pipeQuery struct {
 	err       error
 }
 
+// PipeEnd reports whether h (a handle to a pipe, e.g. from Dup with
+// FILE_READ_ATTRIBUTES) is the server end: FilePipeLocalInformation's
+// NamedPipeEnd.
+func PipeEnd(h windows.Handle) (server bool, err error) {
+	var info [10]uint32 // FILE_PIPE_LOCAL_INFORMATION; NamedPipeEnd is the 10th field
+	var iosb windows.IO_STATUS_BLOCK
+	if err := windows.NtQueryInformationFile(h, &iosb, (*byte)(unsafe.Pointer(&info[0])), uint32(unsafe.Sizeof(info)), filePipeLocalInformation); err != nil {
+		return false, fmt.Errorf("NtQueryInformationFile(FilePipeLocalInformation): %w", err)
+	}
+	return info[9] == 1, nil // FILE_PIPE_SERVER_END
+}
+
+// ObjectName returns the NT name of the object h refers to
+// (NtQueryObject ObjectNameInformation). On a synchronous file handle with
+// pending I/O the query can block: call it with a timeout of your own.
+func ObjectName(h windows.Handle) (string, error) { return queryObjectString(h, objectNameInformation) }
+
 func queryPipeHandle(h windows.Handle) pipeQuery {
 	var q pipeQuery
 	q.name, q.err = queryObjectString(h, objectNameInformation)
@@ -345,17 +377,12 @@ func queryPipeHandle(h windows.Handle) pipeQuery {
 	if _, ok := IsPipeName(q.name); !ok {
 		return q
 	}
-	var info [10]uint32 // FILE_PIPE_LOCAL_INFORMATION; NamedPipeEnd is the 10th field
-	var iosb windows.IO_STATUS_BLOCK
-	q.endErr = windows.NtQueryInformationFile(h, &iosb, (*byte)(unsafe.Pointer(&info[0])), uint32(unsafe.Sizeof(info)), filePipeLocalInformation)
-	if q.endErr == nil {
-		q.serverEnd = info[9] == 1 // FILE_PIPE_SERVER_END
-	}
+	q.serverEnd, q.endErr = PipeEnd(h)
 	q.sd, q.sdErr = querySD(h)
 	return q
 }
 
-func snapshotPipes(ht *handleTable, timeout time.Duration) ([]ObjectSecurity, error) {
+func snapshotPipes(ht *HandleTable, timeout time.Duration) ([]ObjectSecurity, error) {
 	entries, listErr := listPipes()
 	found := map[string]*pipeInfo{} // lower-case pipe name → info
 	scanNote := ""
@@ -364,7 +391,7 @@ func snapshotPipes(ht *handleTable, timeout time.Duration) ([]ObjectSecurity, er
 	} else {
 		hung := 0
 		queried := map[uint64]bool{} // FILE_OBJECT addresses already looked at
-		for _, e := range ht.ofType("File") {
+		for _, e := range ht.OfType("File") {
 			if e.PID == ht.self || (e.Object != 0 && queried[e.Object]) {
 				continue
 			}
@@ -374,9 +401,9 @@ func snapshotPipes(ht *handleTable, timeout time.Duration) ([]ObjectSecurity, er
 				break
 			}
 			// FILE_READ_ATTRIBUTES for FilePipeLocalInformation (server or client end).
-			h, err := ht.dup(e, readControl|windows.FILE_READ_ATTRIBUTES)
+			h, err := ht.Dup(e, readControl|windows.FILE_READ_ATTRIBUTES)
 			if err != nil {
-				if h, err = ht.dup(e, readControl); err != nil {
+				if h, err = ht.Dup(e, readControl); err != nil {
 					continue
 				}
 			}
@@ -556,18 +583,18 @@ func sectionSD(dir windows.Handle, name string) ([]byte, error) {
 
 // ---- ALPC ports ----
 
-func snapshotALPC(ht *handleTable) []ObjectSecurity {
+func snapshotALPC(ht *HandleTable) []ObjectSecurity {
 	byObject := map[uint64]*ObjectSecurity{}
 	var order []uint64
-	for _, e := range ht.ofType("ALPC Port") {
+	for _, e := range ht.OfType("ALPC Port") {
 		if o, ok := byObject[e.Object]; ok && o.SD != nil {
 			continue
 		}
-		h, dupErr := ht.dup(e, readControl)
+		h, dupErr := ht.Dup(e, readControl)
 		if dupErr != nil {
 			// Without READ_CONTROL the name may still be readable.
 			var err error
-			if h, err = ht.dup(e, 0); err != nil {
+			if h, err = ht.Dup(e, 0); err != nil {
 				continue
 			}
 		}

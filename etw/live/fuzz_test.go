@@ -1,0 +1,17 @@
+package live
+
+import "testing"
+
+// FuzzLayoutDecoders feeds arbitrary bytes to the decoders of what Windows
+// hands back (EVENT_TRACE_PROPERTIES after ControlTrace, a copied
+// EVENT_RECORD): they must return an error, never panic.
+func FuzzLayoutDecoders(f *testing.F) {
+	f.Add(make([]byte, SizeEventTraceProperties))
+	f.Add(make([]byte, SizeEventRecord))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		DecodeProperties(b)
+		RecordFromEvent(b, nil, nil, 8)
+		RecordFromEvent(b, b, []ExtData{{Type: 1, Data: b}}, 4)
+	})
+}
