@@ -323,3 +323,29 @@ func FuzzWin32kCOM(f *testing.F) {
 	}
 	fuzzFamily(f, keys, seeds)
 }
+
+// BenchmarkWin32kDecode measures Parser.Decode of a fixed-layout message
+// event (SendMessageStart) and a string-carrying one (MessageCheckDelay).
+func BenchmarkWin32kDecode(b *testing.B) {
+	for _, name := range []string{"SendMessageStart x64", "MessageCheckDelay", "ComCallDelay"} {
+		var rec *etw.Record
+		for _, v := range win32kVectors {
+			if v.name == name {
+				rec = &etw.Record{Kind: etw.KindEvent64, Provider: v.key.Provider, ID: v.key.ID, Payload: unhex(b, v.hex)}
+			}
+		}
+		b.Run(name, func(b *testing.B) {
+			p := NewParser()
+			b.SetBytes(int64(len(rec.Payload)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			c := startCPU(b)
+			for i := 0; i < b.N; i++ {
+				if _, _, err := p.Decode(rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c.report(b)
+		})
+	}
+}

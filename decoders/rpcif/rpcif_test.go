@@ -2,6 +2,7 @@ package rpcif
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,9 +40,12 @@ func TestBuiltinLookup(t *testing.T) {
 		t.Error("unknown UUID found")
 	}
 	// An RPC (non-COM) interface has no IUnknown methods.
+	if samr, _ := Lookup(etw.MustParseGUID("12345778-1234-abcd-ef00-0123456789ac")); samr.Method(0) != "" || samr.Method(2) != "" {
+		t.Errorf("samr opnum 0: %q", samr.Method(0))
+	}
 	svc, _ := Lookup(etw.MustParseGUID("367abb81-9844-35f1-ad32-98f038001003"))
-	if svc.Method(1) != "" || svc.MethodLabel(1) != "opnum 1" || svc.MethodLabel(0) != "RCloseServiceHandle" {
-		t.Errorf("svcctl opnum 1: %q %q", svc.Method(1), svc.MethodLabel(1))
+	if svc.Method(12) != "" || svc.MethodLabel(12) != "opnum 12" || svc.MethodLabel(0) != "RCloseServiceHandle" {
+		t.Errorf("svcctl opnum 12: %q %q", svc.Method(12), svc.MethodLabel(12))
 	}
 }
 
@@ -209,4 +213,33 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+func BenchmarkLookup(b *testing.B) {
+	id := etw.MustParseGUID("12345778-1234-abcd-ef00-0123456789ab")
+	tab := New()
+	b.ReportAllocs()
+	for b.Loop() {
+		i, ok := tab.Lookup(id)
+		if !ok || i.Method(15) == "" {
+			b.Fatal("lookup")
+		}
+	}
+}
+
+// BenchmarkLoad reads a 10 000-interface file with four methods each.
+func BenchmarkLoad(b *testing.B) {
+	var sb strings.Builder
+	for n := range 10000 {
+		fmt.Fprintf(&sb, "%08x-0000-4000-8000-000000000000 Iface%d com 3=A 4=B 5=C 6=D\n", n, n)
+	}
+	src := sb.String()
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		tab := &Table{}
+		if err := tab.Load(strings.NewReader(src), "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
