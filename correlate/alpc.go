@@ -9,7 +9,7 @@ import (
 	"github.com/ipctrace/ipctrace/internal/latency"
 )
 
-// ALPC correlation (EVENTS.md §4.3): a Send(m) by one process and the next
+// ALPC correlation (docs/rules.md A1–A3): a Send(m) by one process and the next
 // Receive(m) by another form a hop; a hop A→B followed by a hop B→A with
 // the same m is a request and its reply. Message ids are reused, so every
 // match is scoped by process pair and expires after AlpcExpiry.
@@ -265,7 +265,7 @@ func (e *Engine) alpcConv(client, server uint32, port string, t int64) *alpcConv
 	return c
 }
 
-// alpcSweep expires unmatched sends and requests (EVENTS.md §4.3 step 6),
+// alpcSweep expires unmatched sends and requests (docs/rules.md A3),
 // keeping those a thread still waits on: they are stuck candidates.
 func (e *Engine) alpcSweep(now int64) {
 	e.a.lastSweep = now
@@ -318,7 +318,7 @@ func (e *Engine) alpcStuck(tid uint32, w alpcWait, peer, peerTID uint32, port st
 type alpcWaiter struct {
 	tid      uint32
 	w        alpcWait
-	received bool // the server received the request (EVENTS.md §4.4 a)
+	received bool // the server received the request (docs/rules.md A6)
 	server   uint32
 	stid     uint32
 	port     string
@@ -342,7 +342,7 @@ func (e *Engine) alpcOutstanding() []alpcWaiter {
 				// The reply is on its way: not stuck on the server.
 				continue
 			}
-			// Never received (§4.4 b): guess the server from RPC or history.
+			// Never received (docs/rules.md A6 b): guess the server from RPC or history.
 			x.port = e.rpcEndpoint(tid)
 			if x.port != "" {
 				x.server = e.a.portOwner[x.port]
@@ -378,10 +378,12 @@ func (e *Engine) finishALPC(m *model.Model, end int64, waiters []alpcWaiter) {
 			continue
 		}
 		s := e.alpcStuck(x.tid, x.w, x.server, x.stid, x.port, end)
+		s.Rule = "W3"
+		s.Evidence = "the client thread waits for the reply to its request (WaitForReply)"
 		if x.received {
-			s.Detail = "received by the server, no reply (EVENTS.md §4.4 a)"
+			s.Detail = "received by the server, no reply (docs/rules.md A6)"
 		} else {
-			s.Detail = "never received: no server thread took the message (EVENTS.md §4.4 b)"
+			s.Detail = "never received: no server thread took the message (docs/rules.md A6)"
 		}
 		if x.server != 0 {
 			c := e.alpcConv(x.w.pid, x.server, x.port, x.w.t)
@@ -397,10 +399,21 @@ func (e *Engine) finishALPC(m *model.Model, end int64, waiters []alpcWaiter) {
 		}
 	}
 	idle := make(map[uint32]int)
-	for _, th := range e.a.thr {
-		if th.idle {
-			idle[th.pid]++
+	for tid, th := range e.a.thr {
+		if !th.idle {
+			continue
 		}
+		idle[th.pid]++
+		if !e.keepPIDs(th.pid) || e.opt.PipeGlob != "" {
+			continue
+		}
+		obj := th.port
+		if obj == "" {
+			obj = "ALPC port"
+		}
+		m.Idle = append(m.Idle, model.Idle{Kind: "alpc-receive", PID: th.pid, TID: tid, Object: obj,
+			Since: ft(th.last), WaitedUS: usOf(end - th.last), Rule: "I4", Inferred: true, Image: e.image(th.pid),
+			Evidence: "an ALPC server thread waiting in WaitForNewMessage for its next request"})
 	}
 	for _, c := range e.a.order {
 		c.m.Latency = c.lat.Summary()

@@ -31,8 +31,8 @@ type fileSource uint8
 
 const (
 	srcOther      fileSource = iota
-	srcClassic               // kernel FileIo class (EVENTS.md §1.7)
-	srcKernelFile            // Microsoft-Windows-Kernel-File (EVENTS.md §2.1)
+	srcClassic               // kernel FileIo class (docs/events.md#fileio)
+	srcKernelFile            // Microsoft-Windows-Kernel-File (docs/events.md#kernel-file)
 )
 
 func sourceOf(g etw.GUID) fileSource {
@@ -56,7 +56,7 @@ func isFileIO(ev decoders.Event) bool {
 	return false
 }
 
-// anyPID is the header PID/TID of events logged in arbitrary context (EVENTS.md §0.1).
+// anyPID is the header PID/TID of events logged in arbitrary context (docs/events.md#conventions).
 const anyPID = 0xFFFFFFFF
 
 // Options selects what the engine keeps and how it judges waits.
@@ -66,7 +66,7 @@ type Options struct {
 	// end of the trace. Zero reports every outstanding operation.
 	StuckAfter time.Duration
 	// AlpcExpiry drops unmatched ALPC sends and requests older than this
-	// (message ids are reused, EVENTS.md §4.2). Zero means 60 s.
+	// (message ids are reused, docs/rules.md A1). Zero means 60 s.
 	AlpcExpiry time.Duration
 
 	// Filters applied to the model: conversations, stuck operations and
@@ -346,7 +346,7 @@ func (e *Engine) process(d *decoders.Decoded, ev *decoders.Process) {
 }
 
 // kernelProcess fills the process table from Microsoft-Windows-Kernel-Process
-// ProcessStart/rundown events (EVENTS.md §2.2), which carry no command line
+// ProcessStart/rundown events (docs/events.md#kernel-process), which carry no command line
 // or user: classic Process events, when present, complete them.
 func (e *Engine) kernelProcess(ev *decoders.KernelProcessStart) {
 	p := e.procOf(ev.ProcessID)
@@ -390,7 +390,7 @@ func (e *Engine) fileName(ev *decoders.FileName) {
 }
 
 // pidOf resolves the process of a FileIo event: the issuing thread through
-// the thread table, else the header PID (EVENTS.md §0.1 "fixup").
+// the thread table, else the header PID (docs/rules.md T2).
 func (e *Engine) pidOf(ttid, hdrPID uint32) uint32 {
 	if pid, ok := e.threadPID(ttid); ok && ttid != 0 {
 		return pid

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ipctrace/ipctrace/model"
@@ -152,19 +153,43 @@ func TestPipeStuckRead(t *testing.T) {
 	f.rw(70, decoders.OpRead, 201, 0x23, cFO, 0xB000, 10)   // client also reads
 	f.add(1000, 1, 1, &decoders.AlpcWaitNewMessage{})       // trace goes on to 1000 µs
 	m := f.e.Finish()
+	// Nobody asked anything: both reads wait for work (docs/rules.md I2).
+	if len(m.Stuck) != 0 || len(m.Idle) != 2 || len(m.Deadlocks) != 0 {
+		t.Fatalf("stuck = %+v idle = %+v deadlocks = %+v, want 2 idle reads", m.Stuck, m.Idle, m.Deadlocks)
+	}
+	for _, s := range m.Idle {
+		if s.Kind != "pipe-read" || s.Rule != "I2" || s.WaitedUS == 0 || !s.Inferred {
+			t.Errorf("idle = %+v", s)
+		}
+	}
+
+	// The client writes a request, the server reads it and never answers:
+	// the client's read is owed (W1) and waits on the reading thread.
+	f = newFeeder(t, Options{})
+	f.proc(100, "server.exe", 101)
+	f.proc(200, "client.exe", 201)
+	f.create(10, 12, 101, 0x11, sFO, 2, pipePath, 0)
+	f.fsctl(20, 101, 0x12, sFO, 0xB001, fsctlPipeListen)
+	f.create(50, 55, 201, 0x21, cFO, 1, pipePath, 0)
+	f.end(54, 0x12, 0, 0)
+	f.rw(60, decoders.OpWrite, 201, 0x22, cFO, 0xB000, 10)
+	f.end(61, 0x22, 10, 0)
+	f.rw(62, decoders.OpRead, 103, 0x13, sFO, 0xB001, 4096)
+	f.end(63, 0x13, 10, 0)
+	f.rw(70, decoders.OpRead, 201, 0x23, cFO, 0xB000, 10)
+	f.rw(71, decoders.OpRead, 101, 0x14, sFO, 0xB001, 4096) // the server reads on, owing
+	f.add(1000, 1, 1, &decoders.AlpcWaitNewMessage{})
+	m = f.e.Finish()
 	if len(m.Stuck) != 2 {
-		t.Fatalf("stuck = %+v, want 2 reads", m.Stuck)
+		t.Fatalf("stuck = %+v, want the client's and the owing server's reads", m.Stuck)
 	}
 	s := m.Stuck[0]
-	if s.Kind != "pipe-read" || s.PID != 100 || s.TID != 101 || s.PeerPID != 200 || s.WaitedUS != 940 || !s.Inferred {
+	if s.Kind != "pipe-read" || s.PID != 200 || s.TID != 201 || s.PeerPID != 100 || s.PeerTID != 103 ||
+		s.Rule != "W1" || s.WaitedUS != 930 || !s.Inferred || s.PeerLastActivity.IsZero() {
 		t.Errorf("stuck[0] = %+v", s)
 	}
-	if s.Object != `\\.\pipe\demo` || s.PeerLastActivity.IsZero() {
-		t.Errorf("stuck[0] object/peer activity = %q %q", s.Object, s.PeerLastActivity)
-	}
-	// Both ends wait for each other: a deadlock across the pipe.
-	if len(m.Deadlocks) != 1 || len(m.Deadlocks[0].Cycle) != 2 {
-		t.Errorf("deadlocks = %+v, want one 2-cycle", m.Deadlocks)
+	if !strings.Contains(s.Evidence, "tid 103") {
+		t.Errorf("evidence %q does not name the reading thread", s.Evidence)
 	}
 
 	// With --stuck-after above the wait, nothing is reported.
@@ -493,7 +518,7 @@ func TestStuckAfterCompleted(t *testing.T) {
 
 func TestPipeOpenedBeforeTrace(t *testing.T) {
 	// No Create: the ends are known from a rundown name of their FileKey,
-	// the roles from FileKey bit 0 (EVENTS.md §3.2 rule 4), the pairing by H1.
+	// the roles from FileKey bit 0 (docs/rules.md P3), the pairing by H1.
 	f := newFeeder(t, Options{})
 	f.proc(100, "server.exe", 101)
 	f.proc(200, "client.exe", 201)

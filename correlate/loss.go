@@ -8,7 +8,7 @@ import (
 	"github.com/ipctrace/ipctrace/etw"
 )
 
-// Loss accounting (DESIGN.md §3 "Loss", EVENTS.md §1.12): counters from
+// Loss accounting (docs/rules.md#loss, docs/events.md#lost-events): counters from
 // the logfile header, LostEvent records, and the time windows of buffers
 // flagged EVENTS_LOST or BUFFER_LOST.
 

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -9,34 +10,32 @@ import (
 
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/internal/latency"
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
-// Named-pipe FSCTL codes (EVENTS.md §3.3).
+// Named-pipe FSCTL codes, NTSTATUS values and the client create
+// disposition the pipe rules look at (internal/ntdefs).
 const (
-	fsctlPipeDisconnect  = 0x00110004
-	fsctlPipeListen      = 0x00110008
-	fsctlPipeTransceive  = 0x0011C017
-	fsctlPipeWait        = 0x00110018
-	fsctlPipeImpersonate = 0x0011001C
+	fsctlPipeDisconnect  = ntdefs.FsctlPipeDisconnect
+	fsctlPipeListen      = ntdefs.FsctlPipeListen
+	fsctlPipeTransceive  = ntdefs.FsctlPipeTransceive
+	fsctlPipeWait        = ntdefs.FsctlPipeWait
+	fsctlPipeImpersonate = ntdefs.FsctlPipeImpersonate
+
+	statusPipeConnected = ntdefs.StatusPipeConnected
+	statusBufOverflow   = ntdefs.StatusBufferOverflow
+
+	dispOpen = ntdefs.FileOpen
 )
 
-// NTSTATUS values the pipe rules look at (EVENTS.md §3.3).
-const (
-	statusPipeConnected = 0xC00000B2
-	statusBufOverflow   = 0x80000005
-)
-
-// FILE_OPEN, the client disposition (EVENTS.md §1.7.2).
-const dispOpen = 1
-
-// Rules naming how an end's role was decided (EVENTS.md §3.2, in order).
+// Rules naming how an end's role was decided (docs/rules.md P1–P3, in order).
 const (
 	ruleFSCTL       = "fsctl"       // 1: issued LISTEN, DISCONNECT or IMPERSONATE
 	ruleDisposition = "disposition" // 2/3: Create disposition
 	ruleFileKeyBit  = "filekey-bit" // 4: FileKey bit 0 (hypothesis)
 )
 
-// Pairing rules (EVENTS.md §3.5).
+// Pairing rules (docs/rules.md P4–P6).
 const (
 	pairFileKey  = "filekey"
 	pairListen   = "listen-completion"
@@ -90,6 +89,7 @@ type pipeName struct {
 	servers   []*pipeEnd // open server ends
 	clients   []*pipeEnd // open, unpaired client ends
 	ops       int64
+	busyLast  int64 // last open refused with STATUS_PIPE_BUSY (docs/rules.md W5)
 	// Failed opens by client PID, waiting for that client's next
 	// conversation on the name; left over at the end, they become
 	// unpaired rows.
@@ -119,7 +119,7 @@ type write struct {
 	fed   bool   // a read has ended its flow
 }
 
-// pipeEnd is one open FileObject on a pipe (DESIGN.md §3).
+// pipeEnd is one open FileObject on a pipe (docs/rules.md#conversations).
 type pipeEnd struct {
 	fo, key  uint64
 	pn       *pipeName
@@ -143,6 +143,13 @@ type pipeEnd struct {
 
 	writes   []write // this end's writes not yet read by the peer
 	reqStart int64   // client: start of the unanswered request
+
+	// Server: owes is set when a read returned a request and cleared
+	// when the server writes (docs/rules.md W1, I2); readTID and readAt
+	// are the thread and time of that read.
+	owes    bool
+	readTID uint32
+	readAt  int64
 
 	// Counters gathered while unpaired, moved into the conversation.
 	pend pipeCounts
@@ -182,6 +189,7 @@ type pipeState struct {
 	convs    []*pipeConv
 	h1       bool // a client FileKey|1 matched a server FileKey
 	stuck    []model.Stuck
+	idle     []model.Idle
 	failSeq  int
 }
 
@@ -197,7 +205,7 @@ const anonymousPipe = `\\.\pipe\(anonymous)`
 
 // pipeNameOf maps an NT path to the Win32 pipe name with
 // decoders.ClassifyPath: \Device\NamedPipe\X → \\.\pipe\X,
-// \Device\Mup\srv\PIPE\X → \\srv\pipe\X (EVENTS.md §3.1). It returns
+// \Device\Mup\srv\PIPE\X → \\srv\pipe\X (docs/events.md#pipe-names). It returns
 // ok=false for other paths, mailslots and the NPFS root.
 func pipeNameOf(nt string) (string, bool) {
 	info := decoders.ClassifyPath(nt)
@@ -342,7 +350,7 @@ func (e *Engine) createEnd(op irpOp, t int64, status uint32) {
 }
 
 // createFailed records a failed open of a pipe name: a client that found
-// the pipe busy, absent or denied (EVENTS.md §3.2). The failure belongs to
+// the pipe busy, absent or denied (docs/events.md#pipe-operations). The failure belongs to
 // the client's next conversation on the name (a retry that succeeds), or
 // to an unpaired row when there is none.
 func (e *Engine) createFailed(op irpOp, t int64, status uint32) {
@@ -358,6 +366,9 @@ func (e *Engine) createFailed(op irpOp, t int64, status uint32) {
 	}
 	f.counts[failureName(status)]++
 	f.last = t
+	if status == ntdefs.StatusPipeBusy {
+		pn.busyLast = t
+	}
 }
 
 func (e *Engine) fileSimple(d *decoders.Decoded, ev *decoders.FileSimpleOp) {
@@ -390,6 +401,9 @@ func (e *Engine) fileReadWrite(d *decoders.Decoded, ev *decoders.FileReadWrite) 
 			size: int64(ev.IoSize), left: int64(ev.IoSize), sized: true, flow: e.newFlow()})
 		if !en.server && en.reqStart == 0 {
 			en.reqStart = d.Time
+		}
+		if en.server {
+			en.owes = false // answering
 		}
 		return
 	}
@@ -459,7 +473,7 @@ func (en *pipeEnd) pushWrite(w write) {
 	en.writes = append(en.writes, w)
 }
 
-// makeServer applies rule 1 of EVENTS.md §3.2.
+// makeServer applies rule P1 (docs/rules.md P1).
 func (e *Engine) makeServer(en *pipeEnd) {
 	if en.server {
 		en.rule = ruleFSCTL
@@ -539,11 +553,11 @@ func (e *Engine) fileOpEnd(d *decoders.Decoded, ev *decoders.FileOpEnd) {
 			c.flush.Record(t - op.start)
 		}
 	}
-	if e.stuckAfter > 0 && t-op.start > e.stuckAfter {
-		switch op.kind {
-		case irpRead, irpWrite, irpTransceive, irpFlush:
-			// A slow data operation; LISTEN waits for clients by design.
-			e.p.stuck = append(e.p.stuck, e.pipeStuck(op, t, t-op.start))
+	if e.stuckAfter > 0 && t-op.start > e.stuckAfter && op.kind != irpListen {
+		// A slow operation: stuck when someone waited for it. A slow
+		// LISTEN or idle read is a server waiting for work.
+		if w := e.classifyPipe(op, t, true); w.owed {
+			e.p.stuck = append(e.p.stuck, e.pipeStuck(op, w, t, t-op.start))
 		}
 	}
 }
@@ -603,7 +617,7 @@ func (e *Engine) inFlow(en *pipeEnd) *model.Flow {
 }
 
 // readEnd matches a completed read of n bytes on en with the peer's writes
-// (EVENTS.md §3.6). transceive marks the reply half of a TRANSCEIVE.
+// (docs/rules.md P7–P9). transceive marks the reply half of a TRANSCEIVE.
 func (e *Engine) readEnd(en *pipeEnd, op irpOp, t, n int64, transceive bool) {
 	start := op.start
 	var flowIn uint64
@@ -623,6 +637,9 @@ func (e *Engine) readEnd(en *pipeEnd, op irpOp, t, n int64, transceive bool) {
 	f := e.inFlow(en)
 	f.Ops++
 	f.Bytes += n
+	if en.server && n > 0 {
+		en.owes, en.readTID, en.readAt = true, op.tid, t
+	}
 	if transceive && c != nil {
 		c.rtt.Record(t - start)
 		en.reqStart = 0
@@ -642,7 +659,7 @@ func (e *Engine) readEnd(en *pipeEnd, op irpOp, t, n int64, transceive bool) {
 			continue
 		}
 		if !w.sized {
-			// A TRANSCEIVE request: one message, read whole (§3.6 step 5).
+			// A TRANSCEIVE request: one message, read whole (docs/rules.md P9).
 			w.sized = true
 			w.size, w.left = n, n
 		}
@@ -682,7 +699,7 @@ func (e *Engine) failure(en *pipeEnd, status uint32) {
 }
 
 // pairClient pairs a client end with a server end: by FileKey (H1) when its
-// key is known and matches, else by LISTEN completion (H2, EVENTS.md §3.5).
+// key is known and matches, else by LISTEN completion (H2, docs/rules.md P5).
 func (e *Engine) pairClient(c *pipeEnd) {
 	if c.peer != nil || c.closed || c.server {
 		return
@@ -878,17 +895,75 @@ func (e *Engine) unpairedRow(en *pipeEnd) {
 	e.p.convs = append(e.p.convs, c)
 }
 
-// pipeStuck describes a pending (or too slow) pipe operation.
-func (e *Engine) pipeStuck(op irpOp, now, waited int64) model.Stuck {
+// pipeWait is the verdict on one pipe operation that is open at the end
+// or was slow: owed (someone waits for an answer the peer owes) or idle
+// (a server waiting for work), with the rule and what it saw.
+type pipeWait struct {
+	owed     bool
+	rule     string
+	evidence string
+}
+
+// classifyPipe applies docs/rules.md W1, W2, W5, W6 and I1, I2 to op at
+// time now. done is true for an operation that completed (a slow one).
+func (e *Engine) classifyPipe(op irpOp, now int64, done bool) pipeWait {
+	en := op.end
+	switch op.kind {
+	case irpTransceive:
+		return pipeWait{true, "W2", "TRANSCEIVE: the client waits for the reply to the request it sent"}
+	case irpWrite, irpFlush:
+		return pipeWait{true, "W6", "the write waits for the peer to read (the pipe's buffer is full)"}
+	case irpListen:
+		if b := en.pn.busyLast; b != 0 && b >= op.start-busyWindow {
+			return pipeWait{true, "W5", fmt.Sprintf("clients were refused with PIPE_BUSY on this name at %s, while or just before the server listened", ft(b))}
+		}
+		return pipeWait{false, "I1", "a server instance waiting for a client; no client was refused (no PIPE_BUSY) while it listened"}
+	case irpRead:
+		if en.server {
+			if en.owes {
+				return pipeWait{true, "W1", fmt.Sprintf("the server read a request at %s that it has not answered, and waits for more data", ft(en.readAt))}
+			}
+			if en.readAt == 0 {
+				return pipeWait{false, "I2", "a server read waiting for a request; nothing was received on this end in the trace"}
+			}
+			return pipeWait{false, "I2", "a server read waiting for the next request; every request it received was answered"}
+		}
+		if en.reqStart != 0 && en.reqStart <= op.start {
+			if p := en.peer; p != nil && p.server && p.owes {
+				return pipeWait{true, "W1", fmt.Sprintf("the server (tid %d) read this client's request at %s and has not answered", p.readTID, ft(p.readAt))}
+			}
+			return pipeWait{true, "W1", fmt.Sprintf("the client sent a request at %s and waits for the answer", ft(en.reqStart))}
+		}
+		return pipeWait{false, "I2", "a client read with no request outstanding: it waits for data the server may send"}
+	}
+	return pipeWait{true, "W6", "a pipe operation the peer has not completed"}
+}
+
+// busyWindow is how long before a LISTEN a PIPE_BUSY refusal still counts
+// as demand for it (docs/rules.md W5): one second.
+const busyWindow = 10_000_000
+
+// pipeStuck describes a pending (or too slow) owed pipe operation.
+func (e *Engine) pipeStuck(op irpOp, w pipeWait, now, waited int64) model.Stuck {
 	en := op.end
 	s := model.Stuck{Kind: irpStuckKind[op.kind], PID: op.pid, TID: op.tid, Object: en.pn.display,
-		Since: ft(op.start), WaitedUS: usOf(waited), Inferred: true}
+		Since: ft(op.start), WaitedUS: usOf(waited), Inferred: true, Rule: w.rule, Evidence: w.evidence}
 	if p := en.peer; p != nil {
 		s.PeerPID, s.PeerTID = p.pid, p.tid
+		if p.server && p.readTID != 0 {
+			s.PeerTID = p.readTID
+		}
 		last, _ := e.procLast(p.pid)
 		s.PeerLastActivity = ft(last)
 	}
 	return s
+}
+
+// pipeIdle describes an idle pipe operation open at the end.
+func (e *Engine) pipeIdle(op irpOp, w pipeWait, waited int64) model.Idle {
+	return model.Idle{Kind: irpStuckKind[op.kind], PID: op.pid, TID: op.tid, Object: op.end.pn.display,
+		Since: ft(op.start), WaitedUS: usOf(waited), Rule: w.rule, Evidence: w.evidence, Inferred: true,
+		Image: e.image(op.pid)}
 }
 
 // finishPipes turns open state into model rows: stuck operations, ends
@@ -898,15 +973,20 @@ func (e *Engine) finishPipes(m *model.Model, end int64) {
 		if op.kind == irpCreate || op.end == nil {
 			continue
 		}
-		if end-op.start < e.stuckAfter {
-			continue
-		}
 		switch op.kind {
 		case irpRead, irpListen, irpTransceive, irpFlush, irpWrite:
 		default:
 			continue
 		}
-		e.p.stuck = append(e.p.stuck, e.pipeStuck(op, end, end-op.start))
+		w := e.classifyPipe(op, end, false)
+		if !w.owed {
+			e.p.idle = append(e.p.idle, e.pipeIdle(op, w, end-op.start))
+			continue
+		}
+		if end-op.start < e.stuckAfter {
+			continue
+		}
+		e.p.stuck = append(e.p.stuck, e.pipeStuck(op, w, end, end-op.start))
 	}
 	// Ends still open that never paired.
 	for _, en := range e.p.ends {
@@ -967,49 +1047,17 @@ func (e *Engine) finishPipes(m *model.Model, end int64) {
 		}
 		m.Stuck = append(m.Stuck, s)
 	}
+	for _, s := range e.p.idle {
+		if !e.keepPipe(s.Object) || !e.keepPIDs(s.PID) {
+			continue
+		}
+		m.Idle = append(m.Idle, s)
+	}
 }
 
 // ntSuccess reports NT_SUCCESS(status) (informational and success codes).
-func ntSuccess(status uint32) bool { return status < 0x80000000 }
+func ntSuccess(status uint32) bool { return ntdefs.Success(status) }
 
-// failureName is the short name of a failure status.
-func failureName(status uint32) string {
-	switch status {
-	case 0xC00000AE:
-		return "PIPE_BUSY"
-	case 0xC0000034:
-		return "NOT_FOUND"
-	case 0xC0000022:
-		return "ACCESS_DENIED"
-	case 0xC000003A:
-		return "PATH_NOT_FOUND"
-	case 0xC000014B:
-		return "PIPE_BROKEN"
-	case 0xC00000B0:
-		return "PIPE_DISCONNECTED"
-	case 0xC00000B1:
-		return "PIPE_CLOSING"
-	case 0xC00000B5:
-		return "IO_TIMEOUT"
-	case 0xC00000AB:
-		return "INSTANCE_NOT_AVAILABLE"
-	case 0xC00000AC:
-		return "PIPE_NOT_AVAILABLE"
-	case 0xC00000AD:
-		return "INVALID_PIPE_STATE"
-	case 0xC00000B3:
-		return "PIPE_LISTENING"
-	case 0xC00000D9:
-		return "PIPE_EMPTY"
-	case 0xC0000120:
-		return "CANCELLED"
-	case 0x80000005:
-		return "BUFFER_OVERFLOW"
-	}
-	const hex = "0123456789ABCDEF"
-	b := []byte("STATUS_00000000")
-	for i := 0; i < 8; i++ {
-		b[14-i] = hex[status>>(4*i)&0xF]
-	}
-	return string(b)
-}
+// failureName is the short name of a failure status ("PIPE_BUSY",
+// "STATUS_C0000043"), as ntdefs.FailureName gives it.
+func failureName(status uint32) string { return ntdefs.FailureName(status) }

@@ -10,10 +10,10 @@ import (
 	"github.com/ipctrace/ipctrace/internal/latency"
 )
 
-// RPC calls (EVENTS.md §2.3): start and stop pair by ActivityId and thread
+// RPC calls (docs/events.md#rpc): start and stop pair by ActivityId and thread
 // within a process; a client call and a server call pair across processes
 // by (interface, procnum, endpoint, protocol) and nesting in time, or for
-// LRPC by the ALPC request the client thread sent (§4.5).
+// LRPC by the ALPC request the client thread sent (docs/rules.md R2).
 
 type rpcCallKey struct {
 	act    etw.GUID
@@ -104,8 +104,8 @@ func (e *Engine) rpcStart(d *decoders.Decoded, ev *decoders.RPCCallStart) {
 		return
 	}
 	// The client call whose ALPC request this server thread is handling
-	// (EVENTS.md §4.5); else the latest unmatched client call of the same
-	// method in another process (§2.3 heuristic).
+	// (docs/rules.md R2); else the latest unmatched client call of the same
+	// method in another process (docs/events.md#rpc heuristic).
 	same := func(cl *rpcCall) bool {
 		return !cl.matched && cl.pid != c.pid && cl.iface == c.iface && cl.procnum == c.procnum &&
 			cl.protocol == c.protocol && sameEndpoint(cl.endpoint, c.endpoint)

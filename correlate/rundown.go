@@ -11,8 +11,8 @@ import (
 const rundownMissLimit = 4
 
 // seedRundownNames gives e, before any event, the named-pipe names of the
-// stop-time file-name rundown (FileIo FileRundown, opcode 36: EVENTS.md
-// §1.7.1, §5.6). Without them, a pipe whose ends were opened before the
+// stop-time file-name rundown (FileIo FileRundown, opcode 36: docs/events.md
+// docs/events.md#fileio-opcodes, docs/recording.md#rundown). Without them, a pipe whose ends were opened before the
 // trace started (the usual case for a long-running service) is named only
 // after its traffic has gone by, and its conversation is missed. The rundown
 // is logged at session stop, so it sits at the end of each processor's

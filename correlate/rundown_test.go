@@ -27,7 +27,7 @@ func preexistingPipeTrace(t *testing.T, rundown bool) []byte {
 		serverPID, serverTID = 10, 100
 		clientPID, clientTID = 20, 200
 		clientFO, serverFO   = 0xFFFF8A0A00001000, 0xFFFF8A0A00002000
-		key                  = 0xFFFF8A0A00003000 // client FileKey; server = key|1 (EVENTS.md §3.5 H1)
+		key                  = 0xFFFF8A0A00003000 // client FileKey; server = key|1 (docs/rules.md P4)
 		name                 = `\Device\NamedPipe\pre-existing`
 	)
 	at := int64(0)

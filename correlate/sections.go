@@ -9,7 +9,7 @@ import (
 	"github.com/ipctrace/ipctrace/decoders"
 )
 
-// Sections (DESIGN.md §3, EVENTS.md §1.7.5): views per FileKey across
+// Sections (docs/rules.md#conversations, docs/events.md#mapfile): views per FileKey across
 // processes from MapFile/UnmapFile and their rundown twins.
 
 type viewKey struct {

@@ -9,7 +9,7 @@ import (
 	"github.com/ipctrace/ipctrace/decoders/secdesc"
 )
 
-// Security snapshots (DESIGN.md §3 "Security"): ipctrace's own events
+// Security snapshots (docs/security.md#exposure): ipctrace's own events
 // carrying the security descriptor of each pipe, section and ALPC port.
 
 type snapshot struct {

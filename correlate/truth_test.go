@@ -45,7 +45,7 @@ func TestSynthTruth(t *testing.T) {
 					t.Fatalf("synth: %v", err)
 				}
 				if msg := irpReuse(b.Emitted()); msg != "" {
-					t.Errorf("synth trace breaks EVENTS.md §1.7.4 (an IRP is unique while in flight): %s", msg)
+					t.Errorf("synth trace breaks docs/events.md#fileio-identity (an IRP is unique while in flight): %s", msg)
 				}
 				got, err := correlate.AnalyzeReader(name, bytes.NewReader(buf.Bytes()), int64(len(buf.Bytes())), correlate.Options{})
 				if err != nil {
@@ -177,16 +177,44 @@ func compareModels(got, want *model.Model) []string {
 	}
 	matchLists(add, "stuck", sorted(got.Stuck, stuckKey), sorted(want.Stuck, stuckKey), stuckKey, func(g, w model.Stuck) []string {
 		if g.WaitedUS != w.WaitedUS || g.PeerPID != w.PeerPID || g.PeerTID != w.PeerTID ||
-			g.PeerLastActivity != w.PeerLastActivity || g.Inferred != w.Inferred {
-			return []string{fmt.Sprintf("got waited %v peer %d/%d last %s inferred %v; want %v %d/%d %s %v",
-				g.WaitedUS, g.PeerPID, g.PeerTID, g.PeerLastActivity, g.Inferred,
-				w.WaitedUS, w.PeerPID, w.PeerTID, w.PeerLastActivity, w.Inferred)}
+			g.PeerLastActivity != w.PeerLastActivity || g.Inferred != w.Inferred || g.Rule != w.Rule {
+			return []string{fmt.Sprintf("got waited %v peer %d/%d last %s inferred %v rule %s; want %v %d/%d %s %v %s",
+				g.WaitedUS, g.PeerPID, g.PeerTID, g.PeerLastActivity, g.Inferred, g.Rule,
+				w.WaitedUS, w.PeerPID, w.PeerTID, w.PeerLastActivity, w.Inferred, w.Rule)}
+		}
+		return nil
+	})
+	idleKey := func(s model.Idle) string {
+		return fmt.Sprintf("%s|%s|%d|%d|%s", s.Since, s.Kind, s.PID, s.TID, s.Object)
+	}
+	matchLists(add, "idle", sorted(got.Idle, idleKey), sorted(want.Idle, idleKey), idleKey, func(g, w model.Idle) []string {
+		if g.WaitedUS != w.WaitedUS || g.Rule != w.Rule || g.Inferred != w.Inferred || g.Image != w.Image {
+			return []string{fmt.Sprintf("got waited %v rule %s inferred %v image %s; want %v %s %v %s",
+				g.WaitedUS, g.Rule, g.Inferred, g.Image, w.WaitedUS, w.Rule, w.Inferred, w.Image)}
 		}
 		return nil
 	})
 
-	cycKey := func(c model.Cycle) string { return fmt.Sprint(c.Cycle) }
-	matchLists(add, "deadlock", sorted(got.Deadlocks, cycKey), sorted(want.Deadlocks, cycKey), cycKey, func(g, w model.Cycle) []string { return nil })
+	cycKey := func(c model.Cycle) string {
+		var k []string
+		for _, w := range c.Cycle {
+			k = append(k, fmt.Sprintf("%d/%d/%s", w.PID, w.TID, w.Object))
+		}
+		return strings.Join(k, " → ")
+	}
+	matchLists(add, "deadlock", sorted(got.Deadlocks, cycKey), sorted(want.Deadlocks, cycKey), cycKey, func(g, w model.Cycle) []string {
+		if g.Level != w.Level || g.Probable != w.Probable {
+			return []string{fmt.Sprintf("level/probable got %s/%v want %s/%v", g.Level, g.Probable, w.Level, w.Probable)}
+		}
+		for i := range g.Cycle {
+			gw, ww := g.Cycle[i], w.Cycle[i]
+			gw.NS, ww.NS = 0, 0
+			if gw != ww {
+				return []string{fmt.Sprintf("waiter %d got %+v want %+v", i, gw, ww)}
+			}
+		}
+		return nil
+	})
 
 	secK := func(e model.Exposed) string { return e.Type + "|" + e.Object }
 	matchLists(add, "security", sorted(got.Security, secK), sorted(want.Security, secK), secK, func(g, w model.Exposed) []string {

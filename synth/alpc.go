@@ -6,7 +6,7 @@ import (
 	"github.com/ipctrace/ipctrace/internal/latency"
 )
 
-// RPC constants (EVENTS.md §2.3).
+// RPC constants (docs/events.md#rpc).
 const (
 	RPCProtocolLRPC   = 3
 	rpcAuthnLevelPkt  = 6
@@ -55,7 +55,7 @@ const opWaitNew = uint8(decoders.OpAlpcWaitNewMsg)
 
 // msgAlloc hands out ALPC message ids: the lowest id that is free at the
 // send time, so ids are reused as soon as a message is freed but never
-// shared by two messages in flight (EVENTS.md §4.2).
+// shared by two messages in flight (docs/rules.md A1).
 type msgAlloc struct {
 	busyUntil map[uint32]int64 // id → time it becomes free (maxInt64: never)
 }
@@ -116,6 +116,9 @@ func (b *Builder) AlpcWaitForReply(t int64, th *Thread, id uint32) {
 // AlpcWaitForNewMessage emits ALPC-Wait-For-New-Message (36) on a server port.
 func (b *Builder) AlpcWaitForNewMessage(t int64, th *Thread, port string) {
 	b.alpc(t, th, decoders.OpAlpcWaitNewMsg, &decoders.AlpcWaitNewMessage{IsServerPort: true, PortName: port})
+	if !b.suppress && port != "" {
+		th.waitPort = port
+	}
 }
 
 // AlpcUnwait emits ALPC-Unwait (37) with status.
@@ -160,8 +163,8 @@ func (b *Builder) activity() etw.GUID {
 	return g
 }
 
-// AlpcCall is one synchronous request/reply on port (EVENTS.md §4.3, with
-// the RPC events of §4.5 when rpc is not nil), starting at t:
+// AlpcCall is one synchronous request/reply on port (docs/rules.md A1–A3, with
+// the RPC events of docs/rules.md R2 when rpc is not nil), starting at t:
 //
 //	Tc: [RPC 5] Send(m) WaitForReply(m)
 //	Ts: Unwait(0) Receive(m) [RPC 6 … RPC 8] Send(m) WaitForNewMessage(port)
@@ -253,7 +256,7 @@ func (b *Builder) rpcConv(rpc *RPCCall, port string, client, server uint32) *rpc
 
 // AlpcStuckCall is a request that never gets its reply: the client sends
 // and waits at t; if received, the server thread takes the message and
-// never replies (EVENTS.md §4.4 a), otherwise nobody receives it (§4.4 b).
+// never replies (docs/rules.md A6 case a), otherwise nobody receives it (case b).
 // It returns the message id.
 func (b *Builder) AlpcStuckCall(t int64, client *Thread, port *Port, server *Thread, rpc *RPCCall, received bool) uint32 {
 	m := b.AllocMessageID(t)
@@ -274,11 +277,16 @@ func (b *Builder) AlpcStuckCall(t int64, client *Thread, port *Port, server *Thr
 	}
 	if !b.suppress {
 		b.alpcConv(client.Proc.PID, port.Server.PID, port.Name).pending++
-		detail := "never received: no server thread took the message (EVENTS.md §4.4 b)"
+		detail := "never received: no server thread took the message (docs/rules.md A6)"
 		if received {
-			detail = "received by the server, no reply (EVENTS.md §4.4 a)"
+			detail = "received by the server, no reply (docs/rules.md A6)"
 		}
-		b.stuck = append(b.stuck, stuckOp{kind: "alpc-reply", msgID: m, detail: detail, th: client, object: port.Name, since: send, peer: port.Server, peerThread: server})
+		op := stuckOp{kind: "alpc-reply", msgID: m, detail: detail, th: client, object: port.Name, since: send,
+			peer: port.Server, peerThread: server, rule: "W3"}
+		if received {
+			op.receiver = server
+		}
+		b.stuck = append(b.stuck, op)
 	}
 	return m
 }

@@ -22,7 +22,7 @@ const (
 	Second      int64 = 10_000_000
 )
 
-// Kernel event versions written by the builder (EVENTS.md §1.4–§1.9, §2.3).
+// Kernel event versions written by the builder (docs/events.md#process to docs/events.md#alpc, docs/events.md#rpc).
 const (
 	ProcessVersion = 4
 	ThreadVersion  = 3
@@ -210,8 +210,8 @@ func (b *Builder) addr() uint64 {
 }
 
 // irp returns an IRP address for an operation starting at t: a recycled
-// one that was freed before t (IRPs come from lookaside lists, EVENTS.md
-// §1.7.4), or a fresh one. An IRP is never shared by two operations in flight.
+// one that was freed before t (IRPs come from lookaside lists, docs/events.md
+// docs/events.md#fileio-identity), or a fresh one. An IRP is never shared by two operations in flight.
 func (b *Builder) irp(t int64) uint64 {
 	if n := len(b.irps); n > 0 && b.rnd.IntN(4) != 0 {
 		i0 := b.rnd.IntN(n)
@@ -549,6 +549,7 @@ type Thread struct {
 	lastALPC uint8 // opcode of the thread's latest ALPC event
 	// lastALPCTime is the time of that event.
 	lastALPCTime int64
+	waitPort     string // port of its latest WaitForNewMessage that named one
 }
 
 // Processor returns the processor the thread runs on.

@@ -2,9 +2,9 @@
 // answer is known: the test bed of correlation and reports, the demo trace
 // of the README and the input of the benchmarks.
 //
-// Events follow EVENTS.md to the byte: payloads are encoded by package
+// Events follow docs/events.md to the byte: payloads are encoded by package
 // decoders (decoders.Encode, decoders.EncodeSecuritySnapshot) and written
-// with etw.Writer (ETL-FORMAT.md). Kernel events are SYSTEM records
+// with etw.Writer (docs/format.md). Kernel events are SYSTEM records
 // (SYSTEM64, or SYSTEM32 with 4-byte pointers) with the versions
 // ProcessVersion, ThreadVersion, ImageVersion, FileIoVersion (V3 layouts)
 // and ALPCVersion; Microsoft-Windows-RPC events are EVENT_HEADER records
@@ -39,7 +39,7 @@
 //
 // FileKeys: with SetH1(true) (the default) both ends of an
 // instance share the instance key and the server's has bit 0 set
-// (EVENTS.md §3.5 H1: server FileKey = client FileKey | 1); with false the
+// (docs/rules.md P4: server FileKey = client FileKey | 1); with false the
 // keys are unrelated, so only LISTEN completion (H2) can pair the ends.
 // IRP addresses are recycled; ALPC message ids are the lowest id free at
 // the send time, so they are reused across calls but never shared by two
@@ -76,7 +76,7 @@
 //     server Reads (ToServer), client Reads and TRANSCEIVE replies
 //     (ToClient); Bytes = the OperationEnd ExtraInfo (bytes transferred).
 //   - Latency: one sample per completed read, from the peer write that
-//     supplied its first byte (EVENTS.md §3.6, byte FIFO per direction):
+//     supplied its first byte (docs/rules.md P7, byte FIFO per direction):
 //     read end − write start when the read was pending (read start < write
 //     start), else read start − write end. A TRANSCEIVE is a write at its
 //     start (start = end) and a pending read that ends with its
@@ -127,8 +127,8 @@
 // thread (pipes) or the port's server process and thread (ALPC), 0 when
 // unknown; PeerLastActivity = time of the peer process's last pipe, ALPC,
 // RPC or MapFile event. ALPC entries also carry MessageID and Detail
-// "received by the server, no reply (EVENTS.md §4.4 a)" or "never
-// received: no server thread took the message (EVENTS.md §4.4 b)".
+// "received by the server, no reply (docs/rules.md A6)" or "never
+// received: no server thread took the message (docs/rules.md A6)".
 //
 // Deadlocks: each cycle lists its waiters (PID, TID, Object = the port
 // waited on), starting with the lowest PID, each waiting on the next.

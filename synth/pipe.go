@@ -6,54 +6,36 @@ import (
 
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/internal/latency"
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
-// Named-pipe constants (EVENTS.md §3.3).
+// Named-pipe constants (docs/events.md#pipe-constants).
 const (
-	FsctlPipeDisconnect  = 0x00110004
-	FsctlPipeListen      = 0x00110008
-	FsctlPipeWait        = 0x00110018
-	FsctlPipeImpersonate = 0x0011001C
-	FsctlPipeTransceive  = 0x0011C017
+	FsctlPipeDisconnect  = ntdefs.FsctlPipeDisconnect
+	FsctlPipeListen      = ntdefs.FsctlPipeListen
+	FsctlPipeWait        = ntdefs.FsctlPipeWait
+	FsctlPipeImpersonate = ntdefs.FsctlPipeImpersonate
+	FsctlPipeTransceive  = ntdefs.FsctlPipeTransceive
 
-	StatusSuccess          = 0x00000000
-	StatusPipeBusy         = 0xC00000AE
-	StatusPipeConnected    = 0xC00000B2
-	StatusObjectNameNotFnd = 0xC0000034
-	StatusAccessDenied     = 0xC0000022
-	StatusPipeBroken       = 0xC000014B
+	StatusSuccess          = ntdefs.StatusSuccess
+	StatusPipeBusy         = ntdefs.StatusPipeBusy
+	StatusPipeConnected    = ntdefs.StatusPipeConnected
+	StatusObjectNameNotFnd = ntdefs.StatusObjectNameNotFound
+	StatusAccessDenied     = ntdefs.StatusAccessDenied
+	StatusPipeBroken       = ntdefs.StatusPipeBroken
 
-	dispOpen   = 1
-	dispCreate = 2
-	dispOpenIf = 3
+	dispOpen   = ntdefs.FileOpen
+	dispCreate = ntdefs.FileCreate
+	dispOpenIf = ntdefs.FileOpenIf
 
 	fileSyncIONonAlert = 0x20
 	pipeIoFlags        = 0x00060A00
-	npfsPrefix         = `\Device\NamedPipe\`
+	npfsPrefix         = ntdefs.NamedPipeDevice
 )
 
-// FailureName names the NTSTATUS of a failed client open as the truth does.
-func FailureName(status uint32) string {
-	switch status {
-	case StatusPipeBusy:
-		return "PIPE_BUSY"
-	case StatusObjectNameNotFnd:
-		return "NOT_FOUND"
-	case StatusAccessDenied:
-		return "ACCESS_DENIED"
-	}
-	return "STATUS_" + hex32(status)
-}
-
-func hex32(v uint32) string {
-	const digits = "0123456789ABCDEF"
-	var b [8]byte
-	for i := 7; i >= 0; i-- {
-		b[i] = digits[v&0xF]
-		v >>= 4
-	}
-	return string(b[:])
-}
+// FailureName names the NTSTATUS of a failed client open as the truth
+// does, with the short names the correlator gives (ntdefs.FailureName).
+func FailureName(status uint32) string { return ntdefs.FailureName(status) }
 
 // pipeName is the state of one pipe name.
 type pipeName struct {
@@ -61,6 +43,7 @@ type pipeName struct {
 	instances int
 	h1        bool
 	listening []*PipeEnd // instances with a pending LISTEN, FIFO
+	busyLast  int64      // last open refused with PIPE_BUSY
 }
 
 // PipeEnd is one open of a pipe: a server instance or a client end.
@@ -81,6 +64,11 @@ type PipeEnd struct {
 	reads    []*pendingRead
 	listen   *pendingOp
 	reqStart int64 // client: start of the unanswered request (RoundTrip)
+	// Server: owes is set by a read that returned a request and cleared
+	// by the next write; readTID/readAt are that read's thread and time.
+	owes    bool
+	readTID uint32
+	readAt  int64
 	lastOp   int64
 	lastTID  uint32
 	closed   bool
@@ -183,7 +171,7 @@ func (b *Builder) pipeName(name string) *pipeName {
 }
 
 // SetH1 sets whether the pipes of the trace follow hypothesis H1
-// (EVENTS.md §3.5: server FileKey = client FileKey | 1); the default is
+// (docs/rules.md P4: server FileKey = client FileKey | 1); the default is
 // true. With false the two ends of an instance get unrelated even
 // FileKeys and only the LISTEN-completion rule (H2) can pair them. Whether
 // H1 holds is a property of the OS, so a trace follows it for all its
@@ -289,6 +277,9 @@ func (b *Builder) ConnectFail(t int64, th *Thread, name string, status uint32) i
 	if !b.suppress {
 		b.failures = append(b.failures, &pipeFailure{name: name, clientPID: th.Proc.PID, t: t, end: end, what: FailureName(status)})
 	}
+	if status == StatusPipeBusy {
+		b.pipeName(name).busyLast = end
+	}
 	return end
 }
 
@@ -332,6 +323,9 @@ func (b *Builder) Write(t int64, th *Thread, e *PipeEnd, n int64) int64 {
 	if !e.Server && e.reqStart == 0 {
 		e.reqStart = t
 	}
+	if e.Server {
+		e.owes = false
+	}
 	if e.peer != nil {
 		e.peer.queue = append(e.peer.queue, chunk{n: n, tStart: t, tEnd: end})
 		e.peer.satisfy(t)
@@ -352,7 +346,7 @@ func (e *PipeEnd) satisfy(t int64) {
 }
 
 // complete finishes read r at time done, taking bytes from e.queue, and
-// records it in the truth (EVENTS.md §3.6).
+// records it in the truth (docs/rules.md P7).
 func (e *PipeEnd) complete(r *pendingRead, done int64) {
 	b := e.b
 	head := e.queue[0]
@@ -366,6 +360,9 @@ func (e *PipeEnd) complete(r *pendingRead, done int64) {
 	got := e.take(r.size)
 	b.opEnd(done, r.th, r.irp, uint64(got), StatusSuccess)
 	e.touch(done, r.th)
+	if e.Server && got > 0 {
+		e.owes, e.readTID, e.readAt = true, r.th.TID, done
+	}
 	rtt := int64(-1)
 	if r.transceive {
 		rtt = done - r.t

@@ -320,14 +320,14 @@ func pipeStuckRead(base uint32) part {
 			case r < half:
 				return pingPong(b, t, srv, cli, r, 80, 80)
 			case r == half:
-				// The server waits for a request that never comes ...
-				b.Read(t, srv.Thread, srv, 4096)
-				return t
-			default:
-				// ... while it keeps pushing notifications to the client.
-				e := b.Write(t, srv.Thread, srv, 32)
-				b.Read(e+b.US(10), cli.Thread, cli, 4096)
+				// The client sends a request, the server reads it and
+				// never answers: the client's read is owed (docs/rules.md W1).
+				e := b.Write(t, cli.Thread, cli, 64)
+				b.Read(e+b.US(5), srv.Thread, srv, 4096)
+				b.Read(e+b.US(20), cli.Thread, cli, 4096)
 				return e + b.US(30)
+			default:
+				return t + b.US(200)
 			}
 		},
 	}

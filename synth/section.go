@@ -13,7 +13,7 @@ const (
 	SectionPagefile = "pagefile" // page-file-backed shared memory (type 0xC)
 )
 
-// MiscInfo values: protection READWRITE (4) at bits 48–51, section type at 52–55 (EVENTS.md §1.7.5).
+// MiscInfo values: protection READWRITE (4) at bits 48–51, section type at 52–55 (docs/events.md#mapfile).
 const (
 	miscFileRW     = 0x0004000000000000
 	miscPagefileRW = 0x00C4000000000000

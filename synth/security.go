@@ -55,7 +55,7 @@ func (b *Builder) SecuritySnapshot(t int64, th *Thread, objectType, name, sddl s
 }
 
 // emitSnapshot queues the TraceLogging record of ev: EVENT_HEADER with
-// PROV_TRAITS and EVENT_SCHEMA_TL extended items (ETL-FORMAT.md §9).
+// PROV_TRAITS and EVENT_SCHEMA_TL extended items (docs/format.md#tracelogging).
 func (b *Builder) emitSnapshot(t int64, th *Thread, ev *decoders.SecuritySnapshot) {
 	traits, schema, data, err := decoders.EncodeSecuritySnapshot(ev)
 	if err != nil {

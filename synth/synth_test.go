@@ -376,7 +376,7 @@ func TestTruthFacts(t *testing.T) {
 	})
 }
 
-// TestEventsVectors: EVENTS.md §7.2 D1–D6 go through the builder, the
+// TestEventsVectors: docs/events.md#vectors D1–D6 go through the builder, the
 // writer and the reader and come back as the published bytes.
 func TestEventsVectors(t *testing.T) {
 	b := NewBuilder(1)

@@ -19,6 +19,8 @@ type stuckOp struct {
 	since      int64
 	peer       *Proc
 	peerThread *Thread
+	rule       string // docs/rules.md W1–W6
+	receiver   *Thread // the thread that received the request, when one did
 }
 
 // Deadlock records a wait-for cycle for the truth: each waiter waits on
@@ -34,8 +36,57 @@ func (b *Builder) Deadlock(waiters ...model.Waiter) {
 			lo = i
 		}
 	}
-	c := model.Cycle{Cycle: append(slices.Clone(waiters[lo:]), waiters[:lo]...)}
+	c := model.Cycle{Cycle: append(slices.Clone(waiters[lo:]), waiters[:lo]...), Level: "thread", Inferred: true}
 	b.cycles = append(b.cycles, c)
+}
+
+// ProbableDeadlock records a process-level wait-for cycle (docs/rules.md
+// D2): each waiter waits on the next one's process, and some request was
+// received by a thread that is not itself seen waiting.
+func (b *Builder) ProbableDeadlock(waiters ...model.Waiter) {
+	if b.suppress || len(waiters) == 0 {
+		return
+	}
+	b.Deadlock(waiters...)
+	c := &b.cycles[len(b.cycles)-1]
+	c.Level, c.Probable = "process", true
+}
+
+// fillCycles completes each cycle's waiters from the stuck operations
+// they are: mechanism, kind, how long and who received the request.
+func fillCycles(cycles []model.Cycle, stuck []model.Stuck, receivers map[[2]uint32]uint32) {
+	for ci := range cycles {
+		c := &cycles[ci]
+		waits := map[uint32]bool{}
+		for _, w := range c.Cycle {
+			waits[w.TID] = true
+		}
+		for i := range c.Cycle {
+			w := &c.Cycle[i]
+			for _, s := range stuck {
+				if s.PID != w.PID || s.TID != w.TID {
+					continue
+				}
+				w.Kind, w.WaitedUS = s.Kind, s.WaitedUS
+				w.Mechanism = "pipe"
+				if strings.HasPrefix(s.Kind, "alpc") {
+					w.Mechanism = "alpc"
+				}
+				w.ReceiverTID = receivers[[2]uint32{s.PID, s.TID}]
+				w.ReceiverWaits = w.ReceiverTID != 0 && stuckThread(stuck, w.ReceiverTID)
+				break
+			}
+		}
+	}
+}
+
+func stuckThread(stuck []model.Stuck, tid uint32) bool {
+	for _, s := range stuck {
+		if s.TID == tid {
+			return true
+		}
+	}
+	return false
 }
 
 func pipeDisplay(name string) string { return `\\.\pipe\` + name }
@@ -155,13 +206,44 @@ func (b *Builder) buildTruth() *model.Model {
 			if e.peer != nil {
 				peer = e.peer.Thread.Proc
 				peerTh = b.threads[e.peer.lastTID]
+				if e.peer.Server && e.peer.readTID != 0 {
+					peerTh = b.threads[e.peer.readTID]
+				}
 			}
-			m.Stuck = append(m.Stuck, b.stuckEntry(stuckOp{kind: kind, th: r.th, object: pipeDisplay(e.Name), since: r.t, peer: peer, peerThread: peerTh}, end))
+			op := stuckOp{kind: kind, th: r.th, object: pipeDisplay(e.Name), since: r.t, peer: peer, peerThread: peerTh}
+			if rule, owed := e.classifyRead(r); owed {
+				op.rule = rule
+				m.Stuck = append(m.Stuck, b.stuckEntry(op, end))
+			} else {
+				m.Idle = append(m.Idle, b.idleEntry(op, rule, end))
+			}
 		}
 		if e.listen != nil {
-			m.Stuck = append(m.Stuck, b.stuckEntry(stuckOp{kind: "pipe-listen", th: e.listen.th, object: pipeDisplay(e.Name), since: e.listen.t}, end))
+			op := stuckOp{kind: "pipe-listen", th: e.listen.th, object: pipeDisplay(e.Name), since: e.listen.t}
+			if bl := e.pn.busyLast; bl != 0 && bl >= e.listen.t-b.US(1e6) {
+				op.rule = "W5"
+				m.Stuck = append(m.Stuck, b.stuckEntry(op, end))
+			} else {
+				m.Idle = append(m.Idle, b.idleEntry(op, "I1", end))
+			}
 		}
 	}
+	for _, p := range b.procs {
+		for _, th := range p.threads {
+			if th.lastALPC != opWaitNew {
+				continue
+			}
+			obj := th.waitPort
+			if obj == "" {
+				obj = "ALPC port"
+			}
+			m.Idle = append(m.Idle, model.Idle{Kind: "alpc-receive", PID: p.PID, TID: th.TID, Object: obj,
+				Since: model.Time(th.lastALPCTime), WaitedUS: us(end - th.lastALPCTime), Rule: "I4", Inferred: true, Image: p.Image})
+		}
+	}
+	slices.SortStableFunc(m.Idle, func(a, c model.Idle) int {
+		return cmp.Or(cmp.Compare(a.Since, c.Since), cmp.Compare(a.PID, c.PID), cmp.Compare(a.TID, c.TID))
+	})
 	slices.SortStableFunc(m.Stuck, func(a, c model.Stuck) int { return cmp.Compare(a.Since, c.Since) })
 
 	for _, k := range b.alpcOrder {
@@ -186,13 +268,27 @@ func (b *Builder) buildTruth() *model.Model {
 			OverlapUS: us(overlap), Open: open})
 	}
 	m.Deadlocks = append(m.Deadlocks, b.cycles...)
+	receivers := map[[2]uint32]uint32{}
+	for _, s := range b.stuck {
+		if s.receiver != nil {
+			receivers[[2]uint32{s.th.Proc.PID, s.th.TID}] = s.receiver.TID
+		}
+	}
+	for _, e := range b.openEnds {
+		if e.peer != nil && e.peer.Server && e.peer.owes {
+			for _, r := range e.reads {
+				receivers[[2]uint32{r.th.Proc.PID, r.th.TID}] = e.peer.readTID
+			}
+		}
+	}
+	fillCycles(m.Deadlocks, m.Stuck, receivers)
 	m.Security = append(m.Security, b.security...)
 	return m
 }
 
 func (b *Builder) stuckEntry(s stuckOp, end int64) model.Stuck {
 	st := model.Stuck{Kind: s.kind, PID: s.th.Proc.PID, TID: s.th.TID, Object: s.object, Since: model.Time(s.since),
-		WaitedUS: us(end - s.since), Inferred: true, MessageID: s.msgID, Detail: s.detail}
+		WaitedUS: us(end - s.since), Inferred: true, MessageID: s.msgID, Detail: s.detail, Rule: s.rule}
 	if s.peer != nil {
 		st.PeerPID = s.peer.PID
 		if s.peerThread != nil {
@@ -238,4 +334,25 @@ func (b *Builder) image(pid uint32) string {
 		}
 	}
 	return ""
+}
+
+// classifyRead says whether a read still pending at the end is owed, by
+// the rules of docs/rules.md (W1, W2, I2), from the scenario's own state.
+func (e *PipeEnd) classifyRead(r *pendingRead) (rule string, owed bool) {
+	switch {
+	case r.transceive:
+		return "W2", true
+	case e.Server && e.owes:
+		return "W1", true
+	case e.Server:
+		return "I2", false
+	case e.reqStart != 0 && e.reqStart <= r.t:
+		return "W1", true
+	}
+	return "I2", false
+}
+
+func (b *Builder) idleEntry(s stuckOp, rule string, end int64) model.Idle {
+	return model.Idle{Kind: s.kind, PID: s.th.Proc.PID, TID: s.th.TID, Object: s.object, Since: model.Time(s.since),
+		WaitedUS: us(end - s.since), Rule: rule, Inferred: true, Image: b.image(s.th.Proc.PID)}
 }
