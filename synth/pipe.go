@@ -69,10 +69,10 @@ type PipeEnd struct {
 	owes    bool
 	readTID uint32
 	readAt  int64
-	lastOp   int64
-	lastTID  uint32
-	closed   bool
-	created  int64
+	lastOp  int64
+	lastTID uint32
+	closed  bool
+	created int64
 }
 
 type chunk struct {

@@ -19,7 +19,7 @@ type stuckOp struct {
 	since      int64
 	peer       *Proc
 	peerThread *Thread
-	rule       string // docs/rules.md W1–W6
+	rule       string  // docs/rules.md W1–W6
 	receiver   *Thread // the thread that received the request, when one did
 }
 
