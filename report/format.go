@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,8 +36,9 @@ func bytesStr(n uint64) string {
 	return strconv.FormatUint(n, 10) + " B"
 }
 
-// lat formats a latency summary as p50/p99/max (µs) and the sample count;
-// "~" marks percentiles from the histogram.
+// lat formats a latency summary as p50/p99/max (µs); "~" marks
+// percentiles from the histogram. The sample count is in JSON and the
+// HTML tooltip.
 func lat(s latency.Summary) string {
 	if s.Count == 0 {
 		return "-"
@@ -47,7 +47,7 @@ func lat(s latency.Summary) string {
 	if s.Approx {
 		approx = "~"
 	}
-	return fmt.Sprintf("%s%s/%s/%s n=%d", approx, num(s.P50), num(s.P99), num(s.Max), s.Count)
+	return approx + num(s.P50) + "/" + num(s.P99) + "/" + num(s.Max)
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -86,17 +86,30 @@ func writeTable(w io.Writer, v *View, opt TableOptions) error {
 	return t.err
 }
 
-// fact prints one summary line, "  name:      value".
+// fact prints one summary line, "  name:      value", the value broken
+// at spaces to the width.
 func (t *tabler) fact(name, value string) {
 	label := ""
 	if name != "" {
 		label = name + ":"
 	}
-	t.printf("  %-10s %s\n", label, value)
+	const indent = "             " // "  " + 10 + " "
+	line := fmt.Sprintf("  %-10s", label)
+	first := true
+	for _, w := range strings.Fields(value) {
+		if !first && t.width > 0 && texttable.Width(line)+1+texttable.Width(w) > t.width {
+			t.printf("%s\n", line)
+			line, first = indent[:len(indent)-1], true
+		}
+		line += " " + w
+		first = false
+	}
+	t.printf("%s\n", line)
 }
 
 func (t *tabler) section(s *Section) {
 	t.printf("\n%s (%d)\n", s.Title, s.Count)
+	notes := append([]string(nil), s.Notes...)
 	if s.List != nil {
 		for i, c := range s.List {
 			t.cycle(i+1, c)
@@ -126,6 +139,24 @@ func (t *tabler) section(s *Section) {
 			t.err = err
 			return
 		}
+		// Footnotes for marks ("*", "~") apply only when a column shown
+		// carries the mark.
+		inf, approx := false, false
+		for _, r := range rows {
+			for _, i := range l.Shown {
+				if i < len(r.Cells) {
+					inf = inf || r.Cells[i].Inf
+					approx = approx || strings.HasPrefix(r.Cells[i].Text, "~")
+				}
+			}
+		}
+		notes = notes[:0]
+		for _, n := range s.Notes {
+			if (strings.HasPrefix(n, "* ") && !inf) || (strings.HasPrefix(n, "~ ") && !approx) {
+				continue
+			}
+			notes = append(notes, n)
+		}
 		if left > 0 {
 			t.printf("… %d more rows (use -o json for all)\n", left)
 		}
@@ -134,7 +165,7 @@ func (t *tabler) section(s *Section) {
 			t.wrapped(fmt.Sprintf("(not shown to fit %d columns: %s; --wide shows them)", t.width, strings.Join(l.Omitted, ", ")))
 		}
 	}
-	for _, n := range s.Notes {
+	for _, n := range notes {
 		t.wrapped(n)
 	}
 }

@@ -42,6 +42,10 @@ type Column struct {
 // Gap is the space between two columns.
 const Gap = 2
 
+// softMin is the width up to which names are not shortened while an
+// optional column can be left out instead.
+const softMin = 24
+
 // lastResort is the width text columns without Shrink are cut to when
 // every optional column is already left out.
 const lastResort = 8
@@ -88,8 +92,9 @@ func Fit(cols []Column, rows [][]string, width int) Layout {
 		if total <= width {
 			return Layout{Shown: shown, Widths: w, Omitted: omitted, Hidden: hidden}
 		}
-		// Names are shortened by at most a third before a column is left
-		// out, and down to their minimum only when nothing is left to drop.
+		// While a column can still be left out, only long names (over
+		// softMin cells) are shortened, by at most a third; down to their
+		// minimum only when nothing is left to drop.
 		drop := -1
 		for k, i := range shown {
 			if p := cols[i].Priority; p > 0 && (drop < 0 || p >= cols[shown[drop]].Priority) {
@@ -107,7 +112,7 @@ func Fit(cols []Column, rows [][]string, width int) Layout {
 			if s > 0 {
 				lo := max(s, Width(cols[i].Head))
 				if drop >= 0 {
-					lo = max(lo, w[k]-w[k]/3)
+					lo = max(lo, min(w[k], max(w[k]-w[k]/3, softMin)))
 				}
 				lows[k] = min(lo, w[k])
 				minTotal -= w[k] - lows[k]
