@@ -3,8 +3,8 @@
 // checks a recorded trace against that file (verify, any OS).
 //
 // The expectation format is defined in this file. Every probe writes one
-// Expectation as indented JSON. DESIGN.md §2 (probe, verify), EVENTS.md §3
-// (pipes), §1.7.5 (sections), §2.3 and §4 (RPC over ALPC).
+// Expectation as indented JSON. docs/README.md#contract (probe, verify), docs/events.md#named-pipes
+// (pipes), docs/events.md#mapfile (sections), docs/events.md#rpc and docs/rules.md A1–A7 (RPC over ALPC).
 package probes
 
 import (
@@ -223,7 +223,11 @@ type MarkerInfo struct {
 }
 
 // ErrVersion is returned for expectation files of a newer format.
-var ErrVersion = errors.New("probes: unsupported expectation file version")
+var ErrVersion = errors.New("unsupported expectation file version")
+
+// ErrNotExpectation is returned for JSON that is no expectation file at all
+// (a report's JSON, a truth file): it has neither "version" nor "kind".
+var ErrNotExpectation = errors.New("not an expectation file (those are written by 'ipctrace probe' and have \"version\" and \"kind\")")
 
 // countingReader counts the bytes read through it.
 type countingReader struct {
@@ -245,16 +249,25 @@ func ReadExpectation(r io.Reader) (*Expectation, error) {
 	if err := dec.Decode(&e); err != nil {
 		// Name where the JSON went wrong: encoding/json's syntax and type
 		// errors carry an offset; a truncated file ends where input ran out.
+		// SyntaxError.Offset counts the bad byte itself: the 0-based
+		// offset of that byte is one less.
 		off := cr.n
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			off = se.Offset
+			off = max(se.Offset-1, 0)
 		case errors.As(err, &te):
+			if te.Field == "" {
+				// The top level is not an object: an array, a string, …
+				return nil, fmt.Errorf("%w: its top level is a JSON %s, not an object", ErrNotExpectation, te.Value)
+			}
 			off = te.Offset
 		}
-		return nil, fmt.Errorf("probes: reading expectation at byte %d: %w", off, err)
+		return nil, fmt.Errorf("offset %d: reading the expectation: %w", off, err)
+	}
+	if e.Version == 0 && e.Kind == "" {
+		return nil, ErrNotExpectation
 	}
 	if e.Version < 1 || e.Version > FormatVersion {
 		return nil, fmt.Errorf("%w: %d (this build reads %d)", ErrVersion, e.Version, FormatVersion)
@@ -305,7 +318,7 @@ func (e *Expectation) Validate() error {
 	switch e.Kind {
 	case KindPipe, KindSection, KindRPC, KindConnect:
 	default:
-		return fmt.Errorf("probes: expectation: unknown kind %q", e.Kind)
+		return fmt.Errorf("expectation: unknown kind %q", e.Kind)
 	}
 	n := 0
 	switch e.Kind {
@@ -318,10 +331,10 @@ func (e *Expectation) Validate() error {
 	}
 	for i, op := range e.Ops {
 		if op.Size < 0 || op.Bytes < 0 {
-			return fmt.Errorf("probes: expectation: op %d has a negative size", i)
+			return fmt.Errorf("expectation: op %d has a negative size", i)
 		}
 		if op.Conv < 0 || (op.Conv >= n && e.Kind != KindConnect) {
-			return fmt.Errorf("probes: expectation: op %d refers to conversation %d of %d", i, op.Conv, n)
+			return fmt.Errorf("expectation: op %d refers to conversation %d of %d", i, op.Conv, n)
 		}
 	}
 	return nil

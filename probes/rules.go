@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
 // Rule verdicts.
@@ -16,8 +17,8 @@ const (
 	NotObservable = "not observable in this trace"
 )
 
-// RuleResult is the verdict on one inferred ([I]) rule of EVENTS.md for one
-// trace, from the probe's own traffic (EVENTS.md §8.3 checklist).
+// RuleResult is the verdict on one inferred ([I]) rule of docs/rules.md for one
+// trace, from the probe's own traffic (docs/rules.md C1–C11).
 type RuleResult struct {
 	ID       string `json:"id"`   // "C1" … "C5"
 	Rule     string `json:"rule"` // the rule in words
@@ -26,17 +27,6 @@ type RuleResult struct {
 	Against  int    `json:"against"`  // events or pairs that contradict the rule
 	Detail   string `json:"detail,omitempty"`
 }
-
-// Named-pipe FSCTL codes (EVENTS.md §3.3).
-const (
-	fsctlPipeListen     = 0x00110008
-	fsctlPipeDisconnect = 0x00110004
-	fsctlPipeImpersonat = 0x0011001C
-	fsctlPipeTransceive = 0x0011C017
-	pipeDeviceType      = 0x11
-	dispositionOpen     = 1
-	statusBufferOverrun = 0x80000005
-)
 
 // ruleFile is one FileObject opened on the probe's pipe.
 type ruleFile struct {
@@ -61,7 +51,7 @@ type alpcEvent struct {
 	id  uint32
 }
 
-// Rules checks EVENTS.md's inferred rules C1–C5 against the events of one
+// Rules checks the inferred rules of docs/rules.md C1–C5 against the events of one
 // trace, using only the probe's own objects (its unique pipe name, its
 // PIDs). Feed every decoded event to Add in time order, then call Results.
 type Rules struct {
@@ -114,7 +104,7 @@ func NewRules(e *Expectation) *Rules {
 
 // NTPipeName returns \Device\NamedPipe\X for any spelling of a pipe name.
 func NTPipeName(name string) string {
-	return `\Device\NamedPipe\` + PipePath(name)[len(`\\.\pipe\`):]
+	return ntdefs.NamedPipeDevice + PipePath(name)[len(ntdefs.Win32PipeRoot):]
 }
 
 // Add consumes one decoded event.
@@ -133,10 +123,10 @@ func (r *Rules) Add(d *decoders.Decoded) {
 			return
 		}
 		f.fsctls++
-		if ev.InfoClass>>16 == pipeDeviceType {
+		if ntdefs.IsPipeFSCTL(ev.InfoClass) {
 			f.fsctlDev++
 		}
-		if ev.InfoClass == fsctlPipeListen {
+		if ev.InfoClass == ntdefs.FsctlPipeListen {
 			f.listen = true
 		}
 		if ev.FileKey != 0 {
@@ -164,7 +154,7 @@ func (r *Rules) Add(d *decoders.Decoded) {
 		case ev.Status == 0:
 			r.readsN++
 			r.readsB += int64(ev.ExtraInfo)
-		case ev.Status == statusBufferOverrun:
+		case ev.Status == ntdefs.StatusBufferOverflow:
 			r.overflow++
 		}
 	case *decoders.FileSimpleOp:
@@ -192,6 +182,27 @@ func (r *Rules) Results() []RuleResult {
 	return []RuleResult{r.c1(), r.c2(), r.c3(), r.c4(), r.c5()}
 }
 
+// rulesFor lists the rules a probe kind's own traffic can show: the pipe
+// rules (C1, C2, C4, C5) for the pipe probe, the ALPC rule C3 for the rpc
+// probe, none for the section and connect probes (a connect probe makes one
+// client open and no server-side event of its own).
+var rulesFor = map[string][]string{
+	KindPipe: {"C1", "C2", "C4", "C5"},
+	KindRPC:  {"C3"},
+}
+
+// ResultsFor returns the verdicts on the rules that apply to a probe of
+// kind, never nil.
+func (r *Rules) ResultsFor(kind string) []RuleResult {
+	out := []RuleResult{}
+	for _, x := range r.Results() {
+		if slices.Contains(rulesFor[kind], x.ID) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // Markers returns how many ProbeMarker events of this probe the trace
 // holds, by phase ("start", "stop").
 func (r *Rules) Markers() map[string]int { return r.markers }
@@ -210,10 +221,10 @@ func (r *Rules) allFiles() []*ruleFile {
 	return out
 }
 
-// server applies EVENTS.md §3.2's decision rule (steps 1–3).
-func (f *ruleFile) server() bool { return f.listen || f.disp != dispositionOpen }
+// server applies the role rules docs/rules.md P1–P2.
+func (f *ruleFile) server() bool { return f.listen || f.disp != ntdefs.FileOpen }
 
-// c1: the FSCTL code is in InfoClass (EVENTS.md §3.4).
+// c1: the FSCTL code is in InfoClass (docs/events.md#fsctl-code).
 func (r *Rules) c1() RuleResult {
 	res := RuleResult{ID: "C1", Rule: "FSControl InfoClass holds the pipe FSCTL code (LISTEN 0x00110008 on the server end)"}
 	var fsctls, dev, listens int
@@ -238,7 +249,7 @@ func (r *Rules) c1() RuleResult {
 	return res
 }
 
-// c2: FileKey(server) == FileKey(client) | 1 (hypothesis H1, EVENTS.md §3.5).
+// c2: FileKey(server) == FileKey(client) | 1 (hypothesis H1, docs/rules.md P4).
 func (r *Rules) c2() RuleResult {
 	res := RuleResult{ID: "C2", Rule: "H1: FileKey(server end) == FileKey(client end) | 1"}
 	serverKeys := map[uint64]bool{}
@@ -280,7 +291,7 @@ func (r *Rules) c2() RuleResult {
 }
 
 // c3: an ALPC reply carries the request's MessageID; ids are reused
-// (EVENTS.md §4.2).
+// (docs/rules.md A1).
 func (r *Rules) c3() RuleResult {
 	res := RuleResult{ID: "C3", Rule: "ALPC reply MessageID equals the request's; ids are reused"}
 	if !r.rpc || r.caller == 0 {
@@ -332,14 +343,14 @@ func (r *Rules) c3() RuleResult {
 }
 
 // c4: CreateNamedPipe produces a FileIo Create, with a disposition other
-// than FILE_OPEN (EVENTS.md §3.2, D7).
+// than FILE_OPEN (docs/rules.md P2, docs/events.md#disagreements D7).
 func (r *Rules) c4() RuleResult {
 	res := RuleResult{ID: "C4", Rule: "CreateNamedPipe emits a Create event whose disposition is not FILE_OPEN"}
 	disp := map[uint8]int{}
 	var clients int
 	files := r.allFiles()
 	for _, f := range files {
-		if f.disp == dispositionOpen {
+		if f.disp == ntdefs.FileOpen {
 			clients++
 		} else {
 			disp[f.disp]++
@@ -372,7 +383,7 @@ func (r *Rules) c4() RuleResult {
 	return res
 }
 
-// c5: a read's OperationEnd ExtraInfo is the number of bytes read (EVENTS.md §3.6).
+// c5: a read's OperationEnd ExtraInfo is the number of bytes read (docs/rules.md P7).
 func (r *Rules) c5() RuleResult {
 	res := RuleResult{ID: "C5", Rule: "Read OperationEnd ExtraInfo = bytes transferred"}
 	if r.readsN == 0 || r.wantN == 0 {

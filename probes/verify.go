@@ -65,7 +65,7 @@ func (r *Result) note(format string, args ...any) {
 func Verify(m *model.Model, e *Expectation, rules *Rules, tol Tolerance) *Result {
 	r := &Result{Kind: e.Kind, Tolerance: tol.String(), Differences: []string{}, Matched: []string{}}
 	if rules != nil {
-		r.Rules = rules.Results()
+		r.Rules = rules.ResultsFor(e.Kind)
 		if mk := rules.Markers(); mk["start"]+mk["stop"] > 0 {
 			r.note("marker events of probe %s: %d start, %d stop", e.ID, mk["start"], mk["stop"])
 		} else if e.ID != "" {
@@ -178,7 +178,7 @@ func verifyPipes(r *Result, m *model.Model, e *Expectation, tol Tolerance) {
 }
 
 // expectedPipeLatency is the probe-measured counterpart of the trace's
-// read latency (EVENTS.md §3.6): for each message whose first read was
+// read latency (docs/rules.md P7): for each message whose first read was
 // posted before the write started, read end − write start.
 func expectedPipeLatency(e *Expectation, conv int) latency.Summary {
 	var h latency.Hist
@@ -364,6 +364,23 @@ func verifyConnect(r *Result, m *model.Model, e *Expectation) {
 	}
 }
 
+// ruleText is one rule verdict in words: the verdict, the counts when
+// there are any, the rule and what was seen.
+func ruleText(x RuleResult) string {
+	s := x.Verdict
+	switch {
+	case x.Verdict == Contradicted:
+		s = fmt.Sprintf("CONTRADICTED by %d, supported by %d", x.Against, x.Evidence)
+	case x.Evidence+x.Against > 0:
+		s = fmt.Sprintf("%s: %d supporting, %d against", x.Verdict, x.Evidence, x.Against)
+	}
+	s += ": " + x.Rule
+	if x.Detail != "" {
+		s += " (" + x.Detail + ")"
+	}
+	return s
+}
+
 // WriteText prints r for people: differences first, then matches, notes
 // and the [I] rule verdicts.
 func (r *Result) WriteText(w io.Writer) {
@@ -382,10 +399,15 @@ func (r *Result) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  note  %s\n", n)
 	}
 	fmt.Fprintf(w, "latency tolerance: %s\n", r.Tolerance)
-	if len(r.Rules) > 0 {
-		fmt.Fprintln(w, "inferred [I] rules of EVENTS.md in this trace:")
-		for _, x := range r.Rules {
-			fmt.Fprintf(w, "  %s %-28s evidence %d, against %d  %s — %s\n", x.ID, x.Verdict, x.Evidence, x.Against, x.Rule, x.Detail)
-		}
+	if r.Rules == nil {
+		return // no event-level checks were made
+	}
+	if len(r.Rules) == 0 {
+		fmt.Fprintf(w, "inferred [I] rules of docs/rules.md: none can be seen in a %s probe's traffic\n", r.Kind)
+		return
+	}
+	fmt.Fprintln(w, "inferred [I] rules of docs/rules.md in this trace:")
+	for _, x := range r.Rules {
+		fmt.Fprintf(w, "  %s %s\n", x.ID, ruleText(x))
 	}
 }

@@ -2,7 +2,6 @@ package probes
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/decoders"
@@ -18,7 +17,7 @@ func VerifyFile(path string, e *Expectation, tol Tolerance) (*Result, error) {
 	srcs, errs := pipeline.Open([]string{path})
 	defer pipeline.Close(srcs)
 	if len(srcs) == 0 {
-		return nil, fmt.Errorf("%w: %w", correlate.ErrNoInput, errors.Join(errs...))
+		return nil, noTraceError{errors.Join(errs...)}
 	}
 	t := tee{e: correlate.New(correlate.Options{}), r: NewRules(e)}
 	var w pipeline.Warnings
@@ -32,6 +31,15 @@ func VerifyFile(path string, e *Expectation, tol Tolerance) (*Result, error) {
 	}
 	return r, nil
 }
+
+// noTraceError reports that the trace could not be opened: its message is
+// the file's own error ("FILE: problem", a *pipeline.OpenError inside), and
+// it matches correlate.ErrNoInput.
+type noTraceError struct{ err error }
+
+func (e noTraceError) Error() string        { return e.err.Error() }
+func (e noTraceError) Unwrap() error        { return e.err }
+func (e noTraceError) Is(target error) bool { return target == correlate.ErrNoInput }
 
 // tee hands each event of the pipeline to the engine and to the rules.
 type tee struct {

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/pipeline"
 	"github.com/ipctrace/ipctrace/probes"
 )
 
@@ -29,7 +30,7 @@ PIDs) and checks processes, operation counts, bytes each way, pairing, latencies
 nothing was lost. Each difference is printed precisely; the exit status is 4 when
 there is any.
 
-It also reports which inferred [I] rules of EVENTS.md held in this trace (C1 FSCTL
+It also reports which inferred [I] rules of docs/rules.md held in this trace (C1 FSCTL
 code in InfoClass, C2 FileKey pairing H1, C3 ALPC message ids, C4 CreateNamedPipe
 Create disposition, C5 read OperationEnd ExtraInfo = bytes): held, contradicted or
 not observable, with the evidence count.`,
@@ -54,13 +55,18 @@ func runVerify(stdout io.Writer, path string) error {
 		return withCode(exitUsage, errors.New("verify: --expect FILE.json is required"))
 	}
 	e, err := probes.LoadExpectation(verifyFlags.expect)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fileError(verifyFlags.expect, err) // missing, a directory, …: 1
+	}
 	if err != nil {
-		return withCode(exitUsage, err)
+		return withCode(exitUsage, err) // not an expectation file: a usage error, 1
 	}
 	tol := probes.Tolerance{Abs: time.Duration(verifyFlags.tolUS) * time.Microsecond, Rel: verifyFlags.tolPct / 100}
 	r, err := probes.VerifyFile(path, e, tol)
-	if errors.Is(err, correlate.ErrNoInput) {
-		return withCode(exitMalformed, err)
+	var oe *pipeline.OpenError
+	if errors.As(err, &oe) {
+		return fileError(oe.Path, oe.Err) // 1 for I/O errors, 2 for a file that is not ETL
 	}
 	if err != nil {
 		return withCode(exitUsage, err)

@@ -62,7 +62,7 @@ func TestVerifyCommand(t *testing.T) {
 		{"correct-message", "pipe-message.expect.json", probes.SynthOptions{}, exitOK,
 			[]string{"the trace shows exactly the probe's traffic"}},
 		{"correct-section", "section.expect.json", probes.SynthOptions{}, exitOK,
-			[]string{"verify section: the trace shows exactly the probe's traffic", "C1 not observable in this trace"}},
+			[]string{"verify section: the trace shows exactly the probe's traffic", "none can be seen in a section probe's traffic"}},
 		{"dropped-write", "pipe-byte-2clients.expect.json", probes.SynthOptions{DropWrite: 10}, exitMismatch,
 			[]string{"DIFF  " + pipe + " client 5001: to_server ops 49, expected 50",
 				"DIFF  " + pipe + " client 5001: to_server bytes 49000, expected 50000"}},
@@ -102,7 +102,7 @@ func TestVerifyCommandJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if len(r.Differences) == 0 || len(r.Rules) != 5 || r.Tolerance != "max(50 µs, 20%)" {
+	if len(r.Differences) == 0 || len(r.Rules) != 4 || r.Tolerance != "max(50 µs, 20%)" {
 		t.Errorf("result %+v", r)
 	}
 }
@@ -112,6 +112,8 @@ func TestVerifyCommandErrors(t *testing.T) {
 	junk := filepath.Join(dir, "junk.etl")
 	os.WriteFile(junk, []byte("not an etl file"), 0o644)
 	exp := filepath.Join("..", "..", "probes", "testdata", "section.expect.json")
+	reportJSON := filepath.Join(dir, "report.json")
+	os.WriteFile(reportJSON, []byte(`{"model_version": 3, "pipes": []}`), 0o644)
 	cases := []struct {
 		args []string
 		code int
@@ -119,6 +121,9 @@ func TestVerifyCommandErrors(t *testing.T) {
 		{[]string{"verify", junk}, exitUsage},                                                // no --expect
 		{[]string{"verify", junk, "--expect", filepath.Join(dir, "absent.json")}, exitUsage}, // unreadable expectation
 		{[]string{"verify", junk, "--expect", exp}, exitMalformed},                           // unreadable trace
+		{[]string{"verify", filepath.Join(dir, "absent.etl"), "--expect", exp}, exitUsage},   // missing trace
+		{[]string{"verify", dir, "--expect", exp}, exitUsage},                                // a directory
+		{[]string{"verify", junk, "--expect", reportJSON}, exitUsage},                        // not an expectation
 	}
 	for _, c := range cases {
 		if code, out := runCapture(t, c.args...); code != c.code {
