@@ -7,7 +7,7 @@ import (
 )
 
 // Mechanism names: what a wait waits on. The WCT ones follow
-// WCT_OBJECT_TYPE (EVENTS.md §9.5); MechPipe comes from a pipe join.
+// WCT_OBJECT_TYPE (docs/events.md#wait-chains); MechPipe comes from a pipe join.
 const (
 	MechCriticalSection = "critical-section"
 	MechSendMessage     = "send-message"

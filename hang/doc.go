@@ -1,6 +1,6 @@
 // Package hang explains why live Windows processes are stuck, right now,
 // without a recording (issue 16): the wait chains of their threads as Wait
-// Chain Traversal reports them (EVENTS.md §9.5), the thread states and
+// Chain Traversal reports them (docs/events.md#wait-chains), the thread states and
 // wait reasons of NtQuerySystemInformation(SystemProcessInformation), and the
 // named-pipe ends the processes hold, which WCT does not follow.
 //

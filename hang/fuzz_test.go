@@ -45,5 +45,10 @@ func FuzzParsers(f *testing.F) {
 			t.Fatalf("%d cycles", len(r.Cycles))
 		}
 		_ = ToModel(r)
+		hs, _ := ParseHandleTable(b, 4+4*int(sel&1))
+		if len(hs) > len(b)/28 {
+			t.Fatalf("%d handles from %d bytes", len(hs), len(b))
+		}
+		_, _ = ParsePipeLocalInfo(b)
 	})
 }

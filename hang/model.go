@@ -14,7 +14,8 @@ import (
 // for waits read from Windows), cycles become Deadlocks, the descriptors
 // of the pipes waited on become Security rows. The snapshot instant is
 // both Trace.Start and Trace.End; Since and WaitedUS stay unknown (0):
-// WCT does not say when a wait began.
+// WCT does not say when a wait began. Processes are the targets and the
+// processes the waits name.
 func ToModel(r *Result) *model.Model {
 	m := &model.Model{
 		Trace:     model.Trace{Start: model.Time(r.Time), End: model.Time(r.Time), LossyWindows: []model.Window{}},
@@ -29,8 +30,15 @@ func ToModel(r *Result) *model.Model {
 		Security:  []model.Exposed{},
 		Warnings:  append([]string(nil), r.Warnings...),
 	}
+	// The targets and the processes the waits name.
+	used := map[uint32]bool{}
+	for _, w := range r.Waits {
+		used[w.PID], used[w.PeerPID] = true, true
+	}
 	for _, p := range r.Processes {
-		m.Processes = append(m.Processes, model.Process{PID: p.PID, ParentPID: p.ParentPID, Image: p.Image})
+		if p.Target || used[p.PID] {
+			m.Processes = append(m.Processes, model.Process{PID: p.PID, ParentPID: p.ParentPID, Image: p.Image})
+		}
 	}
 	for _, w := range r.Waits {
 		m.Stuck = append(m.Stuck, model.Stuck{

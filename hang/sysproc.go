@@ -189,8 +189,10 @@ func ParseProcesses(b []byte, base uint64, l *Layout) ([]ProcInfo, error) {
 		if next == 0 {
 			return out, nil
 		}
-		if next < l.ProcSize || next%8 != 0 || next > len(b)-off {
-			return out, perr(off, "NextEntryOffset %d: below the entry size %d, not 8-aligned or past the end", next, l.ProcSize)
+		// Entries need not be 8-aligned: Wine 8 packs them right after
+		// the image name (NextEntryOffset 764 seen).
+		if next < l.ProcSize || next > len(b)-off {
+			return out, perr(off, "NextEntryOffset %d: below the entry size %d or past the end", next, l.ProcSize)
 		}
 		off += next
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/ipctrace/ipctrace/etw"
 )
 
-// Wait Chain Traversal constants (wct.h; EVENTS.md §9.5).
+// Wait Chain Traversal constants (wct.h; docs/events.md#wait-chains).
 const (
 	// NodeSize is the size of one WAITCHAIN_NODE_INFO, the same on x86,
 	// x64 and arm64: the LockObject arm of the union (WCHAR[128],

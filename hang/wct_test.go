@@ -8,7 +8,7 @@ import (
 	"unicode/utf16"
 )
 
-// Nodes are built at the offsets EVENTS.md §9.5 gives, written here as
+// Nodes are built at the offsets docs/events.md#wait-chains gives, written here as
 // literals so that a wrong constant in wct.go fails the tests.
 
 func threadNode(st ObjectStatus, pid, tid, wait, cs uint32) []byte {
