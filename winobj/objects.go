@@ -39,8 +39,8 @@ func objErr(off int, what string) error {
 	return fmt.Errorf("%w: %s at offset %#x", ErrObjectInfo, what, off)
 }
 
-// DirEntry is one FILE_DIRECTORY_INFORMATION entry (NtQueryDirectoryFile class 1).
-type DirEntry struct {
+// dirEntry is one FILE_DIRECTORY_INFORMATION entry (NtQueryDirectoryFile class 1).
+type dirEntry struct {
 	Name           string
 	EndOfFile      int64 // pipes: current instances [I]
 	AllocationSize int64 // pipes: maximum instances [I]
@@ -57,11 +57,11 @@ const (
 	fdiFileName        = 64
 )
 
-// ParseFileDirectoryInformation walks a buffer of FILE_DIRECTORY_INFORMATION
+// parseFileDirectoryInformation walks a buffer of FILE_DIRECTORY_INFORMATION
 // entries chained by NextEntryOffset. Entries read before a malformed one
 // are returned with the error.
-func ParseFileDirectoryInformation(b []byte) ([]DirEntry, error) {
-	var out []DirEntry
+func parseFileDirectoryInformation(b []byte) ([]dirEntry, error) {
+	var out []dirEntry
 	off := 0
 	for {
 		if off+fdiFileName > len(b) {
@@ -73,7 +73,7 @@ func ParseFileDirectoryInformation(b []byte) ([]DirEntry, error) {
 		if nameLen%2 != 0 || fdiFileName+nameLen > len(e) {
 			return out, objErr(off, "FILE_DIRECTORY_INFORMATION name outside the buffer")
 		}
-		out = append(out, DirEntry{
+		out = append(out, dirEntry{
 			Name:           etw.DecodeUTF16(e[fdiFileName : fdiFileName+nameLen]),
 			EndOfFile:      int64(binary.LittleEndian.Uint64(e[fdiEndOfFile:])),
 			AllocationSize: int64(binary.LittleEndian.Uint64(e[fdiAllocationSize:])),
@@ -89,10 +89,10 @@ func ParseFileDirectoryInformation(b []byte) ([]DirEntry, error) {
 	}
 }
 
-// PipeInstances reads the instance counts NPFS reports in a directory entry:
+// pipeInstances reads the instance counts NPFS reports in a directory entry:
 // EndOfFile = current instances, AllocationSize = maximum instances
 // (0xFFFFFFFF = unlimited). Both are inferred [I] (docs/security.md#reading-descriptors).
-func PipeInstances(e DirEntry) (current, max uint32) {
+func pipeInstances(e dirEntry) (current, max uint32) {
 	return uint32(e.EndOfFile), uint32(e.AllocationSize)
 }
 
@@ -112,10 +112,10 @@ const (
 	handleEntrySize  = 40
 )
 
-// ParseHandleTable reads SYSTEM_HANDLE_INFORMATION_EX (class 64). The
+// parseHandleTable reads SYSTEM_HANDLE_INFORMATION_EX (class 64). The
 // entry count is bounded by the bytes present: a count larger than the
 // buffer holds returns the entries present and an error.
-func ParseHandleTable(b []byte) ([]HandleEntry, error) {
+func parseHandleTable(b []byte) ([]HandleEntry, error) {
 	if len(b) < handleInfoHeader {
 		return nil, objErr(0, "SYSTEM_HANDLE_INFORMATION_EX header truncated")
 	}
@@ -142,11 +142,11 @@ func ParseHandleTable(b []byte) ([]HandleEntry, error) {
 	return out, err
 }
 
-// UnicodeStringAt reads the UNICODE_STRING at off in b (x64: u16 Length,
+// unicodeStringAt reads the UNICODE_STRING at off in b (x64: u16 Length,
 // u16 MaximumLength, 4 bytes padding, u64 Buffer), whose Buffer points into
 // b itself, b starting at address base. This is how NtQueryObject and
 // NtQueryDirectoryObject return names.
-func UnicodeStringAt(b []byte, off int, base uint64) (string, error) {
+func unicodeStringAt(b []byte, off int, base uint64) (string, error) {
 	if off < 0 || off+16 > len(b) {
 		return "", objErr(off, "UNICODE_STRING truncated")
 	}
@@ -162,27 +162,27 @@ func UnicodeStringAt(b []byte, off int, base uint64) (string, error) {
 	return etw.DecodeUTF16(b[s : s+n]), nil
 }
 
-// DirObject is one OBJECT_DIRECTORY_INFORMATION entry.
-type DirObject struct{ Name, Type string }
+// dirObject is one OBJECT_DIRECTORY_INFORMATION entry.
+type dirObject struct{ Name, Type string }
 
-// ParseDirectoryObjects reads the OBJECT_DIRECTORY_INFORMATION array that
+// parseDirectoryObjects reads the OBJECT_DIRECTORY_INFORMATION array that
 // NtQueryDirectoryObject returned at address base (32-byte entries, an
 // all-zero entry ends the array).
-func ParseDirectoryObjects(b []byte, base uint64) ([]DirObject, error) {
-	var out []DirObject
+func parseDirectoryObjects(b []byte, base uint64) ([]dirObject, error) {
+	var out []dirObject
 	for off := 0; off+32 <= len(b); off += 32 {
 		if binary.LittleEndian.Uint64(b[off+8:]) == 0 && binary.LittleEndian.Uint64(b[off+24:]) == 0 {
 			return out, nil
 		}
-		name, err := UnicodeStringAt(b, off, base)
+		name, err := unicodeStringAt(b, off, base)
 		if err != nil {
 			return out, err
 		}
-		typ, err := UnicodeStringAt(b, off+16, base)
+		typ, err := unicodeStringAt(b, off+16, base)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, DirObject{Name: name, Type: typ})
+		out = append(out, dirObject{Name: name, Type: typ})
 	}
 	return out, nil
 }
@@ -193,11 +193,11 @@ func ParseDirectoryObjects(b []byte, base uint64) ([]DirObject, error) {
 // trace events.
 func IsPipeName(nt string) (string, bool) { return ntdefs.LocalPipeName(nt) }
 
-// SelfRelativeLength returns the length of the self-relative
+// selfRelativeLength returns the length of the self-relative
 // SECURITY_DESCRIPTOR at the start of b: the end of its furthest part
 // (owner and group SIDs, SACL, DACL; docs/security.md#security-descriptor). ok is false when
 // b is not a self-relative descriptor or a part lies outside b.
-func SelfRelativeLength(b []byte) (n int, ok bool) {
+func selfRelativeLength(b []byte) (n int, ok bool) {
 	const header = 20
 	if len(b) < header || b[0] != 1 || binary.LittleEndian.Uint16(b[2:])&0x8000 == 0 {
 		return 0, false

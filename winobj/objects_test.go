@@ -7,8 +7,8 @@ import (
 	"unicode/utf16"
 )
 
-// dirEntry builds one FILE_DIRECTORY_INFORMATION entry (next = 0 for the last).
-func dirEntry(name string, cur, max int64, last bool) []byte {
+// dirEntryBytes builds one FILE_DIRECTORY_INFORMATION entry (next = 0 for the last).
+func dirEntryBytes(name string, cur, max int64, last bool) []byte {
 	n := utf16Bytes(name)
 	n = n[:len(n)-2] // FileName is not NUL-terminated
 	size := align8(64 + len(n))
@@ -27,38 +27,38 @@ func dirEntry(name string, cur, max int64, last bool) []byte {
 
 func TestParseFileDirectoryInformation(t *testing.T) {
 	var b []byte
-	b = append(b, dirEntry("InitShutdown", 3, 0xFFFFFFFF, false)...)
-	b = append(b, dirEntry("lsass", 4, 0xFFFFFFFF, false)...)
-	b = append(b, dirEntry(`mojo.1234.5678.ü`, 1, 1, true)...)
-	got, err := ParseFileDirectoryInformation(b)
+	b = append(b, dirEntryBytes("InitShutdown", 3, 0xFFFFFFFF, false)...)
+	b = append(b, dirEntryBytes("lsass", 4, 0xFFFFFFFF, false)...)
+	b = append(b, dirEntryBytes(`mojo.1234.5678.ü`, 1, 1, true)...)
+	got, err := parseFileDirectoryInformation(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 3 || got[0].Name != "InitShutdown" || got[1].Name != "lsass" || got[2].Name != "mojo.1234.5678.ü" {
 		t.Fatalf("%+v", got)
 	}
-	cur, max := PipeInstances(got[0])
+	cur, max := pipeInstances(got[0])
 	if cur != 3 || max != 0xFFFFFFFF {
 		t.Errorf("instances %d/%#x", cur, max)
 	}
-	if c, m := PipeInstances(got[2]); c != 1 || m != 1 {
+	if c, m := pipeInstances(got[2]); c != 1 || m != 1 {
 		t.Errorf("instances %d/%d", c, m)
 	}
 
 	// A NextEntryOffset pointing past the buffer: the first entry survives.
-	bad := append([]byte(nil), b[:len(dirEntry("InitShutdown", 3, 0xFFFFFFFF, false))+10]...)
-	got, err = ParseFileDirectoryInformation(bad)
+	bad := append([]byte(nil), b[:len(dirEntryBytes("InitShutdown", 3, 0xFFFFFFFF, false))+10]...)
+	got, err = parseFileDirectoryInformation(bad)
 	if !errors.Is(err, ErrObjectInfo) || len(got) != 1 {
 		t.Errorf("truncated chain: %d entries, %v", len(got), err)
 	}
-	loop := dirEntry("x", 1, 1, true)
+	loop := dirEntryBytes("x", 1, 1, true)
 	binary.LittleEndian.PutUint32(loop[0:], 4) // smaller than the header: would loop
-	if _, err := ParseFileDirectoryInformation(loop); !errors.Is(err, ErrObjectInfo) {
+	if _, err := parseFileDirectoryInformation(loop); !errors.Is(err, ErrObjectInfo) {
 		t.Errorf("bad next offset: %v", err)
 	}
-	long := dirEntry("x", 1, 1, true)
+	long := dirEntryBytes("x", 1, 1, true)
 	binary.LittleEndian.PutUint32(long[60:], 1000)
-	if _, err := ParseFileDirectoryInformation(long); !errors.Is(err, ErrObjectInfo) {
+	if _, err := parseFileDirectoryInformation(long); !errors.Is(err, ErrObjectInfo) {
 		t.Errorf("name length outside: %v", err)
 	}
 }
@@ -74,7 +74,7 @@ func TestParseHandleTable(t *testing.T) {
 	le.PutUint32(e[24:], 0x0012019f)
 	le.PutUint16(e[30:], 37)
 	le.PutUint32(e[32:], 2)
-	got, err := ParseHandleTable(b)
+	got, err := parseHandleTable(b)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("%d entries, %v", len(got), err)
 	}
@@ -84,11 +84,11 @@ func TestParseHandleTable(t *testing.T) {
 		t.Errorf("%+v", h)
 	}
 	le.PutUint64(b[0:], 1<<40) // hostile count: bounded by the bytes present
-	got, err = ParseHandleTable(b)
+	got, err = parseHandleTable(b)
 	if !errors.Is(err, ErrObjectInfo) || len(got) != 2 {
 		t.Errorf("hostile count: %d entries, %v", len(got), err)
 	}
-	if _, err := ParseHandleTable(b[:8]); !errors.Is(err, ErrObjectInfo) {
+	if _, err := parseHandleTable(b[:8]); !errors.Is(err, ErrObjectInfo) {
 		t.Errorf("short: %v", err)
 	}
 }
@@ -109,12 +109,12 @@ func TestParseDirectoryObjects(t *testing.T) {
 	put(0, 1, "Section", 106)
 	put(1, 0, "Ev", 122)
 	put(1, 1, "Event", 128)
-	got, err := ParseDirectoryObjects(b, base)
-	if err != nil || len(got) != 2 || got[0] != (DirObject{"ipct", "Section"}) || got[1] != (DirObject{"Ev", "Event"}) {
+	got, err := parseDirectoryObjects(b, base)
+	if err != nil || len(got) != 2 || got[0] != (dirObject{"ipct", "Section"}) || got[1] != (dirObject{"Ev", "Event"}) {
 		t.Fatalf("%+v %v", got, err)
 	}
 	le.PutUint64(b[8:], 0x999999) // pointer outside the buffer
-	if _, err := ParseDirectoryObjects(b, base); !errors.Is(err, ErrObjectInfo) {
+	if _, err := parseDirectoryObjects(b, base); !errors.Is(err, ErrObjectInfo) {
 		t.Errorf("outside pointer: %v", err)
 	}
 }
@@ -141,29 +141,29 @@ func TestSelfRelativeLength(t *testing.T) {
 		2, 0, 28, 0, 1, 0, 0, 0, // ACL header, AclSize 28
 		0, 0, 20, 0, 0, 0, 0, 0x10, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0} // ACE: GA to WD
 	padded := append(append([]byte(nil), sd...), make([]byte, 100)...)
-	if n, ok := SelfRelativeLength(padded); !ok || n != len(sd) {
+	if n, ok := selfRelativeLength(padded); !ok || n != len(sd) {
 		t.Errorf("length %d, %v; want %d", n, ok, len(sd))
 	}
-	if _, ok := SelfRelativeLength(sd[:60]); ok {
+	if _, ok := selfRelativeLength(sd[:60]); ok {
 		t.Error("truncated DACL accepted")
 	}
 	abs := append([]byte(nil), sd...)
 	abs[3] = 0 // not self-relative
-	if _, ok := SelfRelativeLength(abs); ok {
+	if _, ok := selfRelativeLength(abs); ok {
 		t.Error("absolute SD accepted")
 	}
 }
 
 func FuzzObjectParsers(f *testing.F) {
-	f.Add(dirEntry("x", 1, 2, true))
-	f.Add(append(dirEntry("a", 1, 2, false), dirEntry("b", 1, 2, true)...))
+	f.Add(dirEntryBytes("x", 1, 2, true))
+	f.Add(append(dirEntryBytes("a", 1, 2, false), dirEntryBytes("b", 1, 2, true)...))
 	f.Add(make([]byte, 56))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ParseFileDirectoryInformation(b)
-		ParseHandleTable(b)
-		ParseDirectoryObjects(b, 0x1000)
-		SelfRelativeLength(b)
-		UnicodeStringAt(b, 0, 0x1000)
+		parseFileDirectoryInformation(b)
+		parseHandleTable(b)
+		parseDirectoryObjects(b, 0x1000)
+		selfRelativeLength(b)
+		unicodeStringAt(b, 0, 0x1000)
 	})
 }
 

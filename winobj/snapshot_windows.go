@@ -155,7 +155,7 @@ func LoadHandles() (*HandleTable, error) {
 		return nil, fmt.Errorf("NtQuerySystemInformation(SystemExtendedHandleInformation): %w", err)
 	}
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)
-	entries, err := ParseHandleTable(b)
+	entries, err := parseHandleTable(b)
 	ht := &HandleTable{entries: entries, types: map[uint16]string{}, procs: map[uint64]windows.Handle{},
 		self: uint64(os.Getpid())}
 	ht.nameTypes()
@@ -239,7 +239,7 @@ func queryObjectString(h windows.Handle, class uint32) (string, error) {
 		switch uint32(r) {
 		case 0:
 			b := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)
-			return UnicodeStringAt(b, 0, uint64(uintptr(unsafe.Pointer(&buf[0]))))
+			return unicodeStringAt(b, 0, uint64(uintptr(unsafe.Pointer(&buf[0]))))
 		case statusInfoLengthMismatch, statusBufferOverflow, statusBufferTooSmall:
 			if ret > size && ret < 1<<16 {
 				size = (ret + 7) &^ 7
@@ -283,7 +283,7 @@ func querySD(h windows.Handle) ([]byte, error) {
 // end of its parts, at most limit (NtQuerySecurityObject's LengthNeeded is
 // not always set on success).
 func sdLength(b []byte, limit uint32) int {
-	n, ok := SelfRelativeLength(b)
+	n, ok := selfRelativeLength(b)
 	if !ok || n > int(limit) {
 		return int(limit)
 	}
@@ -292,7 +292,7 @@ func sdLength(b []byte, limit uint32) int {
 
 // ---- pipes ----
 
-func listPipes() ([]DirEntry, error) {
+func listPipes() ([]dirEntry, error) {
 	name, err := windows.NewNTUnicodeString(NamedPipeDir)
 	if err != nil {
 		return nil, err
@@ -310,7 +310,7 @@ func listPipes() ([]DirEntry, error) {
 	defer windows.CloseHandle(h)
 	buf := make([]uint64, 64<<10/8)
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)
-	var out []DirEntry
+	var out []dirEntry
 	restart := uintptr(1)
 	for i := 0; i < 100000; i++ {
 		r, _, _ := procNtQueryDirectoryFile.Call(uintptr(h), 0, 0, 0, uintptr(unsafe.Pointer(&iosb)),
@@ -326,7 +326,7 @@ func listPipes() ([]DirEntry, error) {
 		if n <= 0 || n > len(b) {
 			n = len(b)
 		}
-		ents, err := ParseFileDirectoryInformation(b[:n])
+		ents, err := parseFileDirectoryInformation(b[:n])
 		out = append(out, ents...)
 		if err != nil {
 			return out, err
@@ -440,7 +440,7 @@ func snapshotPipes(ht *HandleTable, timeout time.Duration) ([]ObjectSecurity, er
 	var out []ObjectSecurity
 	seen := map[string]bool{}
 	for _, d := range entries {
-		cur, max := PipeInstances(d)
+		cur, max := pipeInstances(d)
 		obj := ObjectSecurity{ObjectType: ObjectPipe, Name: NamedPipeDir + d.Name, Instances: cur, MaxInstances: max}
 		key := strings.ToLower(d.Name)
 		seen[key] = true
@@ -490,11 +490,11 @@ func openDir(root windows.Handle, path string) (windows.Handle, error) {
 	return h, nil
 }
 
-func listDir(h windows.Handle, path string) ([]DirObject, error) {
+func listDir(h windows.Handle, path string) ([]dirObject, error) {
 	buf := make([]uint64, 64<<10/8)
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)
 	base := uint64(uintptr(unsafe.Pointer(&buf[0])))
-	var out []DirObject
+	var out []dirObject
 	var ctx, ret uint32
 	restart := uintptr(1)
 	for i := 0; i < 100000; i++ {
@@ -508,7 +508,7 @@ func listDir(h windows.Handle, path string) ([]DirObject, error) {
 		if r != 0 && uint32(r) != statusMoreEntries {
 			return out, fmt.Errorf("NtQueryDirectoryObject(%s): %v", path, windows.NTStatus(r))
 		}
-		objs, err := ParseDirectoryObjects(b, base)
+		objs, err := parseDirectoryObjects(b, base)
 		out = append(out, objs...)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", path, err)

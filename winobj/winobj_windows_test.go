@@ -55,7 +55,7 @@ func TestListPipes(t *testing.T) {
 	}
 	for _, e := range ents {
 		if strings.EqualFold(e.Name, name) {
-			cur, max := PipeInstances(e)
+			cur, max := pipeInstances(e)
 			t.Logf("%s: EndOfFile %d AllocationSize %d (current/max instances [I])", e.Name, e.EndOfFile, e.AllocationSize)
 			if cur != 2 || max != 3 {
 				msg := fmt.Sprintf("instances %d/%d, want 2/3: the [I] reading of EndOfFile/AllocationSize does not hold here", cur, max)
@@ -108,7 +108,7 @@ func TestPipeHandleQuery(t *testing.T) {
 		}
 		t.Fatal(q.sdErr)
 	}
-	if n, ok := SelfRelativeLength(q.sd); !ok || n != len(q.sd) {
+	if n, ok := selfRelativeLength(q.sd); !ok || n != len(q.sd) {
 		t.Errorf("descriptor of %d bytes is not self-relative (%d, %v)", len(q.sd), n, ok)
 	}
 }
@@ -135,7 +135,7 @@ func TestSectionSnapshot(t *testing.T) {
 				}
 				t.Fatalf("descriptor not read: %s", o.Error)
 			}
-			if _, ok := SelfRelativeLength(o.SD); !ok {
+			if _, ok := selfRelativeLength(o.SD); !ok {
 				t.Error("descriptor is not self-relative")
 			}
 			return

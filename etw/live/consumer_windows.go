@@ -36,7 +36,7 @@ type Consumer struct {
 	id      uintptr
 	out     chan etw.Record
 	handle  uint64
-	lf      *alignedBuf // EVENT_TRACE_LOGFILEW as EncodeLogfile built it
+	lf      *alignedBuf // EVENT_TRACE_LOGFILEW as encodeLogfile built it
 	name    *uint16     // kept alive: lf holds its address
 	header  etw.LogfileHeader
 	ptrSize int
@@ -56,8 +56,8 @@ func OpenRealTime(session string, queue int) (*Consumer, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := LogfileConfig{LoggerName: uint64(uintptr(unsafe.Pointer(name))),
-		ProcessTraceMode: ProcessTraceModeEventRecord | ProcessTraceModeRealTime}
+	c := logfileConfig{LoggerName: uint64(uintptr(unsafe.Pointer(name))),
+		ProcessTraceMode: processTraceModeEventRecord | processTraceModeRealTime}
 	return open(c, name, queue, session)
 }
 
@@ -67,11 +67,11 @@ func OpenFile(path string, queue int) (*Consumer, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := LogfileConfig{LogFileName: uint64(uintptr(unsafe.Pointer(name))), ProcessTraceMode: ProcessTraceModeEventRecord}
+	c := logfileConfig{LogFileName: uint64(uintptr(unsafe.Pointer(name))), ProcessTraceMode: processTraceModeEventRecord}
 	return open(c, name, queue, path)
 }
 
-func open(lc LogfileConfig, name *uint16, queue int, what string) (*Consumer, error) {
+func open(lc logfileConfig, name *uint16, queue int, what string) (*Consumer, error) {
 	c := &Consumer{id: nextConsumerID.Add(1), name: name, done: make(chan struct{})}
 	if queue > 0 {
 		c.out = make(chan etw.Record, queue)
@@ -79,7 +79,7 @@ func open(lc LogfileConfig, name *uint16, queue int, what string) (*Consumer, er
 	lc.EventCallback = uint64(eventCallback)
 	lc.BufferCallback = uint64(bufferCallback)
 	lc.Context = uint64(c.id)
-	c.lf = newAligned(EncodeLogfile(lc))
+	c.lf = newAligned(encodeLogfile(lc))
 	consumers.Store(c.id, c)
 	h, err := openTrace(c.lf)
 	if err != nil {
@@ -87,7 +87,7 @@ func open(lc LogfileConfig, name *uint16, queue int, what string) (*Consumer, er
 		return nil, callErr("OpenTrace", what, err)
 	}
 	c.handle = h
-	c.header, _ = etw.ParseLogfileHeader(c.lf.bytes()[OffLogfileHeader:OffLogfileHeader+SizeTraceLogfileHeader], 8)
+	c.header, _ = etw.ParseLogfileHeader(c.lf.bytes()[offLogfileHeader:offLogfileHeader+sizeTraceLogfileHeader], 8)
 	c.ptrSize = int(c.header.PointerSize)
 	if c.ptrSize != 4 && c.ptrSize != 8 {
 		c.ptrSize = int(unsafe.Sizeof(uintptr(0)))
@@ -185,25 +185,25 @@ func onEvent(er *eventRecord) uintptr {
 	if c.out == nil {
 		return 0
 	}
-	hdr := unsafe.Slice((*byte)(unsafe.Pointer(er)), SizeEventRecord)
+	hdr := unsafe.Slice((*byte)(unsafe.Pointer(er)), sizeEventRecord)
 	var data []byte
 	if n := int(er.UserDataLength); n > 0 && er.UserData != 0 {
 		data = make([]byte, n)
 		copy(data, unsafe.Slice((*byte)(ptrAt(er.UserData)), n))
 	}
-	var ext []ExtData
+	var ext []extData
 	if n := int(er.ExtendedDataCount); n > 0 && er.ExtendedData != 0 {
 		items := unsafe.Slice((*extendedDataItem)(ptrAt(er.ExtendedData)), n)
-		ext = make([]ExtData, 0, n)
+		ext = make([]extData, 0, n)
 		for _, it := range items {
 			d := make([]byte, it.DataSize)
 			if it.DataSize > 0 && it.DataPtr != 0 {
 				copy(d, unsafe.Slice((*byte)(ptrAt(uintptr(it.DataPtr))), int(it.DataSize)))
 			}
-			ext = append(ext, ExtData{Type: it.ExtType, Linkage: it.Linkage, Data: d})
+			ext = append(ext, extData{Type: it.ExtType, Linkage: it.Linkage, Data: d})
 		}
 	}
-	rec, err := RecordFromEvent(hdr, data, ext, c.ptrSize)
+	rec, err := recordFromEvent(hdr, data, ext, c.ptrSize)
 	if err != nil {
 		return 0
 	}

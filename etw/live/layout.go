@@ -9,189 +9,189 @@ import (
 	"github.com/ipctrace/ipctrace/etw"
 )
 
-// Structure sizes on amd64/arm64 (EVENTS.md §5.1).
+// Structure sizes on amd64/arm64 (docs/recording.md#structures).
 const (
-	SizeWnodeHeader           = 48
-	SizeEventTraceProperties  = 120
-	SizeEventDescriptor       = 16
-	SizeEventHeader           = 80
-	SizeEventRecord           = 112
-	SizeExtendedDataItem      = 16
-	SizeTraceLogfileHeader    = 280
-	SizeEventTraceLogfile     = 448
-	SizeEnableTraceParameters = 48
-	SizeFilterDescriptor      = 16
-	SizeGroupMask             = 32
+	sizeWnodeHeader           = 48
+	sizeEventTraceProperties  = 120
+	sizeEventDescriptor       = 16
+	sizeEventHeader           = 80
+	sizeEventRecord           = 112
+	sizeExtendedDataItem      = 16
+	sizeTraceLogfileHeader    = 280
+	sizeEventTraceLogfile     = 448
+	sizeEnableTraceParameters = 48
+	sizeFilterDescriptor      = 16
+	sizeGroupMask             = 32
 )
 
-// Field offsets of EVENT_TRACE_PROPERTIES (WNODE_HEADER first) on x64 (EVENTS.md §5.1).
+// Field offsets of EVENT_TRACE_PROPERTIES (WNODE_HEADER first) on x64 (docs/recording.md#structures).
 const (
-	OffWnodeBufferSize        = 0
-	OffWnodeProviderID        = 4
-	OffWnodeHistoricalContext = 8
-	OffWnodeTimeStamp         = 16
-	OffWnodeGUID              = 24
-	OffWnodeClientContext     = 40
-	OffWnodeFlags             = 44
+	offWnodeBufferSize        = 0
+	offWnodeProviderID        = 4
+	offWnodeHistoricalContext = 8
+	offWnodeTimeStamp         = 16
+	offWnodeGUID              = 24
+	offWnodeClientContext     = 40
+	offWnodeFlags             = 44
 
-	OffPropBufferSize          = 48
-	OffPropMinimumBuffers      = 52
-	OffPropMaximumBuffers      = 56
-	OffPropMaximumFileSize     = 60
-	OffPropLogFileMode         = 64
-	OffPropFlushTimer          = 68
-	OffPropEnableFlags         = 72
-	OffPropAgeLimit            = 76
-	OffPropNumberOfBuffers     = 80
-	OffPropFreeBuffers         = 84
-	OffPropEventsLost          = 88
-	OffPropBuffersWritten      = 92
-	OffPropLogBuffersLost      = 96
-	OffPropRealTimeBuffersLost = 100
-	OffPropLoggerThreadID      = 104
-	OffPropLogFileNameOffset   = 112
-	OffPropLoggerNameOffset    = 116
+	offPropBufferSize          = 48
+	offPropMinimumBuffers      = 52
+	offPropMaximumBuffers      = 56
+	offPropMaximumFileSize     = 60
+	offPropLogFileMode         = 64
+	offPropFlushTimer          = 68
+	offPropEnableFlags         = 72
+	offPropAgeLimit            = 76
+	offPropNumberOfBuffers     = 80
+	offPropFreeBuffers         = 84
+	offPropEventsLost          = 88
+	offPropBuffersWritten      = 92
+	offPropLogBuffersLost      = 96
+	offPropRealTimeBuffersLost = 100
+	offPropLoggerThreadID      = 104
+	offPropLogFileNameOffset   = 112
+	offPropLoggerNameOffset    = 116
 )
 
 // Field offsets of EVENT_HEADER, EVENT_RECORD, EVENT_TRACE_LOGFILEW,
-// TRACE_LOGFILE_HEADER and ENABLE_TRACE_PARAMETERS on x64 (EVENTS.md §5.1).
+// TRACE_LOGFILE_HEADER and ENABLE_TRACE_PARAMETERS on x64 (docs/recording.md#structures).
 const (
-	OffHdrSize            = 0
-	OffHdrHeaderType      = 2
-	OffHdrFlags           = 4
-	OffHdrEventProperty   = 6
-	OffHdrThreadID        = 8
-	OffHdrProcessID       = 12
-	OffHdrTimeStamp       = 16
-	OffHdrProviderID      = 24
-	OffHdrDescriptor      = 40 // EVENT_DESCRIPTOR: Id u16, Version u8, Channel u8, Level u8, Opcode u8, Task u16, Keyword u64
-	OffHdrKernelTime      = 56
-	OffHdrUserTime        = 60
-	OffHdrActivityID      = 64
-	OffRecProcessorNumber = 80
-	OffRecAlignment       = 81
-	OffRecLoggerID        = 82
-	OffRecExtDataCount    = 84
-	OffRecUserDataLength  = 86
-	OffRecExtendedData    = 88
-	OffRecUserData        = 96
-	OffRecUserContext     = 104
+	offHdrSize            = 0
+	offHdrHeaderType      = 2
+	offHdrFlags           = 4
+	offHdrEventProperty   = 6
+	offHdrThreadID        = 8
+	offHdrProcessID       = 12
+	offHdrTimeStamp       = 16
+	offHdrProviderID      = 24
+	offHdrDescriptor      = 40 // EVENT_DESCRIPTOR: Id u16, Version u8, Channel u8, Level u8, Opcode u8, Task u16, Keyword u64
+	offHdrKernelTime      = 56
+	offHdrUserTime        = 60
+	offHdrActivityID      = 64
+	offRecProcessorNumber = 80
+	offRecAlignment       = 81
+	offRecLoggerID        = 82
+	offRecExtDataCount    = 84
+	offRecUserDataLength  = 86
+	offRecExtendedData    = 88
+	offRecUserData        = 96
+	offRecUserContext     = 104
 
-	OffLogfileLogFileName      = 0
-	OffLogfileLoggerName       = 8
-	OffLogfileCurrentTime      = 16
-	OffLogfileBuffersRead      = 24
-	OffLogfileProcessTraceMode = 28
-	OffLogfileCurrentEvent     = 32
-	OffLogfileHeader           = 120
-	OffLogfileBufferCallback   = 400
-	OffLogfileBufferSize       = 408
-	OffLogfileFilled           = 412
-	OffLogfileEventsLost       = 416
-	OffLogfileEventCallback    = 424
-	OffLogfileIsKernelTrace    = 432
-	OffLogfileContext          = 440
+	offLogfileLogFileName      = 0
+	offLogfileLoggerName       = 8
+	offLogfileCurrentTime      = 16
+	offLogfileBuffersRead      = 24
+	offLogfileProcessTraceMode = 28
+	offLogfileCurrentEvent     = 32
+	offLogfileHeader           = 120
+	offLogfileBufferCallback   = 400
+	offLogfileBufferSize       = 408
+	offLogfileFilled           = 412
+	offLogfileEventsLost       = 416
+	offLogfileEventCallback    = 424
+	offLogfileIsKernelTrace    = 432
+	offLogfileContext          = 440
 
-	OffTLHBufferSize    = 0
-	OffTLHVersion       = 4
-	OffTLHPointerSize   = 44
-	OffTLHEventsLost    = 48
-	OffTLHLoggerName    = 56
-	OffTLHLogFileName   = 64
-	OffTLHTimeZone      = 72
-	OffTLHBootTime      = 248
-	OffTLHPerfFreq      = 256
-	OffTLHStartTime     = 264
-	OffTLHReservedFlags = 272
-	OffTLHBuffersLost   = 276
+	offTLHBufferSize    = 0
+	offTLHVersion       = 4
+	offTLHPointerSize   = 44
+	offTLHEventsLost    = 48
+	offTLHLoggerName    = 56
+	offTLHLogFileName   = 64
+	offTLHTimeZone      = 72
+	offTLHBootTime      = 248
+	offTLHPerfFreq      = 256
+	offTLHStartTime     = 264
+	offTLHReservedFlags = 272
+	offTLHBuffersLost   = 276
 
-	OffEnableVersion          = 0
-	OffEnableProperty         = 4
-	OffEnableControlFlags     = 8
-	OffEnableSourceID         = 12
-	OffEnableFilterDesc       = 32
-	OffEnableFilterDescCount  = 40
-	EnableTraceParametersVer2 = 2
+	offEnableVersion          = 0
+	offEnableProperty         = 4
+	offEnableControlFlags     = 8
+	offEnableSourceID         = 12
+	offEnableFilterDesc       = 32
+	offEnableFilterDescCount  = 40
+	enableTraceParametersVer2 = 2
 )
 
-// WNODE_HEADER.Flags and ClientContext values (EVENTS.md §5.1).
+// WNODE_HEADER.Flags and ClientContext values (docs/recording.md#structures).
 const (
-	WnodeFlagTracedGUID           uint32 = 0x00020000
-	WnodeFlagVersionedProperties  uint32 = 0x00800000
-	ClockQPC                      uint32 = 1
-	ClockSystemTime               uint32 = 2
-	ClockCPUCycle                 uint32 = 3
-	DefaultBufferSizeKB           uint32 = 64
+	wnodeFlagTracedGUID           uint32 = 0x00020000
+	wnodeFlagVersionedProperties  uint32 = 0x00800000
+	clockQPC                      uint32 = 1
+	clockSystemTime               uint32 = 2
+	clockCPUCycle                 uint32 = 3
+	defaultBufferSizeKB           uint32 = 64
 	maxSessionNameChars                  = 1024
 	maxLogFileNameChars                  = 32767
 	propertiesNameAlign                  = 8
-	ProcessTraceModeRealTime      uint32 = 0x00000100
-	ProcessTraceModeRawTimestamp  uint32 = 0x00001000
-	ProcessTraceModeEventRecord   uint32 = 0x10000000
-	InvalidProcessTraceHandle     uint64 = 0xFFFFFFFFFFFFFFFF
-	ControlTraceQuery             uint32 = 0
-	ControlTraceStop              uint32 = 1
-	ControlTraceUpdate            uint32 = 2
-	ControlTraceFlush             uint32 = 3
-	EnableDisableProvider         uint32 = 0
-	EnableEnableProvider          uint32 = 1
-	EnableCaptureState            uint32 = 2
-	TraceStackTracingInfo         uint32 = 3
-	TraceSystemTraceEnableFlags   uint32 = 4
-	LevelInformational            uint8  = 4
-	EventHeaderFlagExtendedInfo   uint16 = 0x0001
-	EventHeaderFlagPrivateSession uint16 = 0x0002
-	EventHeaderFlagStringOnly     uint16 = 0x0004
-	EventHeaderFlagTraceMessage   uint16 = 0x0008
-	EventHeaderFlagNoCPUTime      uint16 = 0x0010
-	EventHeaderFlag32BitHeader    uint16 = 0x0020
-	EventHeaderFlag64BitHeader    uint16 = 0x0040
-	EventHeaderFlagClassicHeader  uint16 = 0x0100
-	EventHeaderFlagProcessorIndex uint16 = 0x0200
+	processTraceModeRealTime      uint32 = 0x00000100
+	processTraceModeRawTimestamp  uint32 = 0x00001000
+	processTraceModeEventRecord   uint32 = 0x10000000
+	invalidProcessTraceHandle     uint64 = 0xFFFFFFFFFFFFFFFF
+	controlTraceQuery             uint32 = 0
+	controlTraceStop              uint32 = 1
+	controlTraceUpdate            uint32 = 2
+	controlTraceFlush             uint32 = 3
+	enableDisableProvider         uint32 = 0
+	enableEnableProvider          uint32 = 1
+	enableCaptureState            uint32 = 2
+	traceStackTracingInfo         uint32 = 3
+	traceSystemTraceEnableFlags   uint32 = 4
+	levelInformational            uint8  = 4
+	eventHeaderFlagExtendedInfo   uint16 = 0x0001
+	eventHeaderFlagPrivateSession uint16 = 0x0002
+	eventHeaderFlagStringOnly     uint16 = 0x0004
+	eventHeaderFlagTraceMessage   uint16 = 0x0008
+	eventHeaderFlagNoCPUTime      uint16 = 0x0010
+	eventHeaderFlag32BitHeader    uint16 = 0x0020
+	eventHeaderFlag64BitHeader    uint16 = 0x0040
+	eventHeaderFlagClassicHeader  uint16 = 0x0100
+	eventHeaderFlagProcessorIndex uint16 = 0x0200
 )
 
-// EnableFlags (EVENT_TRACE_FLAG_*, EVENTS.md §5.2).
+// EnableFlags (EVENT_TRACE_FLAG_*, docs/recording.md#constants).
 const (
-	FlagProcess      uint32 = 0x00000001
-	FlagThread       uint32 = 0x00000002
-	FlagImageLoad    uint32 = 0x00000004
-	FlagDiskIO       uint32 = 0x00000100
-	FlagDiskFileIO   uint32 = 0x00000200
-	FlagVirtualAlloc uint32 = 0x00004000
-	FlagVAMap        uint32 = 0x00008000
-	FlagALPC         uint32 = 0x00100000
-	FlagFileIO       uint32 = 0x02000000
-	FlagFileIOInit   uint32 = 0x04000000
-	FlagNoSysConfig  uint32 = 0x10000000
+	flagProcess      uint32 = 0x00000001
+	flagThread       uint32 = 0x00000002
+	flagImageLoad    uint32 = 0x00000004
+	flagDiskIO       uint32 = 0x00000100
+	flagDiskFileIO   uint32 = 0x00000200
+	flagVirtualAlloc uint32 = 0x00004000
+	flagVAMap        uint32 = 0x00008000
+	flagALPC         uint32 = 0x00100000
+	flagFileIO       uint32 = 0x02000000
+	flagFileIOInit   uint32 = 0x04000000
+	flagNoSysConfig  uint32 = 0x10000000
 
-	// DefaultEnableFlags is ipctrace's full kernel flag set:
+	// defaultEnableFlags is ipctrace's full kernel flag set:
 	// Process|Thread|Image|DiskFileIo|VaMap|ALPC|FileIo|FileIoInit.
-	DefaultEnableFlags = FlagProcess | FlagThread | FlagImageLoad | FlagDiskFileIO |
-		FlagVAMap | FlagALPC | FlagFileIO | FlagFileIOInit
+	defaultEnableFlags = flagProcess | flagThread | flagImageLoad | flagDiskFileIO |
+		flagVAMap | flagALPC | flagFileIO | flagFileIOInit
 )
 
-// LogFileMode values (EVENTS.md §5.2).
+// LogFileMode values (docs/recording.md#constants).
 const (
-	ModeFileSequential   uint32 = 0x00000001
+	modeFileSequential   uint32 = 0x00000001
 	ModeFileCircular     uint32 = 0x00000002
-	ModeFileAppend       uint32 = 0x00000004
-	ModeFileNewFile      uint32 = 0x00000008
-	ModeRealTime         uint32 = 0x00000100
-	ModeBuffering        uint32 = 0x00000400
-	ModeUseKBytesForSize uint32 = 0x00002000
-	ModeUsePagedMemory   uint32 = 0x01000000
-	ModeSystemLogger     uint32 = 0x02000000
+	modeFileAppend       uint32 = 0x00000004
+	modeFileNewFile      uint32 = 0x00000008
+	modeRealTime         uint32 = 0x00000100
+	modeBuffering        uint32 = 0x00000400
+	modeUseKBytesForSize uint32 = 0x00002000
+	modeUsePagedMemory   uint32 = 0x01000000
+	modeSystemLogger     uint32 = 0x02000000
 )
 
-// Group-mask constants (ntwmi.h; EVENTS.md §5.3). The top 3 bits give the Masks index.
+// Group-mask constants (ntwmi.h; docs/recording.md#group-masks). The top 3 bits give the Masks index.
 const (
-	PerfObHandle uint32 = 0x80000040
-	PerfObObject uint32 = 0x80000080
-	PerfDLLInfo  uint32 = 0x80000008
-	PerfMemory   uint32 = 0x20000001
+	perfObHandle uint32 = 0x80000040
+	perfObObject uint32 = 0x80000080
+	perfDLLInfo  uint32 = 0x80000008
+	perfMemory   uint32 = 0x20000001
 )
 
-// Win32 error codes that the session code interprets (EVENTS.md §5.2).
+// Win32 error codes that the session code interprets (docs/recording.md#constants).
 const (
 	ErrnoAccessDenied      = 5
 	ErrnoInvalidHandle     = 6
@@ -204,19 +204,19 @@ const (
 	ErrnoCtxClosePending   = 7007
 )
 
-// Session, provider and kernel class GUIDs (EVENTS.md §1.1, §2, §5.4).
+// Session, provider and kernel class GUIDs (docs/events.md#kernel-classes, docs/events.md#manifest-providers, docs/recording.md#sessions).
 var (
-	SystemTraceControlGUID = etw.MustParseGUID("9e814aad-3204-11d2-9a82-006008a86939")
-	KernelRundownGUID      = etw.MustParseGUID("3b9c9951-3480-4220-9377-9c8e5184f5cd")
-	KernelFileGUID         = etw.MustParseGUID("edd08927-9cc4-4e65-b970-c2560fb5c289")
-	KernelProcessGUID      = etw.MustParseGUID("22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716")
-	RPCGUID                = etw.MustParseGUID("6ad52b32-d609-4be9-ae07-ce8dae937e39")
+	systemTraceControlGUID = etw.MustParseGUID("9e814aad-3204-11d2-9a82-006008a86939")
+	kernelRundownGUID      = etw.MustParseGUID("3b9c9951-3480-4220-9377-9c8e5184f5cd")
+	kernelFileGUID         = etw.MustParseGUID("edd08927-9cc4-4e65-b970-c2560fb5c289")
+	kernelProcessGUID      = etw.MustParseGUID("22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716")
+	rpcguid                = etw.MustParseGUID("6ad52b32-d609-4be9-ae07-ce8dae937e39")
 )
 
-// KernelClassGUIDs maps a kernel hook group to its class GUID (corpus
-// README table; EVENTS.md §1.1). Real-time kernel events arrive with the
-// class GUID as ProviderId; GroupOf inverts this table.
-var KernelClassGUIDs = [...]etw.GUID{
+// kernelClassGUIDs maps a kernel hook group to its class GUID (corpus
+// README table; docs/events.md#kernel-classes). Real-time kernel events arrive with the
+// class GUID as ProviderId; groupOf inverts this table.
+var kernelClassGUIDs = [...]etw.GUID{
 	0x00: etw.MustParseGUID("68fdd900-4a3e-11d1-84f4-0000f80464e3"), // EventTrace
 	0x01: etw.MustParseGUID("3d6fa8d4-fe05-11d0-9dda-00c04fd7ba7c"), // DiskIo
 	0x02: etw.MustParseGUID("3d6fa8d3-fe05-11d0-9dda-00c04fd7ba7c"), // PageFault
@@ -250,13 +250,13 @@ var KernelClassGUIDs = [...]etw.GUID{
 	0x1E: etw.MustParseGUID("2ce9a149-effe-42f0-a635-a1d39e26c8f2"), // HypervisorX
 }
 
-// LostEventGUID is the class of the RTLostEvent records (EVENTS.md §1.12).
-var LostEventGUID = etw.MustParseGUID("6a399ae0-4bc6-4de9-870b-3657f8947e7e")
+// lostEventGUID is the class of the RTLostEvent records (docs/events.md#lost-events).
+var lostEventGUID = etw.MustParseGUID("6a399ae0-4bc6-4de9-870b-3657f8947e7e")
 
-// GroupOf returns the kernel hook group of a class GUID. Image loads
+// groupOf returns the kernel hook group of a class GUID. Image loads
 // (Image class, opcode 10) keep group 0x03 as in files (corpus README).
-func GroupOf(g etw.GUID, opcode uint8) (uint8, bool) {
-	for i, c := range KernelClassGUIDs {
+func groupOf(g etw.GUID, opcode uint8) (uint8, bool) {
+	for i, c := range kernelClassGUIDs {
 		if c == g {
 			if i == 0x14 && opcode == 10 {
 				return 0x03, true
@@ -267,8 +267,8 @@ func GroupOf(g etw.GUID, opcode uint8) (uint8, bool) {
 	return 0, false
 }
 
-// PropertiesConfig is what a caller sets in EVENT_TRACE_PROPERTIES (EVENTS.md §5.5 step 2).
-type PropertiesConfig struct {
+// propertiesConfig is what a caller sets in EVENT_TRACE_PROPERTIES (docs/recording.md#call-sequence, step 2).
+type propertiesConfig struct {
 	SessionName   string
 	LogFile       string // empty: no file
 	SessionGUID   etw.GUID
@@ -282,14 +282,14 @@ type PropertiesConfig struct {
 	EnableFlags   uint32
 }
 
-// ErrBadName is returned for a session or file name that cannot be encoded.
-var ErrBadName = errors.New("live: invalid session or log file name")
+// errBadName is returned for a session or file name that cannot be encoded.
+var errBadName = errors.New("live: invalid session or log file name")
 
 // utf16z encodes s as NUL-terminated UTF-16LE.
 func utf16z(s string) ([]byte, error) {
 	for i := 0; i < len(s); i++ {
 		if s[i] == 0 {
-			return nil, fmt.Errorf("%w: %q contains NUL", ErrBadName, s)
+			return nil, fmt.Errorf("%w: %q contains NUL", errBadName, s)
 		}
 	}
 	u := utf16.Encode([]rune(s))
@@ -310,17 +310,17 @@ func putGUID(b []byte, g etw.GUID) {
 
 func align8(n int) int { return (n + 7) &^ 7 }
 
-// EncodeProperties builds the EVENT_TRACE_PROPERTIES buffer of c: the
+// encodeProperties builds the EVENT_TRACE_PROPERTIES buffer of c: the
 // 120-byte structure with Wnode.BufferSize = the total length, the session
 // name at LoggerNameOffset (120) and, when c.LogFile is set, the file name
-// at LogFileNameOffset (EVENTS.md §5.1 "Buffer recipe"). The result's
+// at LogFileNameOffset (docs/recording.md#structures). The result's
 // length is a multiple of 8.
-func EncodeProperties(c PropertiesConfig) ([]byte, error) {
+func encodeProperties(c propertiesConfig) ([]byte, error) {
 	if c.SessionName == "" || len(c.SessionName) > maxSessionNameChars {
-		return nil, fmt.Errorf("%w: session name %q", ErrBadName, c.SessionName)
+		return nil, fmt.Errorf("%w: session name %q", errBadName, c.SessionName)
 	}
 	if len(c.LogFile) > maxLogFileNameChars {
-		return nil, fmt.Errorf("%w: log file name is %d bytes long", ErrBadName, len(c.LogFile))
+		return nil, fmt.Errorf("%w: log file name is %d bytes long", errBadName, len(c.LogFile))
 	}
 	name, err := utf16z(c.SessionName)
 	if err != nil {
@@ -332,7 +332,7 @@ func EncodeProperties(c PropertiesConfig) ([]byte, error) {
 			return nil, err
 		}
 	}
-	total := SizeEventTraceProperties + align8(len(name))
+	total := sizeEventTraceProperties + align8(len(name))
 	fileOff := 0
 	if file != nil {
 		fileOff = total
@@ -340,44 +340,44 @@ func EncodeProperties(c PropertiesConfig) ([]byte, error) {
 	}
 	b := make([]byte, total)
 	le := binary.LittleEndian
-	le.PutUint32(b[OffWnodeBufferSize:], uint32(total))
-	putGUID(b[OffWnodeGUID:], c.SessionGUID)
-	le.PutUint32(b[OffWnodeClientContext:], c.ClockType)
-	le.PutUint32(b[OffWnodeFlags:], WnodeFlagTracedGUID)
-	le.PutUint32(b[OffPropBufferSize:], c.BufferSizeKB)
-	le.PutUint32(b[OffPropMinimumBuffers:], c.MinBuffers)
-	le.PutUint32(b[OffPropMaximumBuffers:], c.MaxBuffers)
-	le.PutUint32(b[OffPropMaximumFileSize:], c.MaxFileSizeMB)
-	le.PutUint32(b[OffPropLogFileMode:], c.LogFileMode)
-	le.PutUint32(b[OffPropFlushTimer:], c.FlushTimer)
-	le.PutUint32(b[OffPropEnableFlags:], c.EnableFlags)
-	le.PutUint32(b[OffPropLoggerNameOffset:], SizeEventTraceProperties)
-	copy(b[SizeEventTraceProperties:], name)
+	le.PutUint32(b[offWnodeBufferSize:], uint32(total))
+	putGUID(b[offWnodeGUID:], c.SessionGUID)
+	le.PutUint32(b[offWnodeClientContext:], c.ClockType)
+	le.PutUint32(b[offWnodeFlags:], wnodeFlagTracedGUID)
+	le.PutUint32(b[offPropBufferSize:], c.BufferSizeKB)
+	le.PutUint32(b[offPropMinimumBuffers:], c.MinBuffers)
+	le.PutUint32(b[offPropMaximumBuffers:], c.MaxBuffers)
+	le.PutUint32(b[offPropMaximumFileSize:], c.MaxFileSizeMB)
+	le.PutUint32(b[offPropLogFileMode:], c.LogFileMode)
+	le.PutUint32(b[offPropFlushTimer:], c.FlushTimer)
+	le.PutUint32(b[offPropEnableFlags:], c.EnableFlags)
+	le.PutUint32(b[offPropLoggerNameOffset:], sizeEventTraceProperties)
+	copy(b[sizeEventTraceProperties:], name)
 	if file != nil {
-		le.PutUint32(b[OffPropLogFileNameOffset:], uint32(fileOff))
+		le.PutUint32(b[offPropLogFileNameOffset:], uint32(fileOff))
 		copy(b[fileOff:], file)
 	}
 	return b, nil
 }
 
-// ControlBuffer returns an empty properties buffer for ControlTrace with
+// controlBuffer returns an empty properties buffer for ControlTrace with
 // room for names of up to 1024 characters each, so that ControlTrace can
 // write the session's properties and names back without ERROR_MORE_DATA
-// (EVENTS.md §5.7 pitfall 3). Only BufferSize and the two name offsets are set.
-func ControlBuffer() []byte {
+// (docs/recording.md#pitfalls, pitfall 3). Only BufferSize and the two name offsets are set.
+func controlBuffer() []byte {
 	const nameRoom = 2 * (maxSessionNameChars + 1)
-	total := SizeEventTraceProperties + 2*align8(nameRoom)
+	total := sizeEventTraceProperties + 2*align8(nameRoom)
 	b := make([]byte, total)
 	le := binary.LittleEndian
-	le.PutUint32(b[OffWnodeBufferSize:], uint32(total))
-	le.PutUint32(b[OffWnodeFlags:], WnodeFlagTracedGUID)
-	le.PutUint32(b[OffPropLoggerNameOffset:], SizeEventTraceProperties)
-	le.PutUint32(b[OffPropLogFileNameOffset:], uint32(SizeEventTraceProperties+align8(nameRoom)))
+	le.PutUint32(b[offWnodeBufferSize:], uint32(total))
+	le.PutUint32(b[offWnodeFlags:], wnodeFlagTracedGUID)
+	le.PutUint32(b[offPropLoggerNameOffset:], sizeEventTraceProperties)
+	le.PutUint32(b[offPropLogFileNameOffset:], uint32(sizeEventTraceProperties+align8(nameRoom)))
 	return b
 }
 
 // Properties is what ControlTrace (QUERY, STOP, FLUSH) and QueryAllTraces
-// return about a session (EVENTS.md §5.1 output fields).
+// return about a session (docs/recording.md#structures output fields).
 type Properties struct {
 	BufferSize          uint32 // total buffer size (Wnode.BufferSize)
 	SessionGUID         etw.GUID
@@ -400,44 +400,44 @@ type Properties struct {
 	LogFile             string
 }
 
-// ErrShortProperties is returned by DecodeProperties for a buffer shorter than 120 bytes.
-var ErrShortProperties = errors.New("live: EVENT_TRACE_PROPERTIES buffer too short")
+// errShortProperties is returned by decodeProperties for a buffer shorter than 120 bytes.
+var errShortProperties = errors.New("live: EVENT_TRACE_PROPERTIES buffer too short")
 
-// DecodeProperties reads an EVENT_TRACE_PROPERTIES buffer as Windows filled
+// decodeProperties reads an EVENT_TRACE_PROPERTIES buffer as Windows filled
 // it. Names are read at their offsets when they lie inside b; a name offset
 // outside b is reported as an error naming it, with the numeric fields
 // still returned.
-func DecodeProperties(b []byte) (Properties, error) {
+func decodeProperties(b []byte) (Properties, error) {
 	var p Properties
-	if len(b) < SizeEventTraceProperties {
-		return p, fmt.Errorf("%w: %d bytes", ErrShortProperties, len(b))
+	if len(b) < sizeEventTraceProperties {
+		return p, fmt.Errorf("%w: %d bytes", errShortProperties, len(b))
 	}
 	le := binary.LittleEndian
-	p.BufferSize = le.Uint32(b[OffWnodeBufferSize:])
-	p.SessionGUID = etw.GUIDFromBytes(b[OffWnodeGUID:])
-	p.ClockType = le.Uint32(b[OffWnodeClientContext:])
-	p.BufferSizeKB = le.Uint32(b[OffPropBufferSize:])
-	p.MinimumBuffers = le.Uint32(b[OffPropMinimumBuffers:])
-	p.MaximumBuffers = le.Uint32(b[OffPropMaximumBuffers:])
-	p.MaximumFileSize = le.Uint32(b[OffPropMaximumFileSize:])
-	p.LogFileMode = le.Uint32(b[OffPropLogFileMode:])
-	p.FlushTimer = le.Uint32(b[OffPropFlushTimer:])
-	p.EnableFlags = le.Uint32(b[OffPropEnableFlags:])
-	p.NumberOfBuffers = le.Uint32(b[OffPropNumberOfBuffers:])
-	p.FreeBuffers = le.Uint32(b[OffPropFreeBuffers:])
-	p.EventsLost = le.Uint32(b[OffPropEventsLost:])
-	p.BuffersWritten = le.Uint32(b[OffPropBuffersWritten:])
-	p.LogBuffersLost = le.Uint32(b[OffPropLogBuffersLost:])
-	p.RealTimeBuffersLost = le.Uint32(b[OffPropRealTimeBuffersLost:])
-	p.LoggerThreadID = le.Uint64(b[OffPropLoggerThreadID:])
+	p.BufferSize = le.Uint32(b[offWnodeBufferSize:])
+	p.SessionGUID = etw.GUIDFromBytes(b[offWnodeGUID:])
+	p.ClockType = le.Uint32(b[offWnodeClientContext:])
+	p.BufferSizeKB = le.Uint32(b[offPropBufferSize:])
+	p.MinimumBuffers = le.Uint32(b[offPropMinimumBuffers:])
+	p.MaximumBuffers = le.Uint32(b[offPropMaximumBuffers:])
+	p.MaximumFileSize = le.Uint32(b[offPropMaximumFileSize:])
+	p.LogFileMode = le.Uint32(b[offPropLogFileMode:])
+	p.FlushTimer = le.Uint32(b[offPropFlushTimer:])
+	p.EnableFlags = le.Uint32(b[offPropEnableFlags:])
+	p.NumberOfBuffers = le.Uint32(b[offPropNumberOfBuffers:])
+	p.FreeBuffers = le.Uint32(b[offPropFreeBuffers:])
+	p.EventsLost = le.Uint32(b[offPropEventsLost:])
+	p.BuffersWritten = le.Uint32(b[offPropBuffersWritten:])
+	p.LogBuffersLost = le.Uint32(b[offPropLogBuffersLost:])
+	p.RealTimeBuffersLost = le.Uint32(b[offPropRealTimeBuffersLost:])
+	p.LoggerThreadID = le.Uint64(b[offPropLoggerThreadID:])
 	var errs []error
 	var err error
-	if off := le.Uint32(b[OffPropLoggerNameOffset:]); off != 0 {
+	if off := le.Uint32(b[offPropLoggerNameOffset:]); off != 0 {
 		if p.SessionName, err = utf16At(b, off); err != nil {
 			errs = append(errs, fmt.Errorf("LoggerNameOffset %#x: %w", off, err))
 		}
 	}
-	if off := le.Uint32(b[OffPropLogFileNameOffset:]); off != 0 {
+	if off := le.Uint32(b[offPropLogFileNameOffset:]); off != 0 {
 		if p.LogFile, err = utf16At(b, off); err != nil {
 			errs = append(errs, fmt.Errorf("LogFileNameOffset %#x: %w", off, err))
 		}
@@ -445,14 +445,14 @@ func DecodeProperties(b []byte) (Properties, error) {
 	return p, errors.Join(errs...)
 }
 
-// ErrNameOutside reports a name offset that points outside the buffer.
-var ErrNameOutside = errors.New("live: name offset outside the properties buffer")
+// errNameOutside reports a name offset that points outside the buffer.
+var errNameOutside = errors.New("live: name offset outside the properties buffer")
 
 // utf16At reads a NUL-terminated UTF-16LE string at off; an unterminated
 // string ends at the end of b.
 func utf16At(b []byte, off uint32) (string, error) {
-	if off < SizeEventTraceProperties || uint64(off) >= uint64(len(b)) {
-		return "", ErrNameOutside
+	if off < sizeEventTraceProperties || uint64(off) >= uint64(len(b)) {
+		return "", errNameOutside
 	}
 	var u []uint16
 	for i := int(off); i+1 < len(b); i += 2 {
@@ -465,7 +465,7 @@ func utf16At(b []byte, off uint32) (string, error) {
 	return string(utf16.Decode(u)), nil
 }
 
-// GroupMask is PERFINFO_GROUPMASK: ULONG Masks[8] (EVENTS.md §5.3).
+// GroupMask is PERFINFO_GROUPMASK: ULONG Masks[8] (docs/recording.md#group-masks).
 type GroupMask [8]uint32
 
 // Set ORs a group-mask constant into m: the top 3 bits select the index,
@@ -475,22 +475,22 @@ func (m *GroupMask) Set(constant uint32) {
 }
 
 // SetRaw stores a constant as is, index bits included (fibratus's
-// variant; EVENTS.md §8.1 D6 and checklist C8).
+// variant; docs/events.md#disagreements D6 and docs/rules.md C8).
 func (m *GroupMask) SetRaw(constant uint32) {
 	m[(constant&0xE0000000)>>29] |= constant
 }
 
 // Encode returns the 32 bytes handed to TraceSetInformation(TraceSystemTraceEnableFlagsInfo).
 func (m GroupMask) Encode() []byte {
-	b := make([]byte, SizeGroupMask)
+	b := make([]byte, sizeGroupMask)
 	for i, v := range m {
 		binary.LittleEndian.PutUint32(b[4*i:], v)
 	}
 	return b
 }
 
-// EnableParameters is ENABLE_TRACE_PARAMETERS (version 2, EVENTS.md §5.1).
-type EnableParameters struct {
+// enableParameters is ENABLE_TRACE_PARAMETERS (version 2, docs/recording.md#structures).
+type enableParameters struct {
 	EnableProperty  uint32
 	ControlFlags    uint32
 	SourceID        etw.GUID
@@ -500,27 +500,27 @@ type EnableParameters struct {
 
 // Enable properties (EVENT_ENABLE_PROPERTY_*).
 const (
-	EnablePropertySID        uint32 = 0x1
-	EnablePropertyTSID       uint32 = 0x2
-	EnablePropertyStackTrace uint32 = 0x4
+	enablePropertySID        uint32 = 0x1
+	enablePropertyTSID       uint32 = 0x2
+	enablePropertyStackTrace uint32 = 0x4
 )
 
 // Encode returns the 48 bytes of ENABLE_TRACE_PARAMETERS with Version = 2.
-func (p EnableParameters) Encode() []byte {
-	b := make([]byte, SizeEnableTraceParameters)
+func (p enableParameters) Encode() []byte {
+	b := make([]byte, sizeEnableTraceParameters)
 	le := binary.LittleEndian
-	le.PutUint32(b[OffEnableVersion:], EnableTraceParametersVer2)
-	le.PutUint32(b[OffEnableProperty:], p.EnableProperty)
-	le.PutUint32(b[OffEnableControlFlags:], p.ControlFlags)
-	putGUID(b[OffEnableSourceID:], p.SourceID)
-	le.PutUint64(b[OffEnableFilterDesc:], p.FilterDesc)
-	le.PutUint32(b[OffEnableFilterDescCount:], p.FilterDescCount)
+	le.PutUint32(b[offEnableVersion:], enableTraceParametersVer2)
+	le.PutUint32(b[offEnableProperty:], p.EnableProperty)
+	le.PutUint32(b[offEnableControlFlags:], p.ControlFlags)
+	putGUID(b[offEnableSourceID:], p.SourceID)
+	le.PutUint64(b[offEnableFilterDesc:], p.FilterDesc)
+	le.PutUint32(b[offEnableFilterDescCount:], p.FilterDescCount)
 	return b
 }
 
-// LogfileConfig is what a consumer sets in EVENT_TRACE_LOGFILEW (EVENTS.md
-// §5.5 step 6). Pointers are addresses the Windows code keeps alive.
-type LogfileConfig struct {
+// logfileConfig is what a consumer sets in EVENT_TRACE_LOGFILEW (docs/events.md
+// docs/recording.md#call-sequence, step 6). Pointers are addresses the Windows code keeps alive.
+type logfileConfig struct {
 	LogFileName      uint64 // *uint16, file mode; 0 for real time
 	LoggerName       uint64 // *uint16, real time: the session name
 	ProcessTraceMode uint32
@@ -529,22 +529,22 @@ type LogfileConfig struct {
 	Context          uint64 // comes back as EVENT_RECORD.UserContext
 }
 
-// EncodeLogfile returns the 448-byte EVENT_TRACE_LOGFILEW handed to OpenTraceW.
-func EncodeLogfile(c LogfileConfig) []byte {
-	b := make([]byte, SizeEventTraceLogfile)
+// encodeLogfile returns the 448-byte EVENT_TRACE_LOGFILEW handed to OpenTraceW.
+func encodeLogfile(c logfileConfig) []byte {
+	b := make([]byte, sizeEventTraceLogfile)
 	le := binary.LittleEndian
-	le.PutUint64(b[OffLogfileLogFileName:], c.LogFileName)
-	le.PutUint64(b[OffLogfileLoggerName:], c.LoggerName)
-	le.PutUint32(b[OffLogfileProcessTraceMode:], c.ProcessTraceMode)
-	le.PutUint64(b[OffLogfileBufferCallback:], c.BufferCallback)
-	le.PutUint64(b[OffLogfileEventCallback:], c.EventCallback)
-	le.PutUint64(b[OffLogfileContext:], c.Context)
+	le.PutUint64(b[offLogfileLogFileName:], c.LogFileName)
+	le.PutUint64(b[offLogfileLoggerName:], c.LoggerName)
+	le.PutUint32(b[offLogfileProcessTraceMode:], c.ProcessTraceMode)
+	le.PutUint64(b[offLogfileBufferCallback:], c.BufferCallback)
+	le.PutUint64(b[offLogfileEventCallback:], c.EventCallback)
+	le.PutUint64(b[offLogfileContext:], c.Context)
 	return b
 }
 
-// EncodeEventDescriptor returns the 16-byte EVENT_DESCRIPTOR.
-func EncodeEventDescriptor(id uint16, version, channel, level, opcode uint8, task uint16, keyword uint64) []byte {
-	b := make([]byte, SizeEventDescriptor)
+// encodeEventDescriptor returns the 16-byte EVENT_DESCRIPTOR.
+func encodeEventDescriptor(id uint16, version, channel, level, opcode uint8, task uint16, keyword uint64) []byte {
+	b := make([]byte, sizeEventDescriptor)
 	binary.LittleEndian.PutUint16(b[0:], id)
 	b[2], b[3], b[4], b[5] = version, channel, level, opcode
 	binary.LittleEndian.PutUint16(b[6:], task)
@@ -554,14 +554,14 @@ func EncodeEventDescriptor(id uint16, version, channel, level, opcode uint8, tas
 
 // EVENT_DATA_DESCRIPTOR types (evntprov.h).
 const (
-	DataDescUserData         uint32 = 0
-	DataDescEventMetadata    uint32 = 1
-	DataDescProviderMetadata uint32 = 2
-	TraceLoggingChannel      uint8  = 11
+	dataDescUserData         uint32 = 0
+	dataDescEventMetadata    uint32 = 1
+	dataDescProviderMetadata uint32 = 2
+	traceLoggingChannel      uint8  = 11
 )
 
-// AppendDataDescriptor appends one 16-byte EVENT_DATA_DESCRIPTOR {Ptr u64, Size u32, Type u32}.
-func AppendDataDescriptor(b []byte, ptr uint64, size, typ uint32) []byte {
+// appendDataDescriptor appends one 16-byte EVENT_DATA_DESCRIPTOR {Ptr u64, Size u32, Type u32}.
+func appendDataDescriptor(b []byte, ptr uint64, size, typ uint32) []byte {
 	b = binary.LittleEndian.AppendUint64(b, ptr)
 	b = binary.LittleEndian.AppendUint32(b, size)
 	return binary.LittleEndian.AppendUint32(b, typ)

@@ -12,7 +12,7 @@ import (
 
 func u32(b []byte, off int) uint32 { return binary.LittleEndian.Uint32(b[off:]) }
 
-// The numbers in these tests are written out from EVENTS.md §5.1–§5.3, not
+// The numbers in these tests are written out from docs/recording.md#structures, docs/recording.md#group-masks, not
 // taken from the package's constants, so a wrong constant fails here.
 
 func TestStructureSizes(t *testing.T) {
@@ -20,17 +20,17 @@ func TestStructureSizes(t *testing.T) {
 		name      string
 		got, want int
 	}{
-		{"WNODE_HEADER", SizeWnodeHeader, 48},
-		{"EVENT_TRACE_PROPERTIES", SizeEventTraceProperties, 120},
-		{"EVENT_DESCRIPTOR", SizeEventDescriptor, 16},
-		{"EVENT_HEADER", SizeEventHeader, 80},
-		{"EVENT_RECORD", SizeEventRecord, 112},
-		{"EVENT_HEADER_EXTENDED_DATA_ITEM", SizeExtendedDataItem, 16},
-		{"TRACE_LOGFILE_HEADER", SizeTraceLogfileHeader, 280},
-		{"EVENT_TRACE_LOGFILEW", SizeEventTraceLogfile, 448},
-		{"ENABLE_TRACE_PARAMETERS", SizeEnableTraceParameters, 48},
-		{"EVENT_FILTER_DESCRIPTOR", SizeFilterDescriptor, 16},
-		{"PERFINFO_GROUPMASK", SizeGroupMask, 32},
+		{"WNODE_HEADER", sizeWnodeHeader, 48},
+		{"EVENT_TRACE_PROPERTIES", sizeEventTraceProperties, 120},
+		{"EVENT_DESCRIPTOR", sizeEventDescriptor, 16},
+		{"EVENT_HEADER", sizeEventHeader, 80},
+		{"EVENT_RECORD", sizeEventRecord, 112},
+		{"EVENT_HEADER_EXTENDED_DATA_ITEM", sizeExtendedDataItem, 16},
+		{"TRACE_LOGFILE_HEADER", sizeTraceLogfileHeader, 280},
+		{"EVENT_TRACE_LOGFILEW", sizeEventTraceLogfile, 448},
+		{"ENABLE_TRACE_PARAMETERS", sizeEnableTraceParameters, 48},
+		{"EVENT_FILTER_DESCRIPTOR", sizeFilterDescriptor, 16},
+		{"PERFINFO_GROUPMASK", sizeGroupMask, 32},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: size %d, want %d", c.name, c.got, c.want)
@@ -40,25 +40,25 @@ func TestStructureSizes(t *testing.T) {
 		name      string
 		got, want int
 	}{
-		{"LogFileNameOffset", OffPropLogFileNameOffset, 112},
-		{"LoggerNameOffset", OffPropLoggerNameOffset, 116},
-		{"LoggerThreadId", OffPropLoggerThreadID, 104},
-		{"EventsLost", OffPropEventsLost, 88},
-		{"RealTimeBuffersLost", OffPropRealTimeBuffersLost, 100},
-		{"EVENT_RECORD.UserData", OffRecUserData, 96},
-		{"EVENT_RECORD.UserContext", OffRecUserContext, 104},
-		{"EVENT_RECORD.UserDataLength", OffRecUserDataLength, 86},
-		{"LOGFILE.LogfileHeader", OffLogfileHeader, 120},
-		{"LOGFILE.BufferCallback", OffLogfileBufferCallback, 400},
-		{"LOGFILE.EventRecordCallback", OffLogfileEventCallback, 424},
-		{"LOGFILE.Context", OffLogfileContext, 440},
-		{"TLH.PointerSize", OffTLHPointerSize, 44},
-		{"TLH.BootTime", OffTLHBootTime, 248},
-		{"TLH.PerfFreq", OffTLHPerfFreq, 256},
-		{"TLH.StartTime", OffTLHStartTime, 264},
-		{"TLH.BuffersLost", OffTLHBuffersLost, 276},
-		{"ENABLE.EnableFilterDesc", OffEnableFilterDesc, 32},
-		{"ENABLE.FilterDescCount", OffEnableFilterDescCount, 40},
+		{"LogFileNameOffset", offPropLogFileNameOffset, 112},
+		{"LoggerNameOffset", offPropLoggerNameOffset, 116},
+		{"LoggerThreadId", offPropLoggerThreadID, 104},
+		{"EventsLost", offPropEventsLost, 88},
+		{"RealTimeBuffersLost", offPropRealTimeBuffersLost, 100},
+		{"EVENT_RECORD.UserData", offRecUserData, 96},
+		{"EVENT_RECORD.UserContext", offRecUserContext, 104},
+		{"EVENT_RECORD.UserDataLength", offRecUserDataLength, 86},
+		{"LOGFILE.LogfileHeader", offLogfileHeader, 120},
+		{"LOGFILE.BufferCallback", offLogfileBufferCallback, 400},
+		{"LOGFILE.EventRecordCallback", offLogfileEventCallback, 424},
+		{"LOGFILE.Context", offLogfileContext, 440},
+		{"TLH.PointerSize", offTLHPointerSize, 44},
+		{"TLH.BootTime", offTLHBootTime, 248},
+		{"TLH.PerfFreq", offTLHPerfFreq, 256},
+		{"TLH.StartTime", offTLHStartTime, 264},
+		{"TLH.BuffersLost", offTLHBuffersLost, 276},
+		{"ENABLE.EnableFilterDesc", offEnableFilterDesc, 32},
+		{"ENABLE.FilterDescCount", offEnableFilterDescCount, 40},
 	} {
 		if c.got != c.want {
 			t.Errorf("offset of %s: %d, want %d", c.name, c.got, c.want)
@@ -89,7 +89,7 @@ func TestEncodeProperties(t *testing.T) {
 		{"non-ASCII", "ipctrace-é", `C:\trace\ü.etl`, 120 + 24 + 32, 144},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := EncodeProperties(PropertiesConfig{
+			b, err := encodeProperties(propertiesConfig{
 				SessionName: tc.session, LogFile: tc.file, SessionGUID: guid, ClockType: 1,
 				BufferSizeKB: 64, MinBuffers: 8, MaxBuffers: 72, MaxFileSizeMB: 100,
 				LogFileMode: 0x02000101, FlushTimer: 1, EnableFlags: 0x06108207,
@@ -142,7 +142,7 @@ func TestEncodeProperties(t *testing.T) {
 					t.Errorf("file name at %d: % x", tc.wantFile, b[tc.wantFile:tc.wantFile+len(f)])
 				}
 			}
-			p, err := DecodeProperties(b)
+			p, err := decodeProperties(b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,19 +154,19 @@ func TestEncodeProperties(t *testing.T) {
 }
 
 func TestEncodePropertiesErrors(t *testing.T) {
-	for _, c := range []PropertiesConfig{
+	for _, c := range []propertiesConfig{
 		{SessionName: ""},
 		{SessionName: "a\x00b"},
 		{SessionName: "ok", LogFile: "x\x00.etl"},
 	} {
-		if _, err := EncodeProperties(c); !errors.Is(err, ErrBadName) {
+		if _, err := encodeProperties(c); !errors.Is(err, errBadName) {
 			t.Errorf("%q/%q: err %v, want ErrBadName", c.SessionName, c.LogFile, err)
 		}
 	}
 }
 
 func TestDecodePropertiesOutputs(t *testing.T) {
-	b := ControlBuffer()
+	b := controlBuffer()
 	if u32(b, 0) != uint32(len(b)) || u32(b, 116) != 120 || u32(b, 112) <= 120 || u32(b, 44) != 0x20000 {
 		t.Fatalf("ControlBuffer header: size %d, offsets %d/%d", u32(b, 0), u32(b, 116), u32(b, 112))
 	}
@@ -175,7 +175,7 @@ func TestDecodePropertiesOutputs(t *testing.T) {
 		binary.LittleEndian.PutUint32(b[off:], v)
 	}
 	copy(b[120:], utf16Bytes("ipctrace-7"))
-	p, err := DecodeProperties(b)
+	p, err := decodeProperties(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,30 +185,30 @@ func TestDecodePropertiesOutputs(t *testing.T) {
 	}
 	// Hostile offsets: numbers still returned, error names the field.
 	binary.LittleEndian.PutUint32(b[116:], 1<<30)
-	p, err = DecodeProperties(b)
-	if !errors.Is(err, ErrNameOutside) || p.EventsLost != 13 {
+	p, err = decodeProperties(b)
+	if !errors.Is(err, errNameOutside) || p.EventsLost != 13 {
 		t.Errorf("bad name offset: err %v, EventsLost %d", err, p.EventsLost)
 	}
-	if _, err := DecodeProperties(b[:100]); !errors.Is(err, ErrShortProperties) {
+	if _, err := decodeProperties(b[:100]); !errors.Is(err, errShortProperties) {
 		t.Errorf("short buffer: %v", err)
 	}
 }
 
 func TestConstants(t *testing.T) {
-	if DefaultEnableFlags != 0x06108207 {
-		t.Errorf("DefaultEnableFlags = %#x, want 0x06108207", DefaultEnableFlags)
+	if defaultEnableFlags != 0x06108207 {
+		t.Errorf("DefaultEnableFlags = %#x, want 0x06108207", defaultEnableFlags)
 	}
 	flags := map[string][2]uint32{
-		"PROCESS": {FlagProcess, 0x1}, "THREAD": {FlagThread, 0x2}, "IMAGE_LOAD": {FlagImageLoad, 0x4},
-		"DISK_FILE_IO": {FlagDiskFileIO, 0x200}, "VAMAP": {FlagVAMap, 0x8000}, "ALPC": {FlagALPC, 0x100000},
-		"FILE_IO": {FlagFileIO, 0x02000000}, "FILE_IO_INIT": {FlagFileIOInit, 0x04000000},
-		"REAL_TIME": {ModeRealTime, 0x100}, "SYSTEM_LOGGER_MODE": {ModeSystemLogger, 0x02000000},
-		"FILE_MODE_SEQUENTIAL": {ModeFileSequential, 1}, "FILE_MODE_CIRCULAR": {ModeFileCircular, 2},
-		"PROCESS_TRACE_MODE_EVENT_RECORD": {ProcessTraceModeEventRecord, 0x10000000},
-		"PROCESS_TRACE_MODE_REAL_TIME":    {ProcessTraceModeRealTime, 0x100},
-		"TraceSystemTraceEnableFlagsInfo": {TraceSystemTraceEnableFlags, 4},
-		"WNODE_FLAG_TRACED_GUID":          {WnodeFlagTracedGUID, 0x20000},
-		"CONTROL_STOP":                    {ControlTraceStop, 1}, "CONTROL_FLUSH": {ControlTraceFlush, 3},
+		"PROCESS": {flagProcess, 0x1}, "THREAD": {flagThread, 0x2}, "IMAGE_LOAD": {flagImageLoad, 0x4},
+		"DISK_FILE_IO": {flagDiskFileIO, 0x200}, "VAMAP": {flagVAMap, 0x8000}, "ALPC": {flagALPC, 0x100000},
+		"FILE_IO": {flagFileIO, 0x02000000}, "FILE_IO_INIT": {flagFileIOInit, 0x04000000},
+		"REAL_TIME": {modeRealTime, 0x100}, "SYSTEM_LOGGER_MODE": {modeSystemLogger, 0x02000000},
+		"FILE_MODE_SEQUENTIAL": {modeFileSequential, 1}, "FILE_MODE_CIRCULAR": {ModeFileCircular, 2},
+		"PROCESS_TRACE_MODE_EVENT_RECORD": {processTraceModeEventRecord, 0x10000000},
+		"PROCESS_TRACE_MODE_REAL_TIME":    {processTraceModeRealTime, 0x100},
+		"TraceSystemTraceEnableFlagsInfo": {traceSystemTraceEnableFlags, 4},
+		"WNODE_FLAG_TRACED_GUID":          {wnodeFlagTracedGUID, 0x20000},
+		"CONTROL_STOP":                    {controlTraceStop, 1}, "CONTROL_FLUSH": {controlTraceFlush, 3},
 	}
 	for name, v := range flags {
 		if v[0] != v[1] {
@@ -216,14 +216,14 @@ func TestConstants(t *testing.T) {
 		}
 	}
 	guids := map[string]etw.GUID{
-		"9e814aad-3204-11d2-9a82-006008a86939": SystemTraceControlGUID,
-		"3b9c9951-3480-4220-9377-9c8e5184f5cd": KernelRundownGUID,
-		"edd08927-9cc4-4e65-b970-c2560fb5c289": KernelFileGUID,
-		"22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716": KernelProcessGUID,
-		"6ad52b32-d609-4be9-ae07-ce8dae937e39": RPCGUID,
-		"45d8cccd-539f-4b72-a8b7-5c683142609a": KernelClassGUIDs[0x1A],
-		"90cbdc39-4a3e-11d1-84f4-0000f80464e3": KernelClassGUIDs[0x04],
-		"89497f50-effe-4440-8cf2-ce6b1cdcaca7": KernelClassGUIDs[0x11],
+		"9e814aad-3204-11d2-9a82-006008a86939": systemTraceControlGUID,
+		"3b9c9951-3480-4220-9377-9c8e5184f5cd": kernelRundownGUID,
+		"edd08927-9cc4-4e65-b970-c2560fb5c289": kernelFileGUID,
+		"22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716": kernelProcessGUID,
+		"6ad52b32-d609-4be9-ae07-ce8dae937e39": rpcguid,
+		"45d8cccd-539f-4b72-a8b7-5c683142609a": kernelClassGUIDs[0x1A],
+		"90cbdc39-4a3e-11d1-84f4-0000f80464e3": kernelClassGUIDs[0x04],
+		"89497f50-effe-4440-8cf2-ce6b1cdcaca7": kernelClassGUIDs[0x11],
 	}
 	for want, g := range guids {
 		if g.String() != want {
@@ -232,7 +232,7 @@ func TestConstants(t *testing.T) {
 	}
 	// Byte order handed to Windows for SystemTraceControlGuid.
 	var b [16]byte
-	putGUID(b[:], SystemTraceControlGUID)
+	putGUID(b[:], systemTraceControlGUID)
 	want := []byte{0xad, 0x4a, 0x81, 0x9e, 0x04, 0x32, 0xd2, 0x11, 0x9a, 0x82, 0x00, 0x60, 0x08, 0xa8, 0x69, 0x39}
 	if !bytes.Equal(b[:], want) {
 		t.Errorf("SystemTraceControlGuid bytes % x", b)
@@ -241,15 +241,15 @@ func TestConstants(t *testing.T) {
 
 func TestGroupMask(t *testing.T) {
 	var m GroupMask
-	m.Set(PerfObHandle)
-	m.Set(PerfMemory)
-	m[0] = DefaultEnableFlags
+	m.Set(perfObHandle)
+	m.Set(perfMemory)
+	m[0] = defaultEnableFlags
 	b := m.Encode()
 	if len(b) != 32 || u32(b, 0) != 0x06108207 || u32(b, 4) != 0x1 || u32(b, 16) != 0x40 {
 		t.Errorf("mask bytes % x", b)
 	}
 	var raw GroupMask
-	raw.SetRaw(PerfObHandle)
+	raw.SetRaw(perfObHandle)
 	if raw[4] != 0x80000040 {
 		t.Errorf("raw Masks[4] = %#x", raw[4])
 	}
@@ -257,7 +257,7 @@ func TestGroupMask(t *testing.T) {
 
 func TestEnableParameters(t *testing.T) {
 	src := etw.MustParseGUID("00112233-4455-6677-8899-aabbccddeeff")
-	b := EnableParameters{EnableProperty: EnablePropertySID, SourceID: src, FilterDesc: 0x1122334455667788, FilterDescCount: 3}.Encode()
+	b := enableParameters{EnableProperty: enablePropertySID, SourceID: src, FilterDesc: 0x1122334455667788, FilterDescCount: 3}.Encode()
 	if len(b) != 48 || u32(b, 0) != 2 || u32(b, 4) != 1 || u32(b, 8) != 0 ||
 		etw.GUIDFromBytes(b[12:]) != src || binary.LittleEndian.Uint64(b[32:]) != 0x1122334455667788 || u32(b, 40) != 3 {
 		t.Errorf("ENABLE_TRACE_PARAMETERS % x", b)
@@ -272,19 +272,19 @@ func TestMakePlan(t *testing.T) {
 		mask4     uint32
 		providers []string
 	}{
-		{"all (default)", Options{}, 0x06108207, 0, []string{KernelFileName, RPCName, KernelRundownName}},
+		{"all (default)", Options{}, 0x06108207, 0, []string{kernelFileName, rpcName, kernelRundownName}},
 		{"all explicit + handles", Options{Pipes: true, ALPC: true, Sections: true, RPC: true, Handles: true}, 0x06108207, 0x40,
-			[]string{KernelFileName, RPCName, KernelRundownName}},
-		{"raw handle mask", Options{HandlesRawMask: true}, 0x06108207, 0x80000040, []string{KernelFileName, RPCName, KernelRundownName}},
-		{"pipes", Options{Pipes: true}, 0x06000207, 0, []string{KernelFileName, KernelRundownName}},
+			[]string{kernelFileName, rpcName, kernelRundownName}},
+		{"raw handle mask", Options{HandlesRawMask: true}, 0x06108207, 0x80000040, []string{kernelFileName, rpcName, kernelRundownName}},
+		{"pipes", Options{Pipes: true}, 0x06000207, 0, []string{kernelFileName, kernelRundownName}},
 		{"alpc", Options{ALPC: true}, 0x00100007, 0, nil},
-		{"sections", Options{Sections: true}, 0x00008207, 0, []string{KernelRundownName}},
-		{"rpc", Options{RPC: true}, 0x00000007, 0, []string{RPCName}},
-		{"pipes no rundown", Options{Pipes: true, NoStartRundown: true}, 0x06000207, 0, []string{KernelFileName}},
+		{"sections", Options{Sections: true}, 0x00008207, 0, []string{kernelRundownName}},
+		{"rpc", Options{RPC: true}, 0x00000007, 0, []string{rpcName}},
+		{"pipes no rundown", Options{Pipes: true, NoStartRundown: true}, 0x06000207, 0, []string{kernelFileName}},
 		{"classic", Options{Classic: true}, 0x06108207, 0, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := MakePlan(tc.o)
+			p := makePlan(tc.o)
 			if p.EnableFlags != tc.flags || p.Masks[0] != tc.flags || p.Masks[4] != tc.mask4 {
 				t.Errorf("flags %#x masks[0] %#x masks[4] %#x; want %#x, %#x", p.EnableFlags, p.Masks[0], p.Masks[4], tc.flags, tc.mask4)
 			}
@@ -292,15 +292,15 @@ func TestMakePlan(t *testing.T) {
 			for _, pr := range p.Providers {
 				names = append(names, pr.Name)
 				switch pr.GUID {
-				case KernelFileGUID:
+				case kernelFileGUID:
 					if pr.MatchAny != 0x3F0 || pr.Level != 4 {
 						t.Errorf("Kernel-File kw %#x level %d", pr.MatchAny, pr.Level)
 					}
-				case RPCGUID:
+				case rpcguid:
 					if pr.MatchAny != ^uint64(0) || pr.Level != 4 {
 						t.Errorf("RPC kw %#x level %d", pr.MatchAny, pr.Level)
 					}
-				case KernelRundownGUID:
+				case kernelRundownGUID:
 					if pr.MatchAny != 0x10 || !pr.Rundown {
 						t.Errorf("rundown kw %#x", pr.MatchAny)
 					}
@@ -320,7 +320,7 @@ func TestMakePlan(t *testing.T) {
 
 func TestSessionConfig(t *testing.T) {
 	g := etw.MustParseGUID("11111111-2222-4333-8444-555555555555")
-	pc, err := SessionConfig{Name: "ipctrace-9", RealTime: true, NumCPU: 1, SessionGUID: g}.Properties()
+	pc, err := sessionConfig{Name: "ipctrace-9", RealTime: true, NumCPU: 1, SessionGUID: g}.Properties()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,26 +328,26 @@ func TestSessionConfig(t *testing.T) {
 		pc.BufferSizeKB != 64 || pc.FlushTimer != 1 || pc.ClockType != 1 || pc.SessionName != "ipctrace-9" {
 		t.Errorf("private real-time: %+v", pc)
 	}
-	pc, err = SessionConfig{Name: "x", LogFile: `C:\a.etl`, Ring: true, MaxFileMB: 50, NumCPU: 8, SessionGUID: g}.Properties()
+	pc, err = sessionConfig{Name: "x", LogFile: `C:\a.etl`, Ring: true, MaxFileMB: 50, NumCPU: 8, SessionGUID: g}.Properties()
 	if err != nil || pc.LogFileMode != 0x02000002 || pc.MaxFileSizeMB != 50 || pc.MinBuffers != 16 {
 		t.Errorf("ring: %+v %v", pc, err)
 	}
-	pc, err = SessionConfig{Name: "x", LogFile: `C:\a.etl`, RealTime: true, NumCPU: 2, SessionGUID: g}.Properties()
+	pc, err = sessionConfig{Name: "x", LogFile: `C:\a.etl`, RealTime: true, NumCPU: 2, SessionGUID: g}.Properties()
 	if err != nil || pc.LogFileMode != 0x02000101 {
 		t.Errorf("file+rt: %#x %v", pc.LogFileMode, err)
 	}
-	pc, err = SessionConfig{Classic: true, RealTime: true, NumCPU: 2, EnableFlags: 0x06108207}.Properties()
-	if err != nil || pc.SessionName != "NT Kernel Logger" || pc.SessionGUID != SystemTraceControlGUID ||
-		pc.LogFileMode&ModeSystemLogger != 0 || pc.EnableFlags != 0x06108207 {
+	pc, err = sessionConfig{Classic: true, RealTime: true, NumCPU: 2, EnableFlags: 0x06108207}.Properties()
+	if err != nil || pc.SessionName != "NT Kernel Logger" || pc.SessionGUID != systemTraceControlGUID ||
+		pc.LogFileMode&modeSystemLogger != 0 || pc.EnableFlags != 0x06108207 {
 		t.Errorf("classic: %+v %v", pc, err)
 	}
-	for _, bad := range []SessionConfig{
+	for _, bad := range []sessionConfig{
 		{Name: "x", SessionGUID: g},                                      // no output
 		{Name: "x", RealTime: true},                                      // no GUID
-		{Name: "x", RealTime: true, SessionGUID: SystemTraceControlGUID}, // kernel GUID on a private logger
+		{Name: "x", RealTime: true, SessionGUID: systemTraceControlGUID}, // kernel GUID on a private logger
 		{Name: "x", Ring: true, RealTime: true, SessionGUID: g},          // ring without file
 	} {
-		if _, err := bad.Properties(); !errors.Is(err, ErrConfig) {
+		if _, err := bad.Properties(); !errors.Is(err, errConfig) {
 			t.Errorf("%+v: err %v", bad, err)
 		}
 	}
@@ -370,7 +370,7 @@ func TestSessionNames(t *testing.T) {
 }
 
 func TestEncodeLogfile(t *testing.T) {
-	b := EncodeLogfile(LogfileConfig{LogFileName: 0x1111, LoggerName: 0x2222, ProcessTraceMode: 0x10000100,
+	b := encodeLogfile(logfileConfig{LogFileName: 0x1111, LoggerName: 0x2222, ProcessTraceMode: 0x10000100,
 		BufferCallback: 0x3333, EventCallback: 0x4444, Context: 7})
 	le := binary.LittleEndian
 	if len(b) != 448 || le.Uint64(b[0:]) != 0x1111 || le.Uint64(b[8:]) != 0x2222 || u32(b, 28) != 0x10000100 ||
@@ -387,12 +387,12 @@ func TestEncodeLogfile(t *testing.T) {
 }
 
 func TestEncodeEventAndDataDescriptors(t *testing.T) {
-	d := EncodeEventDescriptor(0x1234, 1, 11, 4, 2, 0x5678, 0x8000000000000001)
+	d := encodeEventDescriptor(0x1234, 1, 11, 4, 2, 0x5678, 0x8000000000000001)
 	want := []byte{0x34, 0x12, 1, 11, 4, 2, 0x78, 0x56, 1, 0, 0, 0, 0, 0, 0, 0x80}
 	if !bytes.Equal(d, want) {
 		t.Errorf("EVENT_DESCRIPTOR % x", d)
 	}
-	dd := AppendDataDescriptor(nil, 0x0102030405060708, 9, DataDescProviderMetadata)
+	dd := appendDataDescriptor(nil, 0x0102030405060708, 9, dataDescProviderMetadata)
 	want = []byte{8, 7, 6, 5, 4, 3, 2, 1, 9, 0, 0, 0, 2, 0, 0, 0}
 	if !bytes.Equal(dd, want) {
 		t.Errorf("EVENT_DATA_DESCRIPTOR % x", dd)

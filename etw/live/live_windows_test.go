@@ -295,16 +295,16 @@ func TestTraceLoggingWriter(t *testing.T) {
 }
 
 // The struct mirrors must match the pure encoder byte for byte: Windows
-// receives EncodeProperties' bytes, and reads results through the mirrors.
+// receives encodeProperties' bytes, and reads results through the mirrors.
 func TestMirrorsMatchEncoder(t *testing.T) {
-	b, err := EncodeProperties(PropertiesConfig{SessionName: "x", LogFile: `C:\y.etl`, BufferSizeKB: 64,
-		MinBuffers: 4, MaxBuffers: 68, LogFileMode: ModeRealTime | ModeSystemLogger, FlushTimer: 1, EnableFlags: 7, ClockType: 1})
+	b, err := encodeProperties(propertiesConfig{SessionName: "x", LogFile: `C:\y.etl`, BufferSizeKB: 64,
+		MinBuffers: 4, MaxBuffers: 68, LogFileMode: modeRealTime | modeSystemLogger, FlushTimer: 1, EnableFlags: 7, ClockType: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := newAligned(b)
 	p := (*eventTraceProperties)(unsafe.Pointer(&a.words[0]))
-	if p.Wnode.BufferSize != uint32(len(b)) || p.Wnode.Flags != WnodeFlagTracedGUID || p.BufferSize != 64 ||
+	if p.Wnode.BufferSize != uint32(len(b)) || p.Wnode.Flags != wnodeFlagTracedGUID || p.BufferSize != 64 ||
 		p.LogFileMode != 0x02000100 || p.EnableFlags != 7 || p.LoggerNameOffset != 120 || p.LogFileNameOffset != 128 {
 		t.Errorf("mirror reads %+v", *p)
 	}

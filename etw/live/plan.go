@@ -10,7 +10,7 @@ import (
 )
 
 // SessionPrefix starts the name of every session ipctrace creates; the
-// rest is the decimal PID of the controlling process (EVENTS.md §5.4).
+// rest is the decimal PID of the controlling process (docs/recording.md#sessions).
 const SessionPrefix = "ipctrace-"
 
 // ClassicSessionName is the one NT Kernel Logger session (KERNEL_LOGGER_NAMEW).
@@ -39,7 +39,7 @@ func SessionPID(name string) (int, bool) {
 type Options struct {
 	Pipes, ALPC, Sections, RPC bool
 
-	// Handles adds the Object handle events (Masks[4] |= 0x40, §5.3);
+	// Handles adds the Object handle events (Masks[4] |= 0x40, docs/recording.md#group-masks);
 	// HandlesRawMask stores 0x80000040 instead (checklist C8).
 	Handles, HandlesRawMask bool
 
@@ -47,11 +47,11 @@ type Options struct {
 	NoStartRundown bool
 
 	// Classic uses the NT Kernel Logger instead of a private system logger
-	// (no manifest providers in that session, §5.4).
+	// (no manifest providers in that session, docs/recording.md#sessions).
 	Classic bool
 }
 
-// Provider is one EnableTraceEx2 call (EVENTS.md §5.5 step 5).
+// Provider is one EnableTraceEx2 call (docs/recording.md#call-sequence, step 5).
 type Provider struct {
 	Name     string
 	GUID     etw.GUID
@@ -70,21 +70,21 @@ type Plan struct {
 	Providers   []Provider
 }
 
-// Provider keyword masks (EVENTS.md §2.1, §2.3, §5.6).
+// Provider keyword masks (docs/events.md#kernel-file, docs/events.md#rpc, docs/recording.md#rundown).
 const (
-	KernelFileKeywords    uint64 = 0x3F0 // FILENAME|FILEIO|OP_END|CREATE|READ|WRITE
-	RPCKeywords           uint64 = 0xFFFFFFFFFFFFFFFF
-	KernelRundownKeywords uint64 = 0x10 // file-name rundown (FileRundown 36)
+	kernelFileKeywords    uint64 = 0x3F0 // FILENAME|FILEIO|OP_END|CREATE|READ|WRITE
+	rpcKeywords           uint64 = 0xFFFFFFFFFFFFFFFF
+	kernelRundownKeywords uint64 = 0x10 // file-name rundown (FileRundown 36)
 )
 
 // Provider names used in messages.
 const (
-	KernelFileName    = "Microsoft-Windows-Kernel-File"
-	RPCName           = "Microsoft-Windows-RPC"
-	KernelRundownName = "KernelRundown (file names)"
+	kernelFileName    = "Microsoft-Windows-Kernel-File"
+	rpcName           = "Microsoft-Windows-RPC"
+	kernelRundownName = "KernelRundown (file names)"
 )
 
-// MakePlan computes the kernel flags and providers for o:
+// makePlan computes the kernel flags and providers for o:
 //   - always Process|Thread|Image (names of processes and images);
 //   - pipes: FileIo|FileIoInit|DiskFileIo and Kernel-File (kw 0x3F0, level 4);
 //   - sections: VaMap|DiskFileIo (MapFile and backing-file names);
@@ -92,51 +92,51 @@ const (
 //   - file-name rundown at start (KernelRundownGuid kw 0x10) whenever file
 //     names are wanted, unless o.NoStartRundown.
 //
-// With every class selected the flags are DefaultEnableFlags (0x06108207).
+// With every class selected the flags are defaultEnableFlags (0x06108207).
 // Manifest providers are left out of a classic NT Kernel Logger session.
-func MakePlan(o Options) Plan {
+func makePlan(o Options) Plan {
 	if !o.Pipes && !o.ALPC && !o.Sections && !o.RPC {
 		o.Pipes, o.ALPC, o.Sections, o.RPC = true, true, true, true
 	}
 	var p Plan
-	p.EnableFlags = FlagProcess | FlagThread | FlagImageLoad
+	p.EnableFlags = flagProcess | flagThread | flagImageLoad
 	if o.Pipes {
-		p.EnableFlags |= FlagFileIO | FlagFileIOInit | FlagDiskFileIO
+		p.EnableFlags |= flagFileIO | flagFileIOInit | flagDiskFileIO
 	}
 	if o.Sections {
-		p.EnableFlags |= FlagVAMap | FlagDiskFileIO
+		p.EnableFlags |= flagVAMap | flagDiskFileIO
 	}
 	if o.ALPC {
-		p.EnableFlags |= FlagALPC
+		p.EnableFlags |= flagALPC
 	}
 	p.Masks[0] = p.EnableFlags
 	if o.Handles || o.HandlesRawMask {
 		if o.HandlesRawMask {
-			p.Masks.SetRaw(PerfObHandle)
+			p.Masks.SetRaw(perfObHandle)
 		} else {
-			p.Masks.Set(PerfObHandle)
+			p.Masks.Set(perfObHandle)
 		}
 	}
 	if o.Classic {
 		return p
 	}
 	if o.Pipes {
-		p.Providers = append(p.Providers, Provider{Name: KernelFileName, GUID: KernelFileGUID,
-			Level: LevelInformational, MatchAny: KernelFileKeywords})
+		p.Providers = append(p.Providers, Provider{Name: kernelFileName, GUID: kernelFileGUID,
+			Level: levelInformational, MatchAny: kernelFileKeywords})
 	}
 	if o.RPC {
-		p.Providers = append(p.Providers, Provider{Name: RPCName, GUID: RPCGUID,
-			Level: LevelInformational, MatchAny: RPCKeywords})
+		p.Providers = append(p.Providers, Provider{Name: rpcName, GUID: rpcguid,
+			Level: levelInformational, MatchAny: rpcKeywords})
 	}
-	if p.EnableFlags&FlagDiskFileIO != 0 && !o.NoStartRundown {
-		p.Providers = append(p.Providers, Provider{Name: KernelRundownName, GUID: KernelRundownGUID,
-			Level: LevelInformational, MatchAny: KernelRundownKeywords, Rundown: true})
+	if p.EnableFlags&flagDiskFileIO != 0 && !o.NoStartRundown {
+		p.Providers = append(p.Providers, Provider{Name: kernelRundownName, GUID: kernelRundownGUID,
+			Level: levelInformational, MatchAny: kernelRundownKeywords, Rundown: true})
 	}
 	return p
 }
 
-// SessionConfig describes one session to start.
-type SessionConfig struct {
+// sessionConfig describes one session to start.
+type sessionConfig struct {
 	Name        string
 	LogFile     string // empty: real time only
 	RealTime    bool   // deliver events to a real-time consumer
@@ -148,56 +148,56 @@ type SessionConfig struct {
 	EnableFlags uint32   // written into EnableFlags (NT Kernel Logger only)
 }
 
-// ErrConfig reports an impossible session configuration.
-var ErrConfig = errors.New("live: invalid session configuration")
+// errConfig reports an impossible session configuration.
+var errConfig = errors.New("live: invalid session configuration")
 
-// Properties returns the PropertiesConfig for c (EVENTS.md §5.5 step 2):
+// Properties returns the propertiesConfig for c (docs/recording.md#call-sequence, step 2):
 // 64 KB buffers, MinimumBuffers = 2×CPUs (at least 4), MaximumBuffers =
 // MinimumBuffers + 64, FlushTimer 1 s, QPC clock; REAL_TIME and/or a
 // sequential or circular file; SYSTEM_LOGGER_MODE and EnableFlags = 0 for a
 // private session (flags are set with TraceSetInformation), the
 // SystemTraceControlGuid and EnableFlags for the NT Kernel Logger.
-func (c SessionConfig) Properties() (PropertiesConfig, error) {
+func (c sessionConfig) Properties() (propertiesConfig, error) {
 	if !c.RealTime && c.LogFile == "" {
-		return PropertiesConfig{}, fmt.Errorf("%w: neither real time nor a log file", ErrConfig)
+		return propertiesConfig{}, fmt.Errorf("%w: neither real time nor a log file", errConfig)
 	}
 	if c.Ring && (c.LogFile == "" || c.MaxFileMB == 0) {
-		return PropertiesConfig{}, fmt.Errorf("%w: a ring needs a log file and a size", ErrConfig)
+		return propertiesConfig{}, fmt.Errorf("%w: a ring needs a log file and a size", errConfig)
 	}
 	minBuf := uint32(2 * c.NumCPU)
 	if minBuf < 4 {
 		minBuf = 4
 	}
-	pc := PropertiesConfig{
+	pc := propertiesConfig{
 		SessionName:   c.Name,
 		LogFile:       c.LogFile,
 		SessionGUID:   c.SessionGUID,
-		ClockType:     ClockQPC,
-		BufferSizeKB:  DefaultBufferSizeKB,
+		ClockType:     clockQPC,
+		BufferSizeKB:  defaultBufferSizeKB,
 		MinBuffers:    minBuf,
 		MaxBuffers:    minBuf + 64,
 		MaxFileSizeMB: c.MaxFileMB,
 		FlushTimer:    1,
 	}
 	if c.RealTime {
-		pc.LogFileMode |= ModeRealTime
+		pc.LogFileMode |= modeRealTime
 	}
 	if c.LogFile != "" {
 		if c.Ring {
 			pc.LogFileMode |= ModeFileCircular
 		} else {
-			pc.LogFileMode |= ModeFileSequential
+			pc.LogFileMode |= modeFileSequential
 		}
 	}
 	if c.Classic {
 		pc.SessionName = ClassicSessionName
-		pc.SessionGUID = SystemTraceControlGUID
+		pc.SessionGUID = systemTraceControlGUID
 		pc.EnableFlags = c.EnableFlags
 	} else {
-		if c.SessionGUID.IsZero() || c.SessionGUID == SystemTraceControlGUID {
-			return PropertiesConfig{}, fmt.Errorf("%w: a private system logger needs its own session GUID", ErrConfig)
+		if c.SessionGUID.IsZero() || c.SessionGUID == systemTraceControlGUID {
+			return propertiesConfig{}, fmt.Errorf("%w: a private system logger needs its own session GUID", errConfig)
 		}
-		pc.LogFileMode |= ModeSystemLogger
+		pc.LogFileMode |= modeSystemLogger
 	}
 	return pc, nil
 }

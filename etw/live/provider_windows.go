@@ -94,19 +94,19 @@ func (w *TLWriter) Write(level, opcode uint8, keyword uint64, schema, data []byt
 	if !w.enabledLocked(level, keyword) {
 		return ErrNotEnabled
 	}
-	desc := newAligned(EncodeEventDescriptor(0, 0, TraceLoggingChannel, level, opcode, 0, keyword))
+	desc := newAligned(encodeEventDescriptor(0, 0, traceLoggingChannel, level, opcode, 0, keyword))
 	var dd []byte
 	n := 0
 	add := func(b []byte, typ uint32) {
 		if len(b) == 0 {
 			return
 		}
-		dd = AppendDataDescriptor(dd, uint64(uintptr(unsafe.Pointer(&b[0]))), uint32(len(b)), typ)
+		dd = appendDataDescriptor(dd, uint64(uintptr(unsafe.Pointer(&b[0]))), uint32(len(b)), typ)
 		n++
 	}
-	add(w.traits, DataDescProviderMetadata)
-	add(schema, DataDescEventMetadata)
-	add(data, DataDescUserData)
+	add(w.traits, dataDescProviderMetadata)
+	add(schema, dataDescEventMetadata)
+	add(data, dataDescUserData)
 	if n == 0 {
 		return nil
 	}

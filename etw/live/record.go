@@ -8,20 +8,20 @@ import (
 	"github.com/ipctrace/ipctrace/etw"
 )
 
-// ExtData is one EVENT_HEADER_EXTENDED_DATA_ITEM with its data copied out
+// extData is one EVENT_HEADER_EXTENDED_DATA_ITEM with its data copied out
 // of ETW's buffer.
-type ExtData struct {
+type extData struct {
 	Type    uint16
 	Linkage uint16
 	Data    []byte
 }
 
-// EncodeExtItems lays extended items out as they are stored in .etl files
-// (ETL-FORMAT.md §4.5): an 8-byte header {u16 Size, u16 ExtType, u16
+// encodeExtItems lays extended items out as they are stored in .etl files
+// (docs/format.md#event-header): an 8-byte header {u16 Size, u16 ExtType, u16
 // Linkage, u16 DataSize} then the data padded to 8 bytes; Linkage bit 0 is
 // set on every item but the last. Items larger than 65527 bytes are cut
 // to fit the u16 size fields. Returns nil for no items.
-func EncodeExtItems(items []ExtData) []byte {
+func encodeExtItems(items []extData) []byte {
 	if len(items) == 0 {
 		return nil
 	}
@@ -48,14 +48,14 @@ func EncodeExtItems(items []ExtData) []byte {
 	return b
 }
 
-// ErrShortEventRecord is returned for an EVENT_RECORD copy shorter than 88 bytes.
-var ErrShortEventRecord = errors.New("live: EVENT_RECORD shorter than its header and buffer context")
+// errShortEventRecord is returned for an EVENT_RECORD copy shorter than 88 bytes.
+var errShortEventRecord = errors.New("live: EVENT_RECORD shorter than its header and buffer context")
 
-// RecordFromEvent builds the etw.Record for one real-time event from the
+// recordFromEvent builds the etw.Record for one real-time event from the
 // first 88 bytes of its EVENT_RECORD (EVENT_HEADER and BufferContext,
-// EVENTS.md §5.1), its user data and its extended items. The slices are
+// docs/recording.md#structures), its user data and its extended items. The slices are
 // stored as given: the caller passes copies (ETW's buffer is valid only
-// during the callback, §5.7 pitfall 5).
+// during the callback, docs/recording.md#pitfalls, pitfall 5).
 //
 // Real-time timestamps are FILETIMEs (no PROCESS_TRACE_MODE_RAW_TIMESTAMP),
 // so RawTime and Time are equal. Kernel events (CLASSIC_HEADER with a
@@ -63,20 +63,20 @@ var ErrShortEventRecord = errors.New("live: EVENT_RECORD shorter than its header
 // events a FULL_HEADER kind; the rest EVENT_HEADER kinds. Pointer width
 // follows the 32_BIT_HEADER / 64_BIT_HEADER flags, else hostPointerSize.
 // Raw stays nil: a real-time event has no stored form.
-func RecordFromEvent(er []byte, userData []byte, ext []ExtData, hostPointerSize int) (etw.Record, error) {
+func recordFromEvent(er []byte, userData []byte, ext []extData, hostPointerSize int) (etw.Record, error) {
 	var r etw.Record
-	if len(er) < OffRecExtendedData {
-		return r, fmt.Errorf("%w: %d bytes", ErrShortEventRecord, len(er))
+	if len(er) < offRecExtendedData {
+		return r, fmt.Errorf("%w: %d bytes", errShortEventRecord, len(er))
 	}
 	le := binary.LittleEndian
-	r.Flags = le.Uint16(er[OffHdrFlags:])
-	r.EventProperty = le.Uint16(er[OffHdrEventProperty:])
-	r.ThreadID = le.Uint32(er[OffHdrThreadID:])
-	r.ProcessID = le.Uint32(er[OffHdrProcessID:])
-	r.RawTime = int64(le.Uint64(er[OffHdrTimeStamp:]))
+	r.Flags = le.Uint16(er[offHdrFlags:])
+	r.EventProperty = le.Uint16(er[offHdrEventProperty:])
+	r.ThreadID = le.Uint32(er[offHdrThreadID:])
+	r.ProcessID = le.Uint32(er[offHdrProcessID:])
+	r.RawTime = int64(le.Uint64(er[offHdrTimeStamp:]))
 	r.Time = r.RawTime
-	r.Provider = etw.GUIDFromBytes(er[OffHdrProviderID:])
-	d := er[OffHdrDescriptor:]
+	r.Provider = etw.GUIDFromBytes(er[offHdrProviderID:])
+	d := er[offHdrDescriptor:]
 	id := le.Uint16(d[0:])
 	r.Version = uint16(d[2])
 	r.Channel = d[3]
@@ -84,23 +84,23 @@ func RecordFromEvent(er []byte, userData []byte, ext []ExtData, hostPointerSize 
 	r.Opcode = d[5]
 	r.Task = le.Uint16(d[6:])
 	r.Keyword = le.Uint64(d[8:])
-	r.ActivityID = etw.GUIDFromBytes(er[OffHdrActivityID:])
-	if r.Flags&EventHeaderFlagProcessorIndex != 0 {
-		r.Processor = le.Uint16(er[OffRecProcessorNumber:])
+	r.ActivityID = etw.GUIDFromBytes(er[offHdrActivityID:])
+	if r.Flags&eventHeaderFlagProcessorIndex != 0 {
+		r.Processor = le.Uint16(er[offRecProcessorNumber:])
 	} else {
-		r.Processor = uint16(er[OffRecProcessorNumber])
+		r.Processor = uint16(er[offRecProcessorNumber])
 	}
 
 	ptr := hostPointerSize
 	switch {
-	case r.Flags&EventHeaderFlag32BitHeader != 0:
+	case r.Flags&eventHeaderFlag32BitHeader != 0:
 		ptr = 4
-	case r.Flags&EventHeaderFlag64BitHeader != 0:
+	case r.Flags&eventHeaderFlag64BitHeader != 0:
 		ptr = 8
 	}
-	classic := r.Flags&EventHeaderFlagClassicHeader != 0
+	classic := r.Flags&eventHeaderFlagClassicHeader != 0
 	if classic {
-		if g, ok := GroupOf(r.Provider, r.Opcode); ok {
+		if g, ok := groupOf(r.Provider, r.Opcode); ok {
 			r.Group = g
 			r.Kind = pick(ptr, etw.KindSystem32, etw.KindSystem64)
 		} else {
@@ -111,7 +111,7 @@ func RecordFromEvent(er []byte, userData []byte, ext []ExtData, hostPointerSize 
 		r.Kind = pick(ptr, etw.KindEvent32, etw.KindEvent64)
 	}
 	r.Payload = userData
-	r.Ext = EncodeExtItems(ext)
+	r.Ext = encodeExtItems(ext)
 	return r, nil
 }
 

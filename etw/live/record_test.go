@@ -9,7 +9,7 @@ import (
 	"github.com/ipctrace/ipctrace/etw"
 )
 
-// eventRecordBytes lays out an EVENT_RECORD by the offsets of EVENTS.md §5.1.
+// eventRecordBytes lays out an EVENT_RECORD by the offsets of docs/recording.md#structures.
 func eventRecordBytes(flags uint16, provider etw.GUID, id uint16, version, level, opcode uint8, proc uint16) []byte {
 	b := make([]byte, 112)
 	le := binary.LittleEndian
@@ -51,15 +51,15 @@ func TestRecordFromEvent(t *testing.T) {
 		{"kernel image load keeps group 3", 0x0100, image, 10, etw.KindSystem64, 0x03, 0, 3, 8},
 		{"kernel image other opcode", 0x0100, image, 3, etw.KindSystem64, 0x14, 0, 3, 8},
 		{"kernel 32-bit flag", 0x0100 | 0x0020, fileIo, 0, etw.KindSystem32, 0x04, 0, 3, 8},
-		{"classic non-kernel", 0x0100, KernelFileGUID, 1, etw.KindFull64, 0, 0, 3, 8},
-		{"manifest", 0x0040, RPCGUID, 1, etw.KindEvent64, 0, 5, 3, 8},
-		{"manifest host 32", 0, RPCGUID, 1, etw.KindEvent32, 0, 5, 3, 4},
-		{"processor index", 0x0200, RPCGUID, 1, etw.KindEvent64, 0, 5, 0x1ff, 8},
+		{"classic non-kernel", 0x0100, kernelFileGUID, 1, etw.KindFull64, 0, 0, 3, 8},
+		{"manifest", 0x0040, rpcguid, 1, etw.KindEvent64, 0, 5, 3, 8},
+		{"manifest host 32", 0, rpcguid, 1, etw.KindEvent32, 0, 5, 3, 4},
+		{"processor index", 0x0200, rpcguid, 1, etw.KindEvent64, 0, 5, 0x1ff, 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := eventRecordBytes(tc.flags, tc.prov, 5, 3, 4, tc.opcode, tc.proc)
-			ext := []ExtData{{Type: 1, Data: bytes.Repeat([]byte{9}, 16)}, {Type: 3, Data: []byte{7, 0, 0, 0}}}
-			r, err := RecordFromEvent(b, payload, ext, tc.ptrSize)
+			ext := []extData{{Type: 1, Data: bytes.Repeat([]byte{9}, 16)}, {Type: 3, Data: []byte{7, 0, 0, 0}}}
+			r, err := recordFromEvent(b, payload, ext, tc.ptrSize)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,17 +87,17 @@ func TestRecordFromEvent(t *testing.T) {
 			}
 		})
 	}
-	if _, err := RecordFromEvent(make([]byte, 87), nil, nil, 8); !errors.Is(err, ErrShortEventRecord) {
+	if _, err := recordFromEvent(make([]byte, 87), nil, nil, 8); !errors.Is(err, errShortEventRecord) {
 		t.Errorf("short record: %v", err)
 	}
 }
 
 func TestEncodeExtItems(t *testing.T) {
-	if EncodeExtItems(nil) != nil {
+	if encodeExtItems(nil) != nil {
 		t.Error("no items should give nil")
 	}
-	b := EncodeExtItems([]ExtData{{Type: 12, Data: make([]byte, 56)}, {Type: 11, Data: make([]byte, 100)}})
-	// Same shapes as the airbus lxcore sample in ETL-FORMAT.md §4.5: sizes 64 and 112.
+	b := encodeExtItems([]extData{{Type: 12, Data: make([]byte, 56)}, {Type: 11, Data: make([]byte, 100)}})
+	// Same shapes as the airbus lxcore sample in docs/format.md#event-header: sizes 64 and 112.
 	le := binary.LittleEndian
 	if len(b) != 176 || le.Uint16(b[0:]) != 64 || le.Uint16(b[2:]) != 12 || le.Uint16(b[4:]) != 1 || le.Uint16(b[6:]) != 56 ||
 		le.Uint16(b[64:]) != 112 || le.Uint16(b[66:]) != 11 || le.Uint16(b[68:]) != 0 || le.Uint16(b[70:]) != 100 {
@@ -114,13 +114,13 @@ func TestLogfileHeaderLayout(t *testing.T) {
 	le.PutUint32(b[0:], 65536)
 	le.PutUint32(b[4:], 0x0a000002)
 	le.PutUint32(b[12:], 8)
-	le.PutUint32(b[OffTLHPointerSize:], 8)
-	le.PutUint32(b[OffTLHEventsLost:], 17)
-	le.PutUint64(b[OffTLHBootTime:], 111)
-	le.PutUint64(b[OffTLHPerfFreq:], 10000000)
-	le.PutUint64(b[OffTLHStartTime:], 333)
-	le.PutUint32(b[OffTLHReservedFlags:], 1)
-	le.PutUint32(b[OffTLHBuffersLost:], 2)
+	le.PutUint32(b[offTLHPointerSize:], 8)
+	le.PutUint32(b[offTLHEventsLost:], 17)
+	le.PutUint64(b[offTLHBootTime:], 111)
+	le.PutUint64(b[offTLHPerfFreq:], 10000000)
+	le.PutUint64(b[offTLHStartTime:], 333)
+	le.PutUint32(b[offTLHReservedFlags:], 1)
+	le.PutUint32(b[offTLHBuffersLost:], 2)
 	h, err := etw.ParseLogfileHeader(b, 8)
 	if err != nil {
 		t.Fatal(err)
@@ -142,17 +142,17 @@ func BenchmarkRecordFromEvent(b *testing.B) {
 	b.SetBytes(int64(len(er) + len(payload)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := RecordFromEvent(er, payload, nil, 8); err != nil {
+		if _, err := recordFromEvent(er, payload, nil, 8); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 func BenchmarkEncodeProperties(b *testing.B) {
-	c := PropertiesConfig{SessionName: "ipctrace-4242", LogFile: `C:\traces\x.etl`, BufferSizeKB: 64}
+	c := propertiesConfig{SessionName: "ipctrace-4242", LogFile: `C:\traces\x.etl`, BufferSizeKB: 64}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := EncodeProperties(c); err != nil {
+		if _, err := encodeProperties(c); err != nil {
 			b.Fatal(err)
 		}
 	}

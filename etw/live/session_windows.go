@@ -38,7 +38,7 @@ type Session struct {
 	cfg      Config
 	warnings []string
 
-	props     PropertiesConfig // as NewSession built them
+	props     propertiesConfig // as NewSession built them
 	withFlags bool             // started with the kernel flags in EnableFlags
 
 	mu      sync.Mutex
@@ -99,19 +99,19 @@ func NewSession(cfg Config) (*Session, error) {
 	if cfg.Classic {
 		cfg.Name = ClassicSessionName
 	}
-	plan := MakePlan(cfg.Options)
+	plan := makePlan(cfg.Options)
 	guid, err := randomGUID()
 	if err != nil {
 		return nil, err
 	}
-	sc := SessionConfig{Name: cfg.Name, LogFile: cfg.LogFile, RealTime: cfg.RealTime, Classic: cfg.Classic,
+	sc := sessionConfig{Name: cfg.Name, LogFile: cfg.LogFile, RealTime: cfg.RealTime, Classic: cfg.Classic,
 		Ring: cfg.Ring, MaxFileMB: cfg.MaxFileMB, NumCPU: runtime.NumCPU(), SessionGUID: guid,
 		EnableFlags: plan.EnableFlags}
 	pc, err := sc.Properties()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := EncodeProperties(pc); err != nil {
+	if _, err := encodeProperties(pc); err != nil {
 		return nil, err
 	}
 	return &Session{name: cfg.Name, plan: plan, cfg: cfg, props: pc}, nil
@@ -131,7 +131,7 @@ func (s *Session) StartTrace(withFlags bool) error {
 	if withFlags {
 		pc.EnableFlags = s.plan.EnableFlags
 	}
-	raw, err := EncodeProperties(pc)
+	raw, err := encodeProperties(pc)
 	if err != nil {
 		return err
 	}
@@ -170,20 +170,20 @@ func (s *Session) EnableKernel() ([]string, error) {
 	plan := s.plan
 	if s.cfg.Classic || s.withFlags {
 		if plan.Masks[4] != 0 {
-			if err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode()); err != nil {
+			if err := traceSetInformation(s.handle, traceSystemTraceEnableFlags, plan.Masks.Encode()); err != nil {
 				warnings = append(warnings, fmt.Sprintf("handle events (group mask Masks[4]) not enabled: %v", err))
 			}
 		}
 		return warnings, nil
 	}
 	var zero GroupMask
-	if err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, zero.Encode()); err != nil {
+	if err := traceSetInformation(s.handle, traceSystemTraceEnableFlags, zero.Encode()); err != nil {
 		warnings = append(warnings, fmt.Sprintf("zero group mask (rundown trigger) not accepted: %v", err))
 	}
-	err := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode())
+	err := traceSetInformation(s.handle, traceSystemTraceEnableFlags, plan.Masks.Encode())
 	if err != nil && [6]uint32(plan.Masks[2:]) == [6]uint32{} {
 		// PerfView passes only Masks[0..1] (8 bytes) for system loggers (docs/recording.md#group-masks).
-		if err8 := traceSetInformation(s.handle, TraceSystemTraceEnableFlags, plan.Masks.Encode()[:8]); err8 == nil {
+		if err8 := traceSetInformation(s.handle, traceSystemTraceEnableFlags, plan.Masks.Encode()[:8]); err8 == nil {
 			warnings = append(warnings, fmt.Sprintf("32-byte group mask refused (%v); 8-byte form accepted", err))
 			err = nil
 		}
@@ -258,7 +258,7 @@ func Start(cfg Config) (*Session, error) {
 // EnableProvider enables one provider into the session (EnableTraceEx2, ENABLE_PROVIDER).
 func (s *Session) EnableProvider(p Provider) error {
 	g := winGUID(p.GUID)
-	if err := enableTraceEx2(s.handle, &g, EnableEnableProvider, p.Level, p.MatchAny, p.MatchAll, 0, nil); err != nil {
+	if err := enableTraceEx2(s.handle, &g, enableEnableProvider, p.Level, p.MatchAny, p.MatchAll, 0, nil); err != nil {
 		return callErr("EnableTraceEx2("+p.Name+")", s.name, err)
 	}
 	return nil
@@ -274,7 +274,7 @@ func (s *Session) EnableProviderSync(p Provider, timeout time.Duration) error {
 	if ms == 0 {
 		ms = 1
 	}
-	if err := enableTraceEx2(s.handle, &g, EnableEnableProvider, p.Level, p.MatchAny, p.MatchAll, ms, nil); err != nil {
+	if err := enableTraceEx2(s.handle, &g, enableEnableProvider, p.Level, p.MatchAny, p.MatchAll, ms, nil); err != nil {
 		return callErr("EnableTraceEx2("+p.Name+")", s.name, err)
 	}
 	return nil
@@ -285,10 +285,10 @@ func (s *Session) EnableProviderSync(p Provider, timeout time.Duration) error {
 // The provider is disabled first: enabling an already enabled provider
 // with the same parameters need not start a new rundown.
 func (s *Session) Rundown() error {
-	g := winGUID(KernelRundownGUID)
-	enableTraceEx2(s.handle, &g, EnableDisableProvider, 0, 0, 0, 0, nil)
-	return s.EnableProvider(Provider{Name: KernelRundownName, GUID: KernelRundownGUID,
-		Level: LevelInformational, MatchAny: KernelRundownKeywords})
+	g := winGUID(kernelRundownGUID)
+	enableTraceEx2(s.handle, &g, enableDisableProvider, 0, 0, 0, 0, nil)
+	return s.EnableProvider(Provider{Name: kernelRundownName, GUID: kernelRundownGUID,
+		Level: levelInformational, MatchAny: kernelRundownKeywords})
 }
 
 // Name returns the session name.
@@ -302,7 +302,7 @@ func (s *Session) Plan() Plan { return s.plan }
 func (s *Session) Warnings() []string { return s.warnings }
 
 // Query returns the session's current properties and loss counters.
-func (s *Session) Query() (Properties, error) { return control(s.handle, "", ControlTraceQuery) }
+func (s *Session) Query() (Properties, error) { return control(s.handle, "", controlTraceQuery) }
 
 // Stop stops the session (docs/recording.md#call-sequence, step 8). The returned properties
 // carry the final loss counters. Calling Stop again returns the same result.
@@ -312,10 +312,10 @@ func (s *Session) Stop() (Properties, error) {
 	if s.stopped {
 		return s.final, nil
 	}
-	p, err := control(s.handle, "", ControlTraceStop)
+	p, err := control(s.handle, "", controlTraceStop)
 	if err != nil {
 		// The handle may be stale (stopped from outside); try by name.
-		if p2, err2 := control(0, s.name, ControlTraceStop); err2 == nil {
+		if p2, err2 := control(0, s.name, controlTraceStop); err2 == nil {
 			p, err = p2, nil
 		}
 	}
@@ -325,7 +325,7 @@ func (s *Session) Stop() (Properties, error) {
 }
 
 func control(handle uint64, name string, code uint32) (Properties, error) {
-	buf := newAligned(ControlBuffer())
+	buf := newAligned(controlBuffer())
 	err := controlTrace(handle, name, buf, code)
 	if errors.Is(err, syscall.Errno(ErrnoMoreData)) {
 		err = nil // the operation happened; the names did not fit (docs/recording.md#pitfalls, pitfall 3)
@@ -338,14 +338,14 @@ func control(handle uint64, name string, code uint32) (Properties, error) {
 		}
 		return Properties{}, callErr("ControlTrace("+op+")", n, err)
 	}
-	p, _ := DecodeProperties(buf.bytes())
+	p, _ := decodeProperties(buf.bytes())
 	return p, nil
 }
 
 // StopSession stops a session by name. A session that does not exist
 // (4201) is not an error.
 func StopSession(name string) (Properties, error) {
-	p, err := control(0, name, ControlTraceStop)
+	p, err := control(0, name, controlTraceStop)
 	if errors.Is(err, syscall.Errno(ErrnoWMIInstanceAbsent)) {
 		return p, nil
 	}
@@ -354,14 +354,14 @@ func StopSession(name string) (Properties, error) {
 
 // FlushSession flushes a running session by name (record --snapshot).
 func FlushSession(name string) (Properties, error) {
-	if _, err := control(0, name, ControlTraceFlush); err != nil {
+	if _, err := control(0, name, controlTraceFlush); err != nil {
 		return Properties{}, err
 	}
-	return control(0, name, ControlTraceQuery)
+	return control(0, name, controlTraceQuery)
 }
 
 // QuerySession returns the properties of a running session by name.
-func QuerySession(name string) (Properties, error) { return control(0, name, ControlTraceQuery) }
+func QuerySession(name string) (Properties, error) { return control(0, name, controlTraceQuery) }
 
 // maxSessions is the size of the QueryAllTraces array (64 sessions per machine).
 const maxSessions = 64
@@ -371,7 +371,7 @@ func ListSessions() ([]Properties, error) {
 	bufs := make([]*alignedBuf, maxSessions)
 	ptrs := make([]uintptr, maxSessions)
 	for i := range bufs {
-		bufs[i] = newAligned(ControlBuffer())
+		bufs[i] = newAligned(controlBuffer())
 		ptrs[i] = bufs[i].ptr()
 	}
 	var count uint32
@@ -384,7 +384,7 @@ func ListSessions() ([]Properties, error) {
 	}
 	out := make([]Properties, 0, count)
 	for i := 0; i < int(count); i++ {
-		p, _ := DecodeProperties(bufs[i].bytes())
+		p, _ := decodeProperties(bufs[i].bytes())
 		out = append(out, p)
 	}
 	runtime.KeepAlive(bufs)

@@ -101,27 +101,27 @@ type eventDataDescriptor struct {
 }
 
 var (
-	_ [SizeWnodeHeader]byte            = [unsafe.Sizeof(wnodeHeader{})]byte{}
-	_ [SizeEventTraceProperties]byte   = [unsafe.Sizeof(eventTraceProperties{})]byte{}
-	_ [SizeEventDescriptor]byte        = [unsafe.Sizeof(eventDescriptor{})]byte{}
-	_ [SizeEventHeader]byte            = [unsafe.Sizeof(eventHeader{})]byte{}
-	_ [SizeEventRecord]byte            = [unsafe.Sizeof(eventRecord{})]byte{}
-	_ [SizeExtendedDataItem]byte       = [unsafe.Sizeof(extendedDataItem{})]byte{}
-	_ [SizeTraceLogfileHeader]byte     = [unsafe.Sizeof(traceLogfileHeader{})]byte{}
-	_ [SizeEventTraceLogfile]byte      = [unsafe.Sizeof(eventTraceLogfile{})]byte{}
-	_ [SizeFilterDescriptor]byte       = [unsafe.Sizeof(eventDataDescriptor{})]byte{}
-	_ [OffPropLoggerNameOffset]byte    = [unsafe.Offsetof(eventTraceProperties{}.LoggerNameOffset)]byte{}
-	_ [OffPropLogFileNameOffset]byte   = [unsafe.Offsetof(eventTraceProperties{}.LogFileNameOffset)]byte{}
-	_ [OffPropLoggerThreadID]byte      = [unsafe.Offsetof(eventTraceProperties{}.LoggerThreadID)]byte{}
-	_ [OffRecUserData]byte             = [unsafe.Offsetof(eventRecord{}.UserData)]byte{}
-	_ [OffRecUserContext]byte          = [unsafe.Offsetof(eventRecord{}.UserContext)]byte{}
-	_ [OffLogfileHeader]byte           = [unsafe.Offsetof(eventTraceLogfile{}.LogfileHeader)]byte{}
-	_ [OffLogfileBufferCallback]byte   = [unsafe.Offsetof(eventTraceLogfile{}.BufferCallback)]byte{}
-	_ [OffLogfileEventCallback]byte    = [unsafe.Offsetof(eventTraceLogfile{}.EventRecordCallback)]byte{}
-	_ [OffLogfileContext]byte          = [unsafe.Offsetof(eventTraceLogfile{}.Context)]byte{}
-	_ [OffLogfileProcessTraceMode]byte = [unsafe.Offsetof(eventTraceLogfile{}.ProcessTraceMode)]byte{}
-	_ [OffTLHPerfFreq]byte             = [unsafe.Offsetof(traceLogfileHeader{}.PerfFreq)]byte{}
-	_ [OffTLHBuffersLost]byte          = [unsafe.Offsetof(traceLogfileHeader{}.BuffersLost)]byte{}
+	_ [sizeWnodeHeader]byte            = [unsafe.Sizeof(wnodeHeader{})]byte{}
+	_ [sizeEventTraceProperties]byte   = [unsafe.Sizeof(eventTraceProperties{})]byte{}
+	_ [sizeEventDescriptor]byte        = [unsafe.Sizeof(eventDescriptor{})]byte{}
+	_ [sizeEventHeader]byte            = [unsafe.Sizeof(eventHeader{})]byte{}
+	_ [sizeEventRecord]byte            = [unsafe.Sizeof(eventRecord{})]byte{}
+	_ [sizeExtendedDataItem]byte       = [unsafe.Sizeof(extendedDataItem{})]byte{}
+	_ [sizeTraceLogfileHeader]byte     = [unsafe.Sizeof(traceLogfileHeader{})]byte{}
+	_ [sizeEventTraceLogfile]byte      = [unsafe.Sizeof(eventTraceLogfile{})]byte{}
+	_ [sizeFilterDescriptor]byte       = [unsafe.Sizeof(eventDataDescriptor{})]byte{}
+	_ [offPropLoggerNameOffset]byte    = [unsafe.Offsetof(eventTraceProperties{}.LoggerNameOffset)]byte{}
+	_ [offPropLogFileNameOffset]byte   = [unsafe.Offsetof(eventTraceProperties{}.LogFileNameOffset)]byte{}
+	_ [offPropLoggerThreadID]byte      = [unsafe.Offsetof(eventTraceProperties{}.LoggerThreadID)]byte{}
+	_ [offRecUserData]byte             = [unsafe.Offsetof(eventRecord{}.UserData)]byte{}
+	_ [offRecUserContext]byte          = [unsafe.Offsetof(eventRecord{}.UserContext)]byte{}
+	_ [offLogfileHeader]byte           = [unsafe.Offsetof(eventTraceLogfile{}.LogfileHeader)]byte{}
+	_ [offLogfileBufferCallback]byte   = [unsafe.Offsetof(eventTraceLogfile{}.BufferCallback)]byte{}
+	_ [offLogfileEventCallback]byte    = [unsafe.Offsetof(eventTraceLogfile{}.EventRecordCallback)]byte{}
+	_ [offLogfileContext]byte          = [unsafe.Offsetof(eventTraceLogfile{}.Context)]byte{}
+	_ [offLogfileProcessTraceMode]byte = [unsafe.Offsetof(eventTraceLogfile{}.ProcessTraceMode)]byte{}
+	_ [offTLHPerfFreq]byte             = [unsafe.Offsetof(traceLogfileHeader{}.PerfFreq)]byte{}
+	_ [offTLHBuffersLost]byte          = [unsafe.Offsetof(traceLogfileHeader{}.BuffersLost)]byte{}
 )
 
 var (
@@ -225,7 +225,7 @@ func traceSetInformation(handle uint64, class uint32, data []byte) error {
 func openTrace(lf *alignedBuf) (uint64, error) {
 	r, _, e := procOpenTraceW.Call(lf.ptr())
 	runtime.KeepAlive(lf) // OpenTrace fills in its LogfileHeader
-	if uint64(r) == InvalidProcessTraceHandle {
+	if uint64(r) == invalidProcessTraceHandle {
 		if e == nil || e == windows.ERROR_SUCCESS {
 			e = syscall.Errno(ErrnoInvalidHandle)
 		}
