@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/internal/memfile"
 	"github.com/ipctrace/ipctrace/model"
 
@@ -336,5 +337,104 @@ func TestAnalyzeSeveralFiles(t *testing.T) {
 	}
 	if _, err := correlate.AnalyzeFiles([]string{filepath.Join(dir, "missing.etl")}, correlate.Options{}); !errors.Is(err, correlate.ErrNoInput) {
 		t.Errorf("no readable file: err %v, want ErrNoInput", err)
+	}
+}
+
+// TestNamespaces checks docs/rules.md F1: two traces that reuse PIDs for
+// different programs (two machines) stay apart, while one session split
+// into two files is one namespace.
+func TestNamespaces(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string) (string, *model.Model) {
+		p := filepath.Join(dir, name+".etl")
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		truth, _, err := synth.Generate(name, f, synth.Options{Seed: 3})
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, truth
+	}
+	p1, t1 := write("pipe-stuck-read")
+	p2, t2 := write("alpc-stuck")
+	m, err := correlate.AnalyzeFiles([]string{p1, p2}, correlate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Trace.Namespaces) != 2 || m.Trace.Namespaces[0].Reason != "separate" {
+		t.Fatalf("namespaces %+v, want two separate ones", m.Trace.Namespaces)
+	}
+	if len(m.Deadlocks) != 0 || len(m.Stuck) != len(t1.Stuck)+len(t2.Stuck) || len(m.Pipes) != len(t1.Pipes) || len(m.ALPC) != len(t2.ALPC) {
+		t.Errorf("joined across files: %d deadlocks, %d stuck, %d pipes, %d alpc", len(m.Deadlocks), len(m.Stuck), len(m.Pipes), len(m.ALPC))
+	}
+	images := map[int]map[uint32]string{1: {}, 2: {}}
+	for _, p := range m.Processes {
+		images[p.NS][p.PID] = p.Image
+	}
+	for ns, truth := range map[int]*model.Model{1: t1, 2: t2} {
+		for _, p := range truth.Processes {
+			if images[ns][p.PID] != p.Image {
+				t.Errorf("namespace %d pid %d: image %q, want %q", ns, p.PID, images[ns][p.PID], p.Image)
+			}
+		}
+	}
+	for _, s := range m.Stuck {
+		if s.NS == 0 {
+			t.Errorf("stuck without namespace: %+v", s)
+		}
+	}
+
+	// One session in two files: split the records of one trace by time.
+	whole, wt := write("mixed")
+	src, err := etw.Open(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	h := src.Header()
+	var recs []etw.Record
+	for r, err := range src.Records(etw.TimeOrder()) {
+		if err == nil {
+			c := *r
+			c.Payload = slices.Clone(r.Payload)
+			recs = append(recs, c)
+		}
+	}
+	var parts []string
+	for i, half := range [][]etw.Record{recs[1 : len(recs)/2], recs[len(recs)/2:]} {
+		p := filepath.Join(dir, fmt.Sprintf("split%d.etl", i))
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := etw.NewWriter(f, etw.WriterOptions{StartTime: half[0].Time, BootTime: h.BootTime, PerfFreq: h.PerfFreq,
+			NumberOfProcessors: h.NumberOfProcessors, Build: h.ProviderVersion})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range half { // recs[0], the source's header event, is left out
+			if err := w.WriteRecord(&half[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		parts = append(parts, p)
+	}
+	ms, err := correlate.AnalyzeFiles(parts, correlate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms.Trace.Namespaces) != 1 || ms.Trace.Namespaces[0].Reason != "same boot" {
+		t.Fatalf("split session: namespaces %+v, want one", ms.Trace.Namespaces)
+	}
+	if len(ms.Pipes) != len(wt.Pipes) || len(ms.Stuck) != len(wt.Stuck) || len(ms.Deadlocks) != len(wt.Deadlocks) || len(ms.Processes) != len(wt.Processes) {
+		t.Errorf("split session: %d pipes %d stuck %d deadlocks %d processes, want %d %d %d %d",
+			len(ms.Pipes), len(ms.Stuck), len(ms.Deadlocks), len(ms.Processes), len(wt.Pipes), len(wt.Stuck), len(wt.Deadlocks), len(wt.Processes))
 	}
 }

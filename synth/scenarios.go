@@ -15,8 +15,13 @@ import (
 var Scenarios = []string{
 	"pipe-pingpong", "pipe-transceive", "pipe-busy", "pipe-stuck-read", "pipe-stuck-listen", "pipe-impersonate",
 	"alpc-rpc", "alpc-stuck", "alpc-no-receiver", "alpc-deadlock",
-	"section-shared", "security", "lossy", "mixed",
+	"section-shared", "security", "lossy", "alpc-reentrant", "pipe-alpc-cycle",
+	"busy-machine", "busy-machine-healthy", "mixed",
 }
+
+// notInMixed are the scenarios mixed leaves out: lossy is mixed's own loss
+// window; the busy machines are a trace of their own.
+var notInMixed = map[string]bool{"mixed": true, "lossy": true, "busy-machine": true, "busy-machine-healthy": true}
 
 // Options configure Generate.
 type Options struct {
@@ -36,6 +41,8 @@ type part struct {
 	rounds int  // base rounds, multiplied by the scale
 	setup  func(b *Builder, t int64) int64
 	round  func(b *Builder, t int64, r, n int) int64 // r-th of n rounds
+	// tail is how long the trace goes on after the last round, quiet.
+	tail int64
 }
 
 // ids hands out PIDs and TIDs for one part: PIDs from base, TIDs from 10*base.
@@ -84,24 +91,28 @@ func Generate(name string, w io.Writer, o Options) (*model.Model, *Builder, erro
 // scenarioParts returns the parts of a scenario; each part gets its own PID range.
 func scenarioParts(name string) ([]part, error) {
 	mk := map[string]func(base uint32) part{
-		"pipe-pingpong":     pipePingPong,
-		"pipe-transceive":   pipeTransceive,
-		"pipe-busy":         pipeBusy,
-		"pipe-stuck-read":   pipeStuckRead,
-		"pipe-stuck-listen": pipeStuckListen,
-		"pipe-impersonate":  pipeImpersonate,
-		"alpc-rpc":          alpcRPC,
-		"alpc-stuck":        alpcStuck,
-		"alpc-no-receiver":  alpcNoReceiver,
-		"alpc-deadlock":     alpcDeadlock,
-		"section-shared":    sectionShared,
-		"security":          security,
-		"lossy":             pipePingPong,
+		"pipe-pingpong":        pipePingPong,
+		"pipe-transceive":      pipeTransceive,
+		"pipe-busy":            pipeBusy,
+		"pipe-stuck-read":      pipeStuckRead,
+		"pipe-stuck-listen":    pipeStuckListen,
+		"pipe-impersonate":     pipeImpersonate,
+		"alpc-rpc":             alpcRPC,
+		"alpc-stuck":           alpcStuck,
+		"alpc-no-receiver":     alpcNoReceiver,
+		"alpc-deadlock":        alpcDeadlock,
+		"section-shared":       sectionShared,
+		"security":             security,
+		"lossy":                pipePingPong,
+		"alpc-reentrant":       alpcReentrant,
+		"pipe-alpc-cycle":      pipeALPCCycle,
+		"busy-machine":         busyMachine(true),
+		"busy-machine-healthy": busyMachine(false),
 	}
 	if name == "mixed" {
 		var parts []part
 		for i, n := range Scenarios {
-			if n == "mixed" || n == "lossy" {
+			if notInMixed[n] {
 				continue
 			}
 			parts = append(parts, mk[n](uint32(1000+200*i)))
@@ -159,6 +170,9 @@ func run(b *Builder, parts []part, scale int, lossy bool) {
 			end = max(end, p.round(b, t+off, r, pn))
 		}
 		t = end + b.US(200)
+	}
+	for _, p := range parts {
+		t = max(t, t+p.tail)
 	}
 	b.Sync(t)
 	b.Advance(t)

@@ -275,19 +275,48 @@ func TestTruthFacts(t *testing.T) {
 	})
 	t.Run("pipe-stuck-read", func(t *testing.T) {
 		m := model("pipe-stuck-read")
-		if len(m.Stuck) != 1 || m.Stuck[0].Kind != "pipe-read" || m.Stuck[0].WaitedUS < 1000 || m.Stuck[0].PeerPID == 0 {
+		if len(m.Stuck) != 1 || m.Stuck[0].Kind != "pipe-read" || m.Stuck[0].WaitedUS < 1000 || m.Stuck[0].PeerPID == 0 || m.Stuck[0].Rule != "W1" {
 			t.Errorf("%+v", m.Stuck)
 		}
 	})
 	t.Run("pipe-stuck-listen", func(t *testing.T) {
 		m := model("pipe-stuck-listen")
-		if len(m.Stuck) != 1 || m.Stuck[0].Kind != "pipe-listen" {
-			t.Errorf("stuck %+v", m.Stuck)
+		// No client was refused while it listened: an idle server (I1).
+		if len(m.Stuck) != 0 || len(m.Idle) != 1 || m.Idle[0].Kind != "pipe-listen" || m.Idle[0].Rule != "I1" {
+			t.Errorf("stuck %+v idle %+v", m.Stuck, m.Idle)
 		}
 		lonely := findPipes(m, "ipctrace-lonely")
 		absent := findPipes(m, "ipctrace-absent")
 		if len(lonely) != 1 || lonely[0].Pairing != "unpaired" || len(absent) != 1 || absent[0].Failures["NOT_FOUND"] != 2 {
 			t.Errorf("lonely %+v absent %+v", lonely, absent)
+		}
+	})
+	t.Run("busy-machine", func(t *testing.T) {
+		m := model("busy-machine")
+		if len(m.Stuck) != 1 || m.Stuck[0].Object != `\\.\pipe\hungsvc` || m.Stuck[0].Rule != "W1" || m.Stuck[0].WaitedUS < 1e6 {
+			t.Errorf("stuck %+v, want the one hang, over 1 s", m.Stuck)
+		}
+		kinds := map[string]int{}
+		for _, s := range m.Idle {
+			kinds[s.Kind+" "+s.Rule]++
+		}
+		if kinds["pipe-listen I1"] < 30 || kinds["pipe-read I2"] != 4 || kinds["alpc-receive I4"] != 1 {
+			t.Errorf("idle by kind %v", kinds)
+		}
+		if h := model("busy-machine-healthy"); len(h.Stuck) != 0 || len(h.Idle) == 0 {
+			t.Errorf("healthy machine: stuck %+v idle %d", h.Stuck, len(h.Idle))
+		}
+	})
+	t.Run("alpc-reentrant", func(t *testing.T) {
+		m := model("alpc-reentrant")
+		if len(m.Deadlocks) != 1 || m.Deadlocks[0].Level != "process" || !m.Deadlocks[0].Probable || len(m.Deadlocks[0].Cycle) != 2 {
+			t.Errorf("deadlocks %+v", m.Deadlocks)
+		}
+	})
+	t.Run("pipe-alpc-cycle", func(t *testing.T) {
+		m := model("pipe-alpc-cycle")
+		if len(m.Deadlocks) != 1 || m.Deadlocks[0].Level != "thread" || m.Deadlocks[0].Cycle[0].Mechanism != "pipe" || m.Deadlocks[0].Cycle[1].Mechanism != "alpc" {
+			t.Errorf("deadlocks %+v", m.Deadlocks)
 		}
 	})
 	t.Run("pipe-impersonate", func(t *testing.T) {
