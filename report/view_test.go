@@ -477,3 +477,19 @@ func ExampleNewView() {
 	fmt.Println(v.Counts.Pipes, v.Counts.Processes, v.HasIPC)
 	// Output: 1 1 true
 }
+
+func BenchmarkTable(b *testing.B) {
+	m := timelineModel(b, "mixed", 1)
+	var out bytes.Buffer
+	if err := report.Table(&out, m, report.TableOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(out.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		out.Reset()
+		if err := report.Table(&out, m, report.TableOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
