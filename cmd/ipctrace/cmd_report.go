@@ -16,7 +16,9 @@ import (
 
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/termsafe"
 	"github.com/ipctrace/ipctrace/internal/termsize"
+	"github.com/ipctrace/ipctrace/pipeline"
 	"github.com/ipctrace/ipctrace/report"
 	"github.com/ipctrace/ipctrace/testdata"
 )
@@ -32,6 +34,7 @@ type reportFlags struct {
 	stuckAfter  time.Duration
 	failOnStuck bool
 	wide        bool
+	asJSON      bool // --json: alias of -o json
 }
 
 var reportOpts reportFlags
@@ -57,7 +60,10 @@ Exit status: 0 success, 1 usage or I/O error, 2 no file could be read at all,
 
 func init() {
 	f := reportCmd.Flags()
-	f.StringVarP(&reportOpts.output, "output", "o", "table", "output format: table, json, jsonl, perfetto (a trace for ui.perfetto.dev: redirect it to a file) or html (one self-contained page)")
+	f.StringVarP(&reportOpts.output, "format", "o", "table", "output format: table (or text), json, jsonl, perfetto (a trace for ui.perfetto.dev: redirect it to a file) or html (one self-contained page)")
+	f.StringVar(&reportOpts.output, "output", "table", "old name of --format")
+	_ = f.MarkHidden("output")
+	f.BoolVar(&reportOpts.asJSON, "json", false, "same as -o json")
 	f.StringSliceVar(&reportOpts.pids, "pid", nil, "only results involving these process ids (repeat or comma-separate)")
 	f.StringVar(&reportOpts.process, "process", "", "only results involving processes with this image name (e.g. svchost.exe)")
 	f.StringVar(&reportOpts.pipe, "pipe", "", `only pipes whose name matches this glob (e.g. "lsass*"; ALPC and sections are then left out)`)
@@ -70,6 +76,12 @@ func init() {
 }
 
 func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
+	if fl.asJSON {
+		fl.output = "json"
+	}
+	if fl.output == "text" {
+		fl.output = "table" // the human form is "text" in the other commands
+	}
 	switch fl.output {
 	case "table", "json", "jsonl", "perfetto", "html":
 	default:
@@ -112,6 +124,10 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 	} else {
 		m, err = correlate.AnalyzeFiles(paths, opt)
 	}
+	var oe *pipeline.OpenError
+	if err != nil && len(paths) == 1 && errors.As(err, &oe) {
+		return fileError(oe.Path, oe.Err) // FILE: problem; 1 for I/O, 2 for not ETL
+	}
 	if err != nil {
 		code := exitUsage
 		var fe *etw.FormatError
@@ -121,7 +137,7 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 		return withCode(code, err)
 	}
 	for _, w := range m.Warnings {
-		fmt.Fprintf(stderr, "ipctrace: warning: %s\n", w)
+		fmt.Fprintf(stderr, "ipctrace: warning: %s\n", termsafe.String(w))
 	}
 	switch fl.output {
 	case "json":
@@ -140,9 +156,16 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	// Files that could not be read next to ones that could: the report of
+	// the readable ones is printed, each other file is a warning above, and
+	// the exit code is the highest of theirs (main.go: exit codes).
+	code := unreadableCode(paths)
 	if fl.failOnStuck && len(m.Stuck) > 0 {
 		fmt.Fprintf(stderr, "ipctrace: %d stuck operations\n", len(m.Stuck))
-		return withCode(exitStuck, nil)
+		code = max(code, exitStuck)
+	}
+	if code != exitOK {
+		return withCode(code, nil)
 	}
 	return nil
 }
