@@ -503,13 +503,17 @@ func (r *Result) processCycles(index map[tkey]int, inCycle map[tkey]bool, proc f
 
 	// Simple cycles whose lowest PID is start: a depth-first walk through
 	// PIDs above start, bounded in depth, steps and cycles found.
-	steps := 0
+	steps, deep := 0, false
 	for _, start := range pids {
 		var path []edge
 		onPath := map[uint32]bool{start: true}
 		var walk func(at uint32)
 		walk = func(at uint32) {
-			if len(r.Cycles) >= maxCycles || len(path) >= maxCycleDepth {
+			if len(path) >= maxCycleDepth {
+				deep = true
+				return
+			}
+			if len(r.Cycles) >= maxCycles {
 				return
 			}
 			for _, e := range out[at] {
@@ -543,5 +547,8 @@ func (r *Result) processCycles(index map[tkey]int, inCycle map[tkey]bool, proc f
 	}
 	if steps > maxWalkSteps {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("process-level cycle search stopped after %d steps: some cycles may be missing", maxWalkSteps))
+	}
+	if deep {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("process-level cycles longer than %d processes are not searched", maxCycleDepth))
 	}
 }

@@ -266,7 +266,23 @@ func TestAnalyzeBounded(t *testing.T) {
 	if len(r.Cycles) != 0 {
 		t.Errorf("%d cycles in an acyclic graph", len(r.Cycles))
 	}
-	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "stopped after") {
+	if len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "stopped after") {
 		t.Errorf("warnings %q", r.Warnings)
+	}
+	// A ring of 40 processes: a cycle longer than the search depth is
+	// said to be out of reach, not silently dropped.
+	s = Snapshot{}
+	for p := uint32(1); p <= 40; p++ {
+		s.Threads = append(s.Threads, waiting(p, p*10, WaitWrLpcReply, th(p, p*10, StatusBlocked), obj(TypeALPC, StatusPIDOnly, ""), th(p%40+1, 0, StatusPIDOnly)))
+	}
+	r = Analyze(&s)
+	if len(r.Cycles) != 0 || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "longer than 32 processes") {
+		t.Errorf("ring of 40: %d cycles, warnings %q", len(r.Cycles), r.Warnings)
+	}
+	// A ring of 5 is found.
+	s.Threads = s.Threads[:5]
+	s.Threads[4].Chain[2].PID = 1
+	if r = Analyze(&s); len(r.Cycles) != 1 || len(r.Cycles[0].Waits) != 5 || r.Cycles[0].Level != LevelProcess {
+		t.Errorf("ring of 5: %+v", r.Cycles)
 	}
 }
