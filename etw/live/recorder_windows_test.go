@@ -39,7 +39,7 @@ func TestRecorderOverETW(t *testing.T) {
 	}
 	t.Cleanup(func() { StopSession(s.Name()) })
 	r := &Recorder{B: &WinBackend{S: s}, Sig: make(chan os.Signal, 1),
-		L: Lifecycle{RealTime: true, StartRundown: s.HasStartRundown(), StopRundown: true, DrainTimeout: 5 * time.Second},
+		L:   Lifecycle{RealTime: true, StartRundown: s.HasStartRundown(), StopRundown: true, DrainTimeout: 5 * time.Second},
 		Log: t.Logf}
 	if err := r.Begin(); err != nil {
 		if underWine {
