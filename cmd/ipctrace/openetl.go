@@ -36,3 +36,19 @@ func openTrace(path string) (*etw.File, *progress.Meter, func() error, error) {
 	}
 	return f, m, fh.Close, nil
 }
+
+// unreadableCode is the highest exit code of the paths that cannot be
+// opened as traces (1 for I/O errors, 2 for files that are not ETL), 0
+// when every one can. Opening reads only buffer 0 and the logfile header.
+func unreadableCode(paths []string) int {
+	code := exitOK
+	for _, p := range paths {
+		f, err := etw.Open(p)
+		if err != nil {
+			code = max(code, exitCodeOf(fileError(p, err)))
+			continue
+		}
+		f.Close()
+	}
+	return code
+}

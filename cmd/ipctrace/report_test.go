@@ -125,9 +125,10 @@ func TestReportOutputsAndErrors(t *testing.T) {
 	if code, _, _ := runReportCmd(t, filepath.Join(dir, "missing.etl")); code != exitUsage {
 		t.Errorf("missing file: exit %d, want %d", code, exitUsage)
 	}
-	// One readable file among unreadable ones: report it, warn about the rest.
+	// One readable file among unreadable ones: report it, warn about the
+	// rest, and exit with the unreadable file's code (main.go: exit codes).
 	code, out, errs := runReportCmd(t, bad, mixed)
-	if code != exitOK || !strings.Contains(out, "Named pipes") || !strings.Contains(errs, "bad.etl") {
+	if code != exitMalformed || !strings.Contains(out, "Named pipes") || !strings.Contains(errs, "bad.etl") {
 		t.Errorf("mixed inputs: exit %d, stderr %q", code, errs)
 	}
 }
