@@ -11,6 +11,7 @@ import (
 	"github.com/ipctrace/ipctrace/model"
 
 	"github.com/ipctrace/ipctrace/internal/latency"
+	"github.com/ipctrace/ipctrace/internal/termsafe"
 )
 
 // Tolerance bounds the difference between a trace-derived latency and the
@@ -389,14 +390,16 @@ func (r *Result) WriteText(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "verify %s: %d difference(s)\n", r.Kind, len(r.Differences))
 		for _, d := range r.Differences {
-			fmt.Fprintf(w, "  DIFF  %s\n", d)
+			fmt.Fprintf(w, "  DIFF  %s\n", termsafe.String(d))
 		}
 	}
+	// Names come from the trace and the expectation file: escaped for the
+	// terminal (internal/termsafe).
 	for _, m := range r.Matched {
-		fmt.Fprintf(w, "  ok    %s\n", m)
+		fmt.Fprintf(w, "  ok    %s\n", termsafe.String(m))
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(w, "  note  %s\n", n)
+		fmt.Fprintf(w, "  note  %s\n", termsafe.String(n))
 	}
 	fmt.Fprintf(w, "latency tolerance: %s\n", r.Tolerance)
 	if r.Rules == nil {
@@ -408,6 +411,6 @@ func (r *Result) WriteText(w io.Writer) {
 	}
 	fmt.Fprintln(w, "inferred [I] rules of docs/rules.md in this trace:")
 	for _, x := range r.Rules {
-		fmt.Fprintf(w, "  %s %s\n", x.ID, ruleText(x))
+		fmt.Fprintf(w, "  %s %s\n", x.ID, termsafe.String(ruleText(x)))
 	}
 }

@@ -163,3 +163,17 @@ func TestReadExpectationErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteTextEscapes: a pipe name with an escape sequence (from the trace
+// or a doctored expectation file) is printed escaped.
+func TestWriteTextEscapes(t *testing.T) {
+	r := &Result{Kind: KindPipe, Tolerance: "x", Differences: []string{"pipe \x1b]0;pwned\x07: missing"},
+		Matched: []string{"process \u202egnp.exe"}, Notes: []string{"\u009b2J"}}
+	var sb strings.Builder
+	r.WriteText(&sb)
+	for _, bad := range []string{"\x1b", "\x07", "\u202e", "\u009b"} {
+		if strings.Contains(sb.String(), bad) {
+			t.Errorf("output holds %q raw:\n%q", bad, sb.String())
+		}
+	}
+}
