@@ -189,15 +189,17 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 				port := e.portOf(&req)
 				c := e.alpcConv(req.client, req.server, port, req.tSend)
 				c.last = t
-				c.m.Calls++
-				c.lat.Record(t - req.tSend)
-				c.server.Record(req.tReply - req.tRecv)
+				if !e.out {
+					c.m.Calls++
+					c.lat.Record(t - req.tSend)
+					c.server.Record(req.tReply - req.tRecv)
+				}
 				if e.opt.Timeline {
 					f := e.newFlow()
 					e.span(req.client, req.ctid, "alpc", "call ", port, req.tSend, t, f, 0)
 					e.span(req.server, req.stid, "alpc", "serve ", port, req.tRecv, req.tReply, 0, f)
 				}
-				if e.stuckAfter > 0 && t-req.tSend > e.stuckAfter {
+				if e.stuckAfter > 0 && t-req.tSend > e.stuckAfter && !e.out {
 					s := e.alpcStuck(req.ctid, alpcWait{m: m, t: req.tSend, pid: req.client}, req.server, req.stid, port, t)
 					s.Detail = "answered after the --stuck-after threshold"
 					e.a.slow = append(e.a.slow, s)
@@ -389,12 +391,12 @@ func (e *Engine) finishALPC(m *model.Model, end int64, waiters []alpcWaiter) {
 			c := e.alpcConv(x.w.pid, x.server, x.port, x.w.t)
 			c.m.Pending++
 		}
-		if e.keepPIDs(s.PID, s.PeerPID) {
+		if e.keepPIDs(s.PID, s.PeerPID) && e.opt.PipeGlob == "" {
 			m.Stuck = append(m.Stuck, s)
 		}
 	}
 	for _, s := range e.a.slow {
-		if e.keepPIDs(s.PID, s.PeerPID) {
+		if e.keepPIDs(s.PID, s.PeerPID) && e.opt.PipeGlob == "" {
 			m.Stuck = append(m.Stuck, s)
 		}
 	}
@@ -420,6 +422,12 @@ func (e *Engine) finishALPC(m *model.Model, end int64, waiters []alpcWaiter) {
 		c.m.ServerTime = c.server.Summary()
 		c.m.IdleWorkers = idle[c.m.ServerPID]
 		c.m.ClientImage, c.m.ServerImage = e.image(c.m.ClientPID), e.image(c.m.ServerPID)
+		if e.since != 0 && c.first < e.since {
+			if c.m.Calls == 0 && c.m.Pending == 0 && c.last < e.since {
+				continue // no activity inside the window
+			}
+			c.first = max(c.first, e.since)
+		}
 		c.m.First, c.m.Last = ft(c.first), ft(c.last)
 		c.m.Lossy = e.l.overlaps(c.first, c.last)
 		if !e.keepPIDs(c.m.ClientPID, c.m.ServerPID) || e.opt.PipeGlob != "" {

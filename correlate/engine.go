@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"path"
 	"strings"
 	"time"
@@ -96,6 +97,10 @@ type Engine struct {
 
 	first, last int64
 	events      int64
+	// out is true while the current event lies before the --since window;
+	// excluded counts the IPC events outside the window.
+	out         bool
+	excluded    int64
 	ipcEvents   int64
 	lostRecords int64
 
@@ -279,8 +284,17 @@ func (e *Engine) Add(d *decoders.Decoded) {
 		e.snapshot(ev)
 		return
 	}
-	if (e.since != 0 && d.Time < e.since) || (e.until != 0 && d.Time > e.until) {
+	// The --since/--until window (docs/rules.md F2): events after it are
+	// left out; events before it still build state (names, ends, pairing,
+	// pending operations) but are not counted, so a conversation opened
+	// before the window is kept with its in-window traffic only.
+	if e.until != 0 && d.Time > e.until {
+		e.excluded++
 		return
+	}
+	e.out = e.since != 0 && d.Time < e.since
+	if e.out {
+		e.excluded++
 	}
 	if e.lastSrc != srcOther && isFileIO(d.Event) {
 		if e.lastSrc == srcClassic {
@@ -473,16 +487,38 @@ func (e *Engine) keepPipe(name string) bool {
 	if g == "" {
 		return true
 	}
-	lname, lg := strings.ToLower(name), strings.ToLower(g)
-	if ok, _ := path.Match(lg, lname); ok {
+	return MatchPipe(g, name)
+}
+
+// MatchPipe reports whether the --pipe pattern matches a pipe name as the
+// report shows it (\\.\pipe\X) or its bare name X, case-insensitively.
+// In the pattern, * and ? are wildcards and [...] a class; a backslash is
+// a path separator, as in the name, never an escape.
+func MatchPipe(pattern, name string) bool {
+	p := strings.ToLower(strings.ReplaceAll(pattern, `\`, "/"))
+	n := strings.ToLower(strings.ReplaceAll(name, `\`, "/"))
+	if ok, _ := path.Match(p, n); ok {
 		return true
 	}
-	base := lname
-	if i := strings.LastIndexByte(lname, '\\'); i >= 0 {
-		base = lname[i+1:]
+	if i := strings.LastIndexByte(n, '/'); i >= 0 {
+		ok, _ := path.Match(p, n[i+1:])
+		return ok
 	}
-	ok, _ := path.Match(lg, base)
-	return ok
+	return false
+}
+
+// CheckPipePattern validates a --pipe pattern: an error names the byte
+// position of an unclosed or empty [class].
+func CheckPipePattern(pattern string) error {
+	p := strings.ReplaceAll(pattern, `\`, "/")
+	if _, err := path.Match(p, ""); err == nil {
+		return nil
+	}
+	open := strings.IndexByte(p, '[')
+	if open < 0 {
+		return fmt.Errorf("invalid pattern %q", pattern)
+	}
+	return fmt.Errorf("invalid pattern %q: the [ at position %d is not closed by a ]", pattern, open+1)
 }
 
 // ft converts a FILETIME to the model's Time (0 stays unknown).

@@ -3,6 +3,7 @@ package correlate
 import (
 	"cmp"
 	"slices"
+	"strconv"
 
 	"github.com/ipctrace/ipctrace/model"
 )
@@ -26,6 +27,13 @@ func (e *Engine) Finish() *model.Model {
 	m.Trace.Events = e.events
 	m.Trace.IPCEvents = e.ipcEvents
 	m.Trace.KernelFileIgnored = e.kernelFileDropped
+	if o := e.opt; len(o.PIDs) > 0 || o.Process != "" || o.PipeGlob != "" || e.since != 0 || e.until != 0 {
+		f := &model.Filter{Process: o.Process, Pipe: o.PipeGlob, Since: ft(e.since), Until: ft(e.until), Excluded: e.excluded}
+		for _, p := range o.PIDs {
+			f.PIDs = append(f.PIDs, strconv.FormatUint(uint64(p), 10))
+		}
+		m.Trace.Filter = f
+	}
 	e.finishLoss(m)
 
 	waiters := e.alpcOutstanding()
@@ -63,8 +71,12 @@ func (e *Engine) Finish() *model.Model {
 
 func (e *Engine) keepCycle(c model.Cycle) bool {
 	pids := make([]uint32, len(c.Cycle))
+	pipe := e.opt.PipeGlob == ""
 	for i, w := range c.Cycle {
 		pids[i] = w.PID
+		pipe = pipe || (w.Mechanism == "pipe" && e.keepPipe(w.Object))
 	}
-	return e.keepPIDs(pids...)
+	// With --pipe, a cycle is shown when one of its waits is on a
+	// matching pipe.
+	return pipe && e.keepPIDs(pids...)
 }

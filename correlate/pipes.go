@@ -173,6 +173,16 @@ type pipeConv struct {
 	flush       latency.Hist
 	connect     latency.Hist
 	done        bool // summarized: the histograms are gone
+	// firstIn/lastIn: counted activity inside the --since window.
+	firstIn, lastIn int64
+}
+
+// touch notes counted activity of the conversation at t.
+func (c *pipeConv) touch(t int64) {
+	if c.firstIn == 0 {
+		c.firstIn = t
+	}
+	c.lastIn = t
 }
 
 // maxPathCache bounds the OpenPath → pipe name cache.
@@ -549,11 +559,11 @@ func (e *Engine) fileOpEnd(d *decoders.Decoded, ev *decoders.FileOpEnd) {
 		}
 	case irpFlush:
 		e.span(op.pid, op.tid, "pipe", "flush ", en.pn.display, op.start, t, 0, 0)
-		if c := en.conv; c != nil {
+		if c := en.conv; c != nil && !e.out {
 			c.flush.Record(t - op.start)
 		}
 	}
-	if e.stuckAfter > 0 && t-op.start > e.stuckAfter && op.kind != irpListen {
+	if e.stuckAfter > 0 && t-op.start > e.stuckAfter && op.kind != irpListen && !e.out {
 		// A slow operation: stuck when someone waited for it. A slow
 		// LISTEN or idle read is a server waiting for work.
 		if w := e.classifyPipe(op, t, true); w.owed {
@@ -634,9 +644,17 @@ func (e *Engine) readEnd(en *pipeEnd, op irpOp, t, n int64, transceive bool) {
 		e.pairClient(en)
 	}
 	c := en.conv
-	f := e.inFlow(en)
-	f.Ops++
-	f.Bytes += n
+	if e.out {
+		// Before the window: match the bytes, count nothing.
+		c = nil
+	} else {
+		f := e.inFlow(en)
+		f.Ops++
+		f.Bytes += n
+		if en.conv != nil {
+			en.conv.touch(t)
+		}
+	}
 	if en.server && n > 0 {
 		en.owes, en.readTID, en.readAt = true, op.tid, t
 	}
@@ -687,7 +705,13 @@ func (e *Engine) readEnd(en *pipeEnd, op irpOp, t, n int64, transceive bool) {
 }
 
 func (e *Engine) failure(en *pipeEnd, status uint32) {
+	if e.out {
+		return
+	}
 	name := failureName(status)
+	if en.conv != nil {
+		en.conv.touch(e.last)
+	}
 	if c := en.conv; c != nil {
 		c.m.Failures[name]++
 		return
@@ -1030,6 +1054,15 @@ func (e *Engine) finishPipes(m *model.Model, end int64) {
 	}
 	for _, c := range e.p.convs {
 		c.summarize()
+		if e.since != 0 {
+			if c.first >= e.since {
+				// opened inside the window: as without one
+			} else if c.firstIn == 0 {
+				continue // no activity inside the window
+			} else {
+				c.first, c.last = c.firstIn, max(c.lastIn, c.firstIn)
+			}
+		}
 		c.m.First, c.m.Last = ft(c.first), ft(c.last)
 		c.m.ServerImage, c.m.ClientImage = e.image(c.m.ServerPID), e.image(c.m.ClientPID)
 		if c.m.Pairing == pairUnpaired {

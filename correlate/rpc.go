@@ -182,12 +182,18 @@ func (e *Engine) rpcStop(d *decoders.Decoded, ev *decoders.RPCCallStop) {
 				c.peer = e.a.lastServer[c.tid]
 			}
 		}
+		if e.out {
+			return
+		}
 		row := e.rpcRow(c, c.pid, c.peer)
 		row.m.Calls++
 		row.lat.Record(dur)
 		if ev.Status != 0 {
 			row.m.Failed++
 		}
+		return
+	}
+	if e.out {
 		return
 	}
 	if c.matched {

@@ -57,8 +57,10 @@ func (e *Engine) mapFile(d *decoders.Decoded, ev *decoders.MapFile) {
 		}
 		before := sec.procsLive()
 		sec.live[vk] = d.Time
-		sec.views++
-		sec.bytes += ev.ViewSize
+		if !e.out {
+			sec.views++
+			sec.bytes += ev.ViewSize
+		}
 		if !slices.Contains(sec.pids, ev.ProcessID) {
 			sec.pids = append(sec.pids, ev.ProcessID)
 		}
@@ -121,6 +123,9 @@ func (e *Engine) finishSections(m *model.Model, end int64) {
 		}
 		if !e.keepPIDs(sec.pids...) || e.opt.PipeGlob != "" {
 			continue
+		}
+		if e.since != 0 && sec.last < e.since && len(sec.live) == 0 {
+			continue // no view inside the window
 		}
 		overlap := sec.overlap
 		if sec.procsLive() >= 2 {

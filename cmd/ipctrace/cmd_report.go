@@ -69,7 +69,7 @@ func init() {
 	f.StringVar(&reportOpts.pipe, "pipe", "", `only pipes whose name matches this glob (e.g. "lsass*"; ALPC and sections are then left out)`)
 	f.StringVar(&reportOpts.since, "since", "", "ignore IPC events before this time (RFC 3339, or an offset from the trace start such as 2s)")
 	f.StringVar(&reportOpts.until, "until", "", "ignore IPC events after this time (RFC 3339, or an offset from the trace start)")
-	f.DurationVar(&reportOpts.stuckAfter, "stuck-after", 0, "report operations waiting longer than this (0: every operation still open at the end)")
+	f.DurationVar(&reportOpts.stuckAfter, "stuck-after", time.Second, "report owed waits (someone waits for an answer) open or lasting longer than this; 0: every owed wait still open at the end. Idle servers are listed apart, never as stuck")
 	f.BoolVar(&reportOpts.failOnStuck, "fail-on-stuck", false, "exit with status 3 when stuck operations are found")
 	f.BoolVarP(&reportOpts.wide, "wide", "v", false, "table: every column at full width (default: fit the terminal, $COLUMNS, or 120 columns)")
 	rootCmd.AddCommand(reportCmd)
@@ -89,6 +89,19 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 	}
 	if fl.output == "perfetto" && writesToTerminal(stdout) {
 		return withCode(exitUsage, errors.New("report: -o perfetto writes a binary trace: redirect it to a file (ipctrace report -o perfetto FILE.etl > trace.pftrace) and open that at ui.perfetto.dev"))
+	}
+	if fl.stuckAfter < 0 {
+		return withCode(exitUsage, fmt.Errorf("report: --stuck-after %v: must not be negative", fl.stuckAfter))
+	}
+	if fl.pipe != "" {
+		if err := correlate.CheckPipePattern(fl.pipe); err != nil {
+			return withCode(exitUsage, fmt.Errorf("report: --pipe: %w", err))
+		}
+	}
+	for _, v := range []struct{ name, s string }{{"--since", fl.since}, {"--until", fl.until}} {
+		if d, err := time.ParseDuration(v.s); err == nil && d < 0 {
+			return withCode(exitUsage, fmt.Errorf("report: %s %s: an offset from the trace start must not be negative", v.name, v.s))
+		}
 	}
 	opt := correlate.Options{StuckAfter: fl.stuckAfter, Process: fl.process, PipeGlob: fl.pipe,
 		Timeline: fl.output == "perfetto" || fl.output == "html"}
@@ -116,6 +129,9 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 	}
 	if opt.Until, err = parseWhen(fl.until, start); err != nil {
 		return withCode(exitUsage, fmt.Errorf("report: --until: %w", err))
+	}
+	if !opt.Since.IsZero() && !opt.Until.IsZero() && opt.Until.Before(opt.Since) {
+		return withCode(exitUsage, fmt.Errorf("report: --until %s is before --since %s", fl.until, fl.since))
 	}
 
 	var m *model.Model
