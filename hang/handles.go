@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
 // SystemExtendedHandleInformation is the NtQuerySystemInformation class
@@ -96,16 +98,12 @@ func ParsePipeLocalInfo(b []byte) (PipeLocalInfo, error) {
 }
 
 // NamedPipeDevice is the NT name prefix of every named pipe.
-const NamedPipeDevice = `\Device\NamedPipe\`
+const NamedPipeDevice = ntdefs.NamedPipeDevice
 
 // PipeName returns the pipe name of an NT object name
-// (\Device\NamedPipe\X → X), case-insensitively on the prefix.
-func PipeName(nt string) (string, bool) {
-	if len(nt) > len(NamedPipeDevice) && strings.EqualFold(nt[:len(NamedPipeDevice)], NamedPipeDevice) {
-		return nt[len(NamedPipeDevice):], true
-	}
-	return "", false
-}
+// (\Device\NamedPipe\X → X), case-insensitively on the prefix, as
+// ntdefs.LocalPipeName classifies it (the NPFS root itself is no pipe).
+func PipeName(nt string) (string, bool) { return ntdefs.LocalPipeName(nt) }
 
 // SelectTargets picks the processes `ipctrace hang ARG` names: a decimal
 // PID, or an image name compared without case and with or without
