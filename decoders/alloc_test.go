@@ -58,7 +58,7 @@ func TestInternerBounded(t *testing.T) {
 	}
 }
 
-// TestRecordKey: dispatch keys per header kind (EVENTS.md "Decoder dispatch keys").
+// TestRecordKey: dispatch keys per header kind (docs/events.md#conventions).
 func TestRecordKey(t *testing.T) {
 	for _, c := range []struct {
 		rec  etw.Record

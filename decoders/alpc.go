@@ -1,6 +1,6 @@
 package decoders
 
-// ALPC (EVENTS.md §1.9). Payloads are the same on x86 and x64. Opcodes 38–41
+// ALPC (docs/events.md#alpc). Payloads are the same on x86 and x64. Opcodes 38–41
 // have no known layout: they are kept raw (AlpcRaw) so that their sizes can
 // be observed.
 
@@ -21,7 +21,7 @@ var (
 	lostEvent = fields[LostEvent]()
 )
 
-// alpcNames names the ALPC opcodes (§1.9).
+// alpcNames names the ALPC opcodes (docs/events.md#alpc).
 var alpcNames = map[Op]string{
 	OpAlpcSend:        "SendMessage",
 	OpAlpcReceive:     "ReceiveMessage",
@@ -37,7 +37,7 @@ var alpcNames = map[Op]string{
 // AlpcOpName names an ALPC opcode ("SendMessage", …), or "".
 func AlpcOpName(op Op) string { return alpcNames[op] }
 
-// lostNames names the LostEvent opcodes (§1.12).
+// lostNames names the LostEvent opcodes (docs/events.md#lost-events).
 var lostNames = map[Op]string{32: "RTLostEvent", 33: "RTLostBuffer", 34: "RTLostFile"}
 
 func init() {

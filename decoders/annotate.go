@@ -1,7 +1,7 @@
 package decoders
 
 // Notes are human names for the codes inside a decoded event: what `dump`
-// prints next to the raw fields. Interpretations EVENTS.md tags [I] set
+// prints next to the raw fields. Interpretations docs/rules.md#certainty tags [I] set
 // Inferred.
 type Notes struct {
 	Op            string    `json:"op,omitempty"`
@@ -23,7 +23,7 @@ type Notes struct {
 	Inferred      bool      `json:"inferred,omitempty"`
 }
 
-// MapFile MiscInfo interpretation (EVENTS.md §1.7.5, [S] fibratus).
+// MapFile MiscInfo interpretation (docs/events.md#mapfile, [S] fibratus).
 var sectionTypes = map[uint64]string{0x0: "data", 0x4: "image", 0x8: "image-no-execute", 0xC: "pagefile", 0xD: "physical"}
 var protections = map[uint64]string{1: "READONLY", 2: "EXECUTE", 3: "EXECUTE_READ", 4: "READWRITE", 5: "WRITECOPY",
 	6: "EXECUTE_READWRITE", 7: "EXECUTE_WRITECOPY", 8: "NOCACHE", 9: "WRITECOMBINE"}
@@ -50,7 +50,7 @@ func Annotate(ev Event) *Notes {
 			f := DecodeFSCTL(e.InfoClass)
 			n.FSCTL = f.String()
 			n.PipeFSCTL = f.IsPipe()
-			n.Inferred = f.IsPipe() // pipe FSCTLs in InfoClass: [I] (§3.4)
+			n.Inferred = f.IsPipe() // pipe FSCTLs in InfoClass: [I] (docs/events.md#fsctl-code)
 		} else {
 			n.InfoClass = InfoClassName(e.InfoClass)
 		}

@@ -199,7 +199,7 @@ func TestCorpusKernelFileCreateNames(t *testing.T) {
 }
 
 // TestCorpusPIDAgreement checks header PID/TID against payload identities
-// where EVENTS.md §0.1 and the event semantics say they must agree:
+// where docs/events.md#conventions and the event semantics say they must agree:
 // Thread End/DCStart/DCEnd are logged in the thread's own context, Process
 // End in the exiting process, Process Start in the creator (= parent),
 // Image Load in the loading process; every process of the Process DCStart

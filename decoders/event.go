@@ -6,7 +6,7 @@ import (
 
 // Key identifies a decoder: the provider or kernel class GUID, the event id
 // (manifest/TraceLogging) or opcode (kernel classic events), and the version.
-// EVENTS.md "Decoder dispatch keys".
+// docs/events.md#conventions.
 type Key struct {
 	Provider etw.GUID
 	// Manifest is true for EVENT_HEADER events keyed by event id; false for
@@ -37,11 +37,11 @@ type Event interface {
 
 // Op values name the operation of the shared-layout FileIo, MapFile, ALPC,
 // Process, Thread and Image events. They equal the classic kernel opcodes
-// (EVENTS.md §1.4–§1.9), so Kernel-File manifest events are mapped onto the
+// (docs/events.md#process to docs/events.md#alpc), so Kernel-File manifest events are mapped onto the
 // classic opcode of the same operation.
 type Op uint8
 
-// FileIo opcodes (EVENTS.md §1.7.1).
+// FileIo opcodes (docs/events.md#fileio-opcodes).
 const (
 	OpFileName        Op = 0
 	OpFileCreateName  Op = 32
@@ -92,7 +92,7 @@ const (
 )
 
 // FileCreate is FileIo Create (64) and Kernel-File Create (12) / CreateNewFile (30).
-// EVENTS.md §1.7.2, §2.1.
+// docs/events.md#fileio-v3, docs/events.md#kernel-file.
 type FileCreate struct {
 	Op             Op     `json:"op"`
 	IrpPtr         uint64 `json:"irp"`
@@ -131,7 +131,7 @@ type FileReadWrite struct {
 }
 
 // FileInfo is the Info layout: SetInfo, Delete, Rename, QueryInfo, FSControl
-// (InfoClass = FSCTL code, EVENTS.md §3.4) and the Kernel-File events that share it.
+// (InfoClass = FSCTL code, docs/events.md#fsctl-code) and the Kernel-File events that share it.
 type FileInfo struct {
 	Op         Op     `json:"op"`
 	IrpPtr     uint64 `json:"irp"`
@@ -183,7 +183,7 @@ type FileName struct {
 }
 
 // MapFile is MapFile (37), UnmapFile (38), MapFileDCStart (39), MapFileDCEnd (40).
-// EVENTS.md §1.7.5.
+// docs/events.md#mapfile.
 type MapFile struct {
 	Op         Op     `json:"op"`
 	ViewBase   uint64 `json:"view_base"`
@@ -194,7 +194,7 @@ type MapFile struct {
 	ProcessID  uint32 `json:"process_id"`
 }
 
-// AlpcMessage is ALPC Send (33), Receive (34), WaitForReply (35). EVENTS.md §1.9.
+// AlpcMessage is ALPC Send (33), Receive (34), WaitForReply (35). docs/events.md#alpc.
 type AlpcMessage struct {
 	Op        Op     `json:"op"`
 	MessageID uint32 `json:"message_id"`
@@ -217,7 +217,7 @@ type AlpcRaw struct {
 	Payload []byte `json:"payload"`
 }
 
-// Process is Process Start/End/DCStart/DCEnd/Defunct. EVENTS.md §1.4.
+// Process is Process Start/End/DCStart/DCEnd/Defunct. docs/events.md#process.
 type Process struct {
 	Op                 Op     `json:"op"`
 	UniqueProcessKey   uint64 `json:"unique_process_key"`
@@ -242,7 +242,7 @@ type Process struct {
 	HasExitTime bool   `json:"-"`
 }
 
-// Thread is Thread Start/End/DCStart/DCEnd. EVENTS.md §1.5.
+// Thread is Thread Start/End/DCStart/DCEnd. docs/events.md#thread.
 type Thread struct {
 	Op             Op     `json:"op"`
 	ProcessID      uint32 `json:"process_id"`
@@ -267,7 +267,7 @@ type Thread struct {
 	HasThreadName bool `json:"-"`
 }
 
-// Image is Image Load/Unload/DCStart/DCEnd. EVENTS.md §1.6.
+// Image is Image Load/Unload/DCStart/DCEnd. docs/events.md#image.
 type Image struct {
 	Op            Op     `json:"op"`
 	ImageBase     uint64 `json:"image_base"`
@@ -285,7 +285,7 @@ type Image struct {
 	Reserved       [4]uint32 `json:"reserved"`  // Reserved1..Reserved4
 }
 
-// RPCCallStart is Microsoft-Windows-RPC 5 (client) / 6 (server). EVENTS.md §2.3.
+// RPCCallStart is Microsoft-Windows-RPC 5 (client) / 6 (server). docs/events.md#rpc.
 type RPCCallStart struct {
 	Server                bool     `json:"server"`
 	InterfaceUUID         etw.GUID `json:"interface_uuid"`
@@ -305,7 +305,7 @@ type RPCCallStop struct {
 	Status uint32 `json:"status"`
 }
 
-// LostEvent is the LostEvent class (RTLostEvent 32, RTLostBuffer 33, RTLostFile 34). EVENTS.md §1.12.
+// LostEvent is the LostEvent class (RTLostEvent 32, RTLostBuffer 33, RTLostFile 34). docs/events.md#lost-events.
 type LostEvent struct {
 	Op Op `json:"op"`
 }
@@ -346,10 +346,10 @@ func (*RPCCallStop) EventName() string        { return "RPC/CallStop" }
 func (*LostEvent) EventName() string          { return "LostEvent" }
 func (*SecuritySnapshot) EventName() string   { return "IpcTrace/SecuritySnapshot" }
 
-// ---- Types added for the remaining layouts (EVENTS.md §1.2–§1.12, §2.2, §2.3). ----
+// ---- Types added for the remaining layouts (docs/events.md#catalog). ----
 
 // SIDField is a SID as carried in a payload: the classic TOKEN_USER wrapper
-// (§1.4) or an inline manifest win:SID (§2). Raw aliases the payload.
+// (docs/events.md#process) or an inline manifest win:SID (docs/events.md#manifest-providers). Raw aliases the payload.
 type SIDField struct {
 	HasToken   bool   `json:"-"` // the TOKEN_USER form was present (classic UserSID)
 	TokenPtr   uint64 `json:"-"` // TOKEN_USER.User.Sid (a kernel pointer; meaningless)
@@ -374,7 +374,7 @@ type TimeZoneInformation struct {
 	DaylightBias int32      `json:"daylight_bias"`
 }
 
-// EventTraceHeader is the EventTrace Header event (opcode 0). EVENTS.md §1.2.
+// EventTraceHeader is the EventTrace Header event (opcode 0). docs/events.md#eventtrace.
 type EventTraceHeader struct {
 	BufferSize         uint32              `json:"buffer_size"`
 	Version            uint32              `json:"version"`
@@ -409,7 +409,7 @@ type EventTraceExtension struct {
 	KernelEventVersion uint32    `json:"kernel_event_version"`
 }
 
-// SystemConfigCPU is SystemConfig CPU (opcode 10). EVENTS.md §1.3.
+// SystemConfigCPU is SystemConfig CPU (opcode 10). docs/events.md#systemconfig.
 type SystemConfigCPU struct {
 	MHz                   uint32 `json:"mhz"`
 	NumberOfProcessors    uint32 `json:"number_of_processors"`
@@ -442,7 +442,7 @@ type ThreadSetName struct {
 	ThreadName string `json:"thread_name"`
 }
 
-// ObjectHandle is Object CreateHandle (32) / CloseHandle (33). EVENTS.md §1.10.
+// ObjectHandle is Object CreateHandle (32) / CloseHandle (33). docs/events.md#object.
 type ObjectHandle struct {
 	Op         Op     `json:"op"`
 	Object     uint64 `json:"object"`
@@ -498,7 +498,7 @@ type ObjectReference struct {
 }
 
 // VirtualAlloc is PageFault VirtualAlloc (98) / VirtualFree (99) and their
-// DCStart/DCEnd (128/129, with CommitSize). EVENTS.md §1.8.
+// DCStart/DCEnd (128/129, with CommitSize). docs/events.md#pagefault.
 type VirtualAlloc struct {
 	Op          Op     `json:"op"`
 	BaseAddress uint64 `json:"base_address"`
@@ -523,7 +523,7 @@ type PFSectionObject struct {
 	RangeBase     uint64 `json:"range_base"`
 }
 
-// DiskIo is DiskIo Read (10) / Write (11). EVENTS.md §1.11.
+// DiskIo is DiskIo Read (10) / Write (11). docs/events.md#diskio.
 type DiskIo struct {
 	Op                  Op     `json:"op"`
 	DiskNumber          uint32 `json:"disk_number"`
@@ -554,7 +554,7 @@ type DiskIoFlush struct {
 }
 
 // KernelProcessStart is Microsoft-Windows-Kernel-Process ProcessStart (1)
-// and ProcessRundown (15). EVENTS.md §2.2. Fields a version lacks are zero.
+// and ProcessRundown (15). docs/events.md#kernel-process. Fields a version lacks are zero.
 type KernelProcessStart struct {
 	Rundown                     bool     `json:"rundown"`
 	ProcessID                   uint32   `json:"process_id"`
@@ -632,7 +632,7 @@ type KernelWorkOnBehalf struct {
 	NewWorkOnBehalfThreadID uint32 `json:"new_work_on_behalf_thread_id"`
 }
 
-// RPCClientCallError is Microsoft-Windows-RPC 1 (extended error information). EVENTS.md §2.3.
+// RPCClientCallError is Microsoft-Windows-RPC 1 (extended error information). docs/events.md#rpc.
 type RPCClientCallError struct {
 	ImageName           string     `json:"image_name"`
 	ComputerName        string     `json:"computer_name"`

@@ -1,12 +1,12 @@
 package decoders
 
-// FileIo (EVENTS.md §1.7) and Microsoft-Windows-Kernel-File (§2.1) layouts.
+// FileIo (docs/events.md#fileio) and Microsoft-Windows-Kernel-File (docs/events.md#kernel-file) layouts.
 // V3 (Windows 8+) puts the issuing thread id after the pointers as a u32;
 // V2 (Vista/7) has it pointer-sized and second. Kernel-File v0 uses the V2
 // order and v1 the V3 order; its events are mapped onto the classic types
 // and Op values so that correlation sees one vocabulary.
 
-// Create (64): §1.7.2 / §1.7.3.
+// Create (64): docs/events.md#fileio-v3 / docs/events.md#fileio-v2.
 var (
 	createV3 = fields(
 		pointer("IrpPtr", func(e *FileCreate) any { return &e.IrpPtr }),
@@ -44,7 +44,7 @@ var (
 	)
 )
 
-// ReadWrite (67 Read, 68 Write), pack(1). ExtraFlags is read only when present (§8.1 D3).
+// ReadWrite (67 Read, 68 Write), pack(1). ExtraFlags is read only when present (docs/events.md#disagreements D3).
 var (
 	readWriteV3 = fields(
 		u64("Offset", func(e *FileReadWrite) any { return &e.Offset }),
@@ -147,7 +147,7 @@ var nameLayout = fields(
 	wstr("FileName", func(e *FileName) any { return &e.FileName }),
 )
 
-// MapFile (37–40), §1.7.5: V3 adds ByteOffset before ProcessId.
+// MapFile (37–40), docs/events.md#mapfile: V3 adds ByteOffset before ProcessId.
 var (
 	mapFileV3 = fields(
 		pointer("ViewBase", func(e *MapFile) any { return &e.ViewBase }),
@@ -166,7 +166,7 @@ var (
 	)
 )
 
-// fileIoNames names the classic FileIo opcodes (§1.7.1).
+// fileIoNames names the classic FileIo opcodes (docs/events.md#fileio-opcodes).
 var fileIoNames = map[Op]string{
 	OpFileName: "Name", OpFileCreateName: "FileCreate", OpFileDeleteName: "FileDelete",
 	OpFileRundown: "FileRundown", OpMapFile: "MapFile", OpUnmapFile: "UnmapFile",
@@ -274,7 +274,7 @@ func init() {
 	opEndDef.add(k(OpOperationEnd, 2))
 	opEndDef.add(k(OpOperationEnd, 3))
 
-	// Microsoft-Windows-Kernel-File (§2.1): v0 = classic V2 order, v1 = V3 order.
+	// Microsoft-Windows-Kernel-File (docs/events.md#kernel-file): v0 = classic V2 order, v1 = V3 order.
 	kf := func(id uint16, v uint16) Key { return ManifestKey(KernelFileGUID, id, v) }
 	kn := func(s string) string { return "Kernel-File/" + s }
 	nameDef(OpFileCreateName, kn("NameCreate")).add(kf(10, 0))

@@ -38,7 +38,7 @@ func (l *layout[T]) pointerJSON() []string {
 
 // isQuantity reports whether a pointer-sized field holds a number rather than
 // an address: sizes and counts (SIZE_T), IoStatus.Information (bytes
-// transferred, EVENTS.md §1.7.2 OpEnd) and flags stay decimal.
+// transferred, docs/events.md#fileio-v3 OpEnd) and flags stay decimal.
 func isQuantity(name string) bool {
 	for _, s := range []string{"size", "count", "usage", "extra_info", "flag"} {
 		if strings.Contains(name, s) {

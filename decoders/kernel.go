@@ -1,7 +1,7 @@
 package decoders
 
-// EventTrace (EVENTS.md §1.2), SystemConfig CPU (§1.3), Object manager
-// (§1.10), PageFault/VirtualAlloc (§1.8) and DiskIo (§1.11) layouts.
+// EventTrace (docs/events.md#eventtrace), SystemConfig CPU (docs/events.md#systemconfig), Object manager
+// (docs/events.md#object), PageFault/VirtualAlloc (docs/events.md#pagefault) and DiskIo (docs/events.md#diskio) layouts.
 
 var eventTraceHeader = func() *layout[EventTraceHeader] {
 	type H = EventTraceHeader

@@ -1,6 +1,6 @@
 package decoders
 
-// Microsoft-Windows-Kernel-Process (EVENTS.md §2.2). The v3+ ProcessStart,
+// Microsoft-Windows-Kernel-Process (docs/events.md#kernel-process). The v3+ ProcessStart,
 // v2 ProcessStop and the thread/image templates are from the manifest; the
 // v0/v1 ProcessStart and ProcessStop prefixes are inferred [I] from the
 // event messages of older manifests (fields a layout does not list are

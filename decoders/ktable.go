@@ -11,7 +11,7 @@ import (
 const kernelVersions = 8
 
 // kernelTable finds the entry of a kernel or classic record (class GUID,
-// opcode, version: EVENTS.md "Decoder dispatch keys") without building a
+// opcode, version: docs/events.md#conventions) without building a
 // Key: the class GUID is matched through a collision-free hash of its first
 // word, then opcode and version index small arrays. It holds every class of
 // the kernel group table and every class with a registered opcode-keyed

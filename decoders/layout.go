@@ -42,7 +42,7 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the sentinel.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// kind is the wire type of one layout field (EVENTS.md §0.1).
+// kind is the wire type of one layout field (docs/events.md#conventions).
 type kind uint8
 
 const (
@@ -55,8 +55,8 @@ const (
 	kUTF16z                 // NUL-terminated UTF-16LE; may lack its NUL at the end of the payload
 	kANSIz                  // NUL-terminated 8-bit string (Latin-1)
 	kFixedUTF16             // n UTF-16 code units, NUL padded (WCHAR[n])
-	kTokenSID               // classic UserSID: u32 0, or TOKEN_USER {PSID, Attributes} + inline SID (§1.4)
-	kSID                    // inline SID (manifest win:SID, §2)
+	kTokenSID               // classic UserSID: u32 0, or TOKEN_USER {PSID, Attributes} + inline SID (docs/events.md#process)
+	kSID                    // inline SID (manifest win:SID, docs/events.md#manifest-providers)
 	kAlignP                 // zero bytes up to the next multiple of P
 	kSizedBytes             // bytes whose length is the value of the previous u32 field
 	kRest                   // every remaining byte
@@ -91,7 +91,7 @@ type field[T any] struct {
 }
 
 // layout is an ordered field list. Offsets follow from the field sizes and
-// the pointer size (PerfView's HostOffset rule, EVENTS.md §0.1).
+// the pointer size (PerfView's HostOffset rule, docs/events.md#conventions).
 type layout[T any] struct {
 	fields []field[T]
 
@@ -519,7 +519,7 @@ func (f *field[T]) decode(e *T, d *dec) error {
 	return nil
 }
 
-// decodeTokenSID reads the classic UserSID field (EVENTS.md §1.4): a u32 0
+// decodeTokenSID reads the classic UserSID field (docs/events.md#process): a u32 0
 // means no SID (4 bytes); otherwise TOKEN_USER (8 bytes on x86, 16 on x64)
 // followed by an inline SID.
 func decodeTokenSID(d *dec, s *SIDField, what string) error {

@@ -15,7 +15,7 @@ func StatusName(s uint32) string { return ntdefs.StatusName(s) }
 // KnownStatus reports whether StatusName has a symbolic name for s.
 func KnownStatus(s uint32) bool { _, ok := ntdefs.LookupStatus(s); return ok }
 
-// FSCTL is a decoded file-system control code (EVENTS.md §3.3, §3.4):
+// FSCTL is a decoded file-system control code (docs/events.md#pipe-constants, docs/events.md#fsctl-code):
 // CTL_CODE(DeviceType, Function, Method, Access).
 type FSCTL struct {
 	Code       uint32 `json:"code"`
@@ -37,7 +37,7 @@ const (
 // IsPipe reports whether the code is a named-pipe FSCTL (device type 0x11).
 func (f FSCTL) IsPipe() bool { return f.DeviceType == FileDeviceNamedPipe }
 
-// DecodeFSCTL splits an FSCTL code (the InfoClass of FSControl events, §3.4)
+// DecodeFSCTL splits an FSCTL code (the InfoClass of FSControl events, docs/events.md#fsctl-code)
 // and names it from ntdefs.FSCTLs.
 func DecodeFSCTL(code uint32) FSCTL {
 	dev, fn, method, access := ntdefs.SplitCtlCode(code)
@@ -68,7 +68,7 @@ func (f FSCTL) String() string {
 }
 
 // DispositionName names a CreateDisposition value ("FILE_OPEN", …), the
-// high byte of FileIo Create CreateOptions (§1.7.2).
+// high byte of FileIo Create CreateOptions (docs/events.md#fileio-v3).
 func DispositionName(d uint8) string {
 	if int(d) < len(ntdefs.Dispositions) {
 		return ntdefs.Dispositions[d]
@@ -139,7 +139,7 @@ func ShareAccessNames(s uint32) string {
 	return strings.Join(out, "|")
 }
 
-// FILE_INFORMATION_CLASS names (the pipe classes 23–25 are the ones §3.2 uses).
+// FILE_INFORMATION_CLASS names (the pipe classes 23–25 are the ones docs/events.md#pipe-operations uses).
 var infoClassNames = map[uint32]string{
 	1: "FileDirectoryInformation", 2: "FileFullDirectoryInformation", 3: "FileBothDirectoryInformation",
 	4: "FileBasicInformation", 5: "FileStandardInformation", 6: "FileInternalInformation",

@@ -11,7 +11,7 @@ import (
 )
 
 func TestStatusNames(t *testing.T) {
-	// Every status EVENTS.md §1.9/§3.2/§3.3 names, by value.
+	// Every status docs/events.md#alpc, docs/events.md#pipe-operations, docs/events.md#pipe-constants names, by value.
 	for v, name := range map[uint32]string{
 		0: "STATUS_SUCCESS", 0x103: "STATUS_PENDING", 0x80000005: "STATUS_BUFFER_OVERFLOW",
 		0xC0000022: "STATUS_ACCESS_DENIED", 0xC0000034: "STATUS_OBJECT_NAME_NOT_FOUND",
@@ -32,7 +32,7 @@ func TestStatusNames(t *testing.T) {
 }
 
 func TestFSCTLTable(t *testing.T) {
-	// EVENTS.md §3.3: every pipe FSCTL equals CTL_CODE(0x11, fn, method, access).
+	// docs/events.md#pipe-constants: every pipe FSCTL equals CTL_CODE(0x11, fn, method, access).
 	rows := []struct {
 		name           string
 		fn             uint16

@@ -1,7 +1,7 @@
 package decoders
 
 // PageFault fault events (MOF PageFault_V2 classes; the allocation and
-// section events of the same class are in kernel.go, EVENTS.md §1.8).
+// section events of the same class are in kernel.go, docs/events.md#pagefault).
 
 // PageFaultEvent is TransitionFault (10), DemandZeroFault (11), CopyOnWrite
 // (12), GuardPageFault (13), HardPageFault (14) and AccessViolation (15):

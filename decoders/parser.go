@@ -16,7 +16,7 @@ import (
 // so names that recur cost nothing after their first sighting.
 type Parser struct {
 	// PointerSize, when 4 or 8, overrides the pointer size taken from each
-	// record's header kind (EVENTS.md §0.1).
+	// record's header kind (docs/events.md#conventions).
 	PointerSize int
 
 	in interner
@@ -108,7 +108,7 @@ func (p *Parser) lookup(key Key) *Entry {
 func NewParser() *Parser { return &Parser{} }
 
 // kernelClasses are the GUIDs whose EVENT_HEADER records (real-time or
-// relogged classic kernel events) are keyed by opcode, not id (§0.1).
+// relogged classic kernel events) are keyed by opcode, not id (docs/events.md#conventions).
 var kernelClasses = map[etw.GUID]bool{
 	EventTraceGUID: true, SystemConfigGUID: true, ProcessGUID: true, ThreadGUID: true,
 	PageFaultGUID: true, DiskIoGUID: true, ImageGUID: true, FileIoGUID: true, ALPCGUID: true,
@@ -118,7 +118,7 @@ var kernelClasses = map[etw.GUID]bool{
 // eventHeaderClassic is EVENT_HEADER_FLAG_CLASSIC_HEADER.
 const eventHeaderClassic = 0x0100
 
-// RecordKey returns the decoder key of rec (EVENTS.md "Decoder dispatch keys"):
+// RecordKey returns the decoder key of rec (docs/events.md#conventions):
 // (class GUID, opcode, version) for kernel and classic records and for
 // EVENT_HEADER records that carry classic kernel events; (provider, id,
 // version) for manifest and TraceLogging records; (message GUID, message

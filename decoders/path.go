@@ -3,7 +3,7 @@ package decoders
 import "github.com/ipctrace/ipctrace/internal/ntdefs"
 
 // PathKind classifies an NT path seen in FileIo/Kernel-File events
-// (EVENTS.md §3.1); the classes and the rules are ntdefs'.
+// (docs/events.md#pipe-names); the classes and the rules are ntdefs'.
 type PathKind = ntdefs.PathKind
 
 // Path kinds.
@@ -20,7 +20,7 @@ const (
 type PathInfo = ntdefs.PathInfo
 
 // ClassifyPath classifies an NT path (FileIo Create OpenPath, Name events)
-// per EVENTS.md §3.1 with ntdefs.ClassifyPath. Prefixes compare
+// per docs/events.md#pipe-names with ntdefs.ClassifyPath. Prefixes compare
 // case-insensitively; names keep the caller's case.
 func ClassifyPath(ntPath string) PathInfo { return ntdefs.ClassifyPath(ntPath) }
 

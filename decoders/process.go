@@ -1,6 +1,6 @@
 package decoders
 
-// Process (EVENTS.md §1.4), Thread (§1.5) and Image (§1.6) layouts.
+// Process (docs/events.md#process), Thread (docs/events.md#thread) and Image (docs/events.md#image) layouts.
 
 func processLayout(v uint16) *layout[Process] {
 	type P = Process
@@ -16,7 +16,7 @@ func processLayout(v uint16) *layout[Process] {
 	}
 	id := u32[P]
 	if v == 1 {
-		id = pointer[P] // v1: pointer-sized ProcessId/ParentId (EVENTS.md §1.4)
+		id = pointer[P] // v1: pointer-sized ProcessId/ParentId (docs/events.md#process)
 	}
 	fs := []field[P]{
 		pointer("UniqueProcessKey", func(e *P) any { return &e.UniqueProcessKey }), // PageDirectoryBase in v1

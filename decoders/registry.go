@@ -7,7 +7,7 @@ import (
 	"github.com/ipctrace/ipctrace/etw"
 )
 
-// Kernel class GUIDs (EVENTS.md §1.1; corpus README group table).
+// Kernel class GUIDs (docs/events.md#kernel-classes; corpus README group table).
 var (
 	EventTraceGUID   = etw.MustParseGUID("68fdd900-4a3e-11d1-84f4-0000f80464e3")
 	SystemConfigGUID = etw.MustParseGUID("01853a65-418f-4f36-aefc-dc0f1d2fd235")
@@ -23,13 +23,13 @@ var (
 	StackWalkGUID    = etw.MustParseGUID("def2fe46-7bd6-4b80-bd94-f57fe20d0ce3")
 
 	// SystemTraceControlGUID is the NT Kernel Logger session GUID; it is
-	// never an event provider id (EVENTS.md §1.1).
+	// never an event provider id (docs/events.md#kernel-classes).
 	SystemTraceControlGUID = etw.MustParseGUID("9e814aad-3204-11d2-9a82-006008a86939")
-	// KernelRundownGUID makes the kernel emit FileRundown on demand (§1.1, §5.6).
+	// KernelRundownGUID makes the kernel emit FileRundown on demand (docs/events.md#kernel-classes, docs/recording.md#rundown).
 	KernelRundownGUID = etw.MustParseGUID("3b9c9951-3480-4220-9377-9c8e5184f5cd")
 )
 
-// Manifest provider GUIDs (EVENTS.md §2).
+// Manifest provider GUIDs (docs/events.md#manifest-providers).
 var (
 	KernelFileGUID    = etw.MustParseGUID("edd08927-9cc4-4e65-b970-c2560fb5c289") // Microsoft-Windows-Kernel-File
 	KernelProcessGUID = etw.MustParseGUID("22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716") // Microsoft-Windows-Kernel-Process

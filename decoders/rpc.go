@@ -1,6 +1,6 @@
 package decoders
 
-// Microsoft-Windows-RPC (EVENTS.md §2.3). Every event is version 1.
+// Microsoft-Windows-RPC (docs/events.md#rpc). Every event is version 1.
 
 var (
 	rpcCallStart = fields(
@@ -68,7 +68,7 @@ var (
 	)
 )
 
-// RPC value maps (EVENTS.md §2.3).
+// RPC value maps (docs/events.md#rpc).
 var (
 	rpcProtocols = map[uint32]string{1: "TCP", 2: "NamedPipes", 3: "LRPC", 4: "HTTP"}
 	rpcAuthnSvcs = map[uint32]string{0: "None", 9: "Negotiate", 0xA: "NTLM", 0xE: "SChannel", 0x10: "Kerberos", 0x14: "Kernel"}

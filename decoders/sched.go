@@ -1,6 +1,6 @@
 package decoders
 
-// Thread scheduling events (MOF Thread_V2/V3 classes beyond §1.5's
+// Thread scheduling events (MOF Thread_V2/V3 classes beyond docs/events.md#thread's
 // Start/End/DCStart/DCEnd): CSwitch, SpinLock, priority changes,
 // ReadyThread and AutoBoost.
 
@@ -75,7 +75,7 @@ type AutoBoostClearFloor struct {
 
 // AutoBoostEntryExhaustion is Thread AutoBoostEntryExhaustion (68). On x64
 // the payload carries 4 bytes of struct padding after ThreadId; they are
-// not a field and are ignored like any trailing bytes (EVENTS.md §0.1).
+// not a field and are ignored like any trailing bytes (docs/events.md#conventions).
 type AutoBoostEntryExhaustion struct {
 	LockAddress uint64 `json:"lock_address"`
 	ThreadID    uint32 `json:"thread_id"`

@@ -23,7 +23,7 @@ func unhex(t testing.TB, s string) []byte {
 
 func utf16z(s string) []byte { return append(appendUTF16(nil, s), 0, 0) }
 
-// specVectors are the EVENTS.md §7.1 (V4, V5) and §7.2 (D1–D7) vectors with
+// specVectors are the docs/events.md#vectors vectors with
 // the values the spec asserts. encode marks those whose bytes the encoder
 // must reproduce exactly.
 var specVectors = []struct {
@@ -111,7 +111,7 @@ func TestSpecVectors(t *testing.T) {
 	}
 }
 
-// TestSpecVectorMeanings checks the interpretations §7 asserts on top of the raw fields.
+// TestSpecVectorMeanings checks the interpretations docs/events.md#vectors asserts on top of the raw fields.
 func TestSpecVectorMeanings(t *testing.T) {
 	// V4: MiscInfo type >>52 = 0xC (page-file-backed), protection 0x1.
 	if m := specVectors[0].want.(*MapFile); m.MiscInfo>>52 != 0xC || (m.MiscInfo>>48)&0xF != 1 {

@@ -1,6 +1,6 @@
 package decoders
 
-// StackWalk classic kernel events (MOF StackWalk classes; EVENTS.md §1.1).
+// StackWalk classic kernel events (MOF StackWalk classes; docs/events.md#kernel-classes).
 
 // stackFrames is the kernel's maximum stack depth (192 frames): arrays up
 // to it decode into storage inside the event, without allocating.

@@ -128,7 +128,7 @@ func appendLatin1(dst []byte, s string) []byte {
 	return dst
 }
 
-// sidLen returns the length of the SID at the start of b (EVENTS.md §6.2):
+// sidLen returns the length of the SID at the start of b (docs/security.md#sid):
 // 8 + 4 × SubAuthorityCount (ntdefs.SIDSize), revision 1 only.
 func sidLen(b []byte) (int, error) {
 	if len(b) < 8 {

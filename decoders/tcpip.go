@@ -9,7 +9,7 @@ import (
 // TcpIp and UdpIp classic kernel events (MOF TcpIp_V2 / UdpIp_V2 classes;
 // network, not IPC: decoded so that traces holding them are fully typed).
 
-// Network class GUIDs (EVENTS.md §1.1 lists the kernel classes; these two
+// Network class GUIDs (docs/events.md#kernel-classes lists the kernel classes; these two
 // are enabled by EVENT_TRACE_FLAG_NETWORK_TCPIP 0x00010000).
 var (
 	TcpIpGUID = etw.MustParseGUID("9a280ac0-c8e0-11d1-84e2-00c04fb998a2")

@@ -9,7 +9,7 @@ import (
 	"github.com/ipctrace/ipctrace/etw/xpress"
 )
 
-// BufferHeaderSize is the size of WMI_BUFFER_HEADER (ETL-FORMAT.md §2).
+// BufferHeaderSize is the size of WMI_BUFFER_HEADER (docs/format.md#buffer-header).
 const BufferHeaderSize = 0x48
 
 // maxImageSize bounds the decompressed size of one buffer (ETW buffers are
@@ -42,7 +42,7 @@ const (
 // processorIndexMask is ETW_PROCESSOR_INDEX_MASK.
 const processorIndexMask = 0x07FF
 
-// BufferInfo describes one buffer of the file (WMI_BUFFER_HEADER, ETL-FORMAT.md §2).
+// BufferInfo describes one buffer of the file (WMI_BUFFER_HEADER, docs/format.md#buffer-header).
 type BufferInfo struct {
 	Off            int64  // file offset of the buffer header
 	Size           uint32 // BufferSize: bytes on disk, header included
@@ -58,7 +58,7 @@ type BufferInfo struct {
 	Type           uint16 // BufferType*
 
 	// Compressed reports BufferFlag COMPRESSED: the payload on disk is
-	// XPRESS data that decompresses to Offset-0x48 bytes (ETL-FORMAT.md §8).
+	// XPRESS data that decompresses to Offset-0x48 bytes (docs/format.md#compression).
 	Compressed bool
 
 	// Filled by (*File).Buffers only: number of records and FILETIMEs of
@@ -178,7 +178,7 @@ func (f *File) chained(off int64) bool {
 	return n >= BufferHeaderSize && plausible(h[:n], f.size-next)
 }
 
-// bufferScanner walks buffer headers in file order by BufferSize (ETL-FORMAT.md §1).
+// bufferScanner walks buffer headers in file order by BufferSize (docs/format.md#buffers).
 type bufferScanner struct {
 	f   *File
 	off int64

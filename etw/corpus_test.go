@@ -104,7 +104,7 @@ func TestCorpusMatchesTruth(t *testing.T) {
 			compareMaps(t, "counts", st.Counts, tr.Dissect.Counts)
 			compareMaps(t, "header kinds", st.HeaderKinds, tr.Dissect.Kinds)
 			// The truth's dissect histogram ignores the Linkage bit and can
-			// count user data as items of type 0 (ETL-FORMAT.md §4.5, §10);
+			// count user data as items of type 0 (docs/format.md#event-header, docs/format.md);
 			// the linkage walk is the reference, and the two must agree on
 			// every type except those spurious 0 entries.
 			compareMaps(t, "extended item types", st.ExtTypes, tr.Walk.ExtTypes)

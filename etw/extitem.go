@@ -6,7 +6,7 @@ import (
 	"strconv"
 )
 
-// Extended data item types (evntcons.h EVENT_HEADER_EXT_TYPE_*; ETL-FORMAT.md §4.5).
+// Extended data item types (evntcons.h EVENT_HEADER_EXT_TYPE_*; docs/format.md#event-header).
 const (
 	ExtRelatedActivityID uint16 = 1
 	ExtSID               uint16 = 2
@@ -68,7 +68,7 @@ type ExtItem struct {
 // extItemHeaderSize is the on-disk item header: u16 size, u16 type, u16 linkage, u16 data size.
 const extItemHeaderSize = 8
 
-// ExtItems walks the extended data items of r.Ext in order (ETL-FORMAT.md §4.5):
+// ExtItems walks the extended data items of r.Ext in order (docs/format.md#event-header):
 // each item is an 8-byte header {u16 Size, u16 ExtType, u16 Linkage, u16 DataSize}
 // followed by its data, padded to Size. The walk stops after the item whose
 // Linkage bit is clear. A malformed item yields a *FormatError and ends the walk.
@@ -138,5 +138,5 @@ func extLength(b []byte) (int, error) {
 	}
 }
 
-// eventHeaderSize is the fixed part of an EVENT_HEADER record (ETL-FORMAT.md §4.5).
+// eventHeaderSize is the fixed part of an EVENT_HEADER record (docs/format.md#event-header).
 const eventHeaderSize = 0x50

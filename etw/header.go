@@ -8,11 +8,11 @@ import (
 // LogFileMode flags used by the reader (evntrace.h EVENT_TRACE_*).
 const (
 	LogFileModeCircular   = 0x00000002
-	LogFileModeCompressed = 0x04000000 // EVENT_TRACE_COMPRESSED_MODE (ETL-FORMAT.md §8)
+	LogFileModeCompressed = 0x04000000 // EVENT_TRACE_COMPRESSED_MODE (docs/format.md#compression)
 )
 
 // Compression formats (COMPRESSION_FORMAT_*), the low 16 bits of buffer 0's State
-// in compressed files (ETL-FORMAT.md §2, §8).
+// in compressed files (docs/format.md#buffer-header, docs/format.md#compression).
 const (
 	CompressionNone       = 0
 	CompressionLZNT1      = 2
@@ -21,7 +21,7 @@ const (
 )
 
 // LogfileHeader is the TRACE_LOGFILE_HEADER carried by the first record of
-// buffer 0 (ETL-FORMAT.md §5), with the strings that follow it and facts the
+// buffer 0 (docs/format.md#logfile-header), with the strings that follow it and facts the
 // reader derives from it. Times are FILETIMEs (100 ns since 1601-01-01 UTC).
 type LogfileHeader struct {
 	BufferSize         uint32 // session (uncompressed) buffer size
@@ -35,7 +35,7 @@ type LogfileHeader struct {
 	TimerResolution    uint32
 	MaximumFileSize    uint32 // MB
 	LogFileMode        uint32
-	BuffersWritten     uint32 // unreliable (ETL-FORMAT.md §1); never used to walk the file
+	BuffersWritten     uint32 // unreliable (docs/format.md#buffers); never used to walk the file
 	StartBuffers       uint32
 	PointerSize        uint32
 	EventsLost         uint32
@@ -54,7 +54,7 @@ type LogfileHeader struct {
 	// KindSystem64); its width gives the layout of the struct.
 	HeaderKind HeaderKind
 	// HeaderRawTime is the raw timestamp of the header event, the reference
-	// point of the time conversion (ETL-FORMAT.md §6).
+	// point of the time conversion (docs/format.md#clocks).
 	HeaderRawTime int64
 
 	// Compressed reports LogFileMode & EVENT_TRACE_COMPRESSED_MODE;
@@ -83,7 +83,7 @@ func CompressionName(f uint16) string {
 	return "format " + strconv.FormatUint(uint64(f), 10)
 }
 
-// Layout sizes of TRACE_LOGFILE_HEADER (ETL-FORMAT.md §5 table).
+// Layout sizes of TRACE_LOGFILE_HEADER (docs/format.md#logfile-header table).
 const (
 	logfileHeaderSize32 = 0x110
 	logfileHeaderSize64 = 0x118
@@ -91,8 +91,8 @@ const (
 
 // ParseLogfileHeader decodes a TRACE_LOGFILE_HEADER of the given pointer
 // size (4 or 8): the payload of a file's header event, or the struct that
-// OpenTraceW fills in for a real-time consumer (the same layout, EVENTS.md
-// §5.1). Names are read when they follow the struct, as in files.
+// OpenTraceW fills in for a real-time consumer (the same layout, docs/events.md
+// docs/recording.md#structures). Names are read when they follow the struct, as in files.
 func ParseLogfileHeader(p []byte, pointerSize int) (LogfileHeader, error) {
 	return parseLogfileHeader(p, pointerSize == 8, 0)
 }

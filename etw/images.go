@@ -7,7 +7,7 @@ import (
 
 // Parallel makes Records read and decompress buffers on n goroutines
 // (n <= 0: GOMAXPROCS) while records are still yielded in file order on
-// the caller's goroutine (DESIGN.md §5). In file order at most 2n+2 buffers
+// the caller's goroutine (docs/README.md#performance). In file order at most 2n+2 buffers
 // are held in memory at a time; with TimeOrder, at most two per processor.
 func Parallel(n int) Option {
 	return func(o *options) {
@@ -23,7 +23,7 @@ type image struct {
 	idx     int
 	b       BufferInfo
 	ok      bool  // b is a buffer (else only scanErr is set)
-	scanErr error // from the buffer walk (§1): a skipped byte range
+	scanErr error // from the buffer walk (docs/format.md#buffers): a skipped byte range
 	img     []byte
 	loadErr error // from reading/decompressing the buffer
 	l       *bufferLoader

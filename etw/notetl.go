@@ -7,7 +7,7 @@ import (
 )
 
 // NotETLError reports a file that has no WMI buffer header at offset 0, so
-// it is no ETL file at all (docs/ETL-FORMAT.md §1: buffer 0 starts the
+// it is no ETL file at all (docs/format.md#buffers: buffer 0 starts the
 // file). Found describes what the file starts with instead. It matches
 // ErrNotETL and ErrNoHeader with errors.Is.
 type NotETLError struct {

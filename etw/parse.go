@@ -6,7 +6,7 @@ import (
 	"strconv"
 )
 
-// Marker word bits (ETL-FORMAT.md §3.1, ntwmi.h).
+// Marker word bits (docs/format.md#marker-word, ntwmi.h).
 const (
 	markerTypeMask     = 0x00FF0000
 	markerTopEvent     = 0xC0 // TRACE_HEADER_FLAG | TRACE_HEADER_EVENT_TRACE
@@ -20,7 +20,7 @@ const (
 	errorRecordMinSize = 8
 )
 
-// MESSAGE option flags (TRACE_MESSAGE_*; ETL-FORMAT.md §4.6).
+// MESSAGE option flags (TRACE_MESSAGE_*; docs/format.md#message).
 const (
 	MessageSequence     = 0x01
 	MessageGUID         = 0x02
@@ -81,7 +81,7 @@ func parseRecord(rec []byte, kind HeaderKind, r *Record) (what string, err error
 			timeOff = perfinfoTimeFieldOf
 		}
 		v := le.Uint16(rec)
-		// PEBS index and PMC counters sit between the header and the payload (§4.2).
+		// PEBS index and PMC counters sit between the header and the payload (docs/format.md#perfinfo-header).
 		if v&versionPEBSFlag != 0 {
 			hs += 8
 		}

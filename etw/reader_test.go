@@ -42,12 +42,12 @@ func TestRecordKinds(t *testing.T) {
 	prov := MustParseGUID("a0c1853b-5c40-4b15-8766-3cf1c58f985a")
 	classGUID := MustParseGUID("9b79ee91-b5fd-41c0-a243-4248e266e9d0")
 
-	// COMPACT64: SYSTEM without kernel/user times (§4.1).
+	// COMPACT64: SYSTEM without kernel/user times (docs/format.md#system-header).
 	compact := sysRecord(KindCompact64, 3, 0x1A, 0x21, 1_000_010, []byte{1, 2, 3, 4})
 	compact = append(compact[:compactHeaderSize:compactHeaderSize], 1, 2, 3, 4)
 	le.PutUint16(compact[4:], uint16(len(compact)))
 
-	// PERFINFO32 with a PEBS index and two PMC counters in Version (§4.2).
+	// PERFINFO32 with a PEBS index and two PMC counters in Version (docs/format.md#perfinfo-header).
 	perf := make([]byte, perfinfoHeaderSize+8+16+4)
 	le.PutUint16(perf[0:], 0x8000|0x0200|5)
 	perf[2], perf[3] = byte(KindPerfInfo32), 0xC0
@@ -56,7 +56,7 @@ func TestRecordKinds(t *testing.T) {
 	le.PutUint64(perf[8:], 1_000_020)
 	copy(perf[perfinfoHeaderSize+24:], "ABCD")
 
-	// FULL_HEADER32 (§4.3).
+	// FULL_HEADER32 (docs/format.md#full-header).
 	full := make([]byte, fullHeaderSize+2)
 	full[2], full[3] = byte(KindFull32), 0xC0
 	full[4], full[5] = 35, 4
@@ -68,7 +68,7 @@ func TestRecordKinds(t *testing.T) {
 	copy(full[fullHeaderSize:], "xy")
 	le.PutUint16(full[0:], uint16(len(full)))
 
-	// INSTANCE64 (§4.4).
+	// INSTANCE64 (docs/format.md#instance-header).
 	inst := make([]byte, instanceHeaderSize+1)
 	inst[2], inst[3] = byte(KindInstance64), 0xC0
 	inst[4] = 9
@@ -77,11 +77,11 @@ func TestRecordKinds(t *testing.T) {
 	inst[instanceHeaderSize] = 'z'
 	le.PutUint16(inst[0:], uint16(len(inst)))
 
-	// EVENT_HEADER64 with two linked items (§4.5).
+	// EVENT_HEADER64 with two linked items (docs/format.md#event-header).
 	ext := append(extItem(ExtRelatedActivityID, true, bytes.Repeat([]byte{7}, 16)), extItem(ExtEventKey, false, []byte{1, 2, 3, 4, 5, 6, 7, 8})...)
 	ev := eventRecord(prov, 4104, 1, 15, 1_000_050, ext, []byte("payload"))
 
-	// MESSAGE with every optional field (§4.6).
+	// MESSAGE with every optional field (docs/format.md#message).
 	msg := make([]byte, messageHeaderSize)
 	msg[3] = 0x90
 	le.PutUint16(msg[4:], 43)
@@ -193,7 +193,7 @@ func TestExtItemsMalformed(t *testing.T) {
 	}
 }
 
-// On-disk item layout verified on airbus__lxcore_kernel.etl (ETL-FORMAT.md §4.5).
+// On-disk item layout verified on airbus__lxcore_kernel.etl (docs/format.md#event-header).
 func TestExtItemsCorpus(t *testing.T) {
 	f, err := Open(shared.Path(t, "corpus", "airbus__lxcore_kernel.etl"))
 	if err != nil {

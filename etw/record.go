@@ -8,7 +8,7 @@ import (
 )
 
 // GUID is a Windows GUID. Bytes on disk are in Windows order: Data1, Data2 and
-// Data3 little-endian, Data4 as is (ETL-FORMAT.md §4.5).
+// Data3 little-endian, Data4 as is (docs/format.md#event-header).
 type GUID struct {
 	Data1 uint32
 	Data2 uint16
@@ -117,10 +117,10 @@ func MustParseGUID(s string) GUID {
 }
 
 // HeaderKind is the header type of a record: byte 2 of the marker word for
-// 0xC0 records (ETL-FORMAT.md §3.1), or KindMessage for 0x90 WPP records.
+// 0xC0 records (docs/format.md#marker-word), or KindMessage for 0x90 WPP records.
 type HeaderKind uint8
 
-// Header kinds (ETL-FORMAT.md §3.1 table).
+// Header kinds (docs/format.md#marker-word table).
 const (
 	KindSystem32    HeaderKind = 0x01
 	KindSystem64    HeaderKind = 0x02

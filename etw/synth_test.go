@@ -6,7 +6,7 @@ import (
 )
 
 // Small in-memory .etl files for tests and fuzz seeds, built byte by byte
-// from ETL-FORMAT.md (independent of the package's writer).
+// from docs/format.md (independent of the package's writer).
 
 const testBufSize = 1024
 
@@ -28,7 +28,7 @@ func defaultTestHeader() testHeader {
 
 func putGUID(b []byte, g GUID) { g.AppendBinary(b[:0]) }
 
-// buildHeaderEvent returns the SYSTEM header event carrying TRACE_LOGFILE_HEADER (§5).
+// buildHeaderEvent returns the SYSTEM header event carrying TRACE_LOGFILE_HEADER (docs/format.md#logfile-header).
 func buildHeaderEvent(h testHeader) []byte {
 	le := binary.LittleEndian
 	size, ptr := logfileHeaderSize32, 4
@@ -57,7 +57,7 @@ func buildHeaderEvent(h testHeader) []byte {
 	return sysRecord(kind, 2, 0, 0, h.refRaw, p)
 }
 
-// sysRecord builds a SYSTEM32/64 record (§4.1).
+// sysRecord builds a SYSTEM32/64 record (docs/format.md#system-header).
 func sysRecord(kind HeaderKind, version uint16, group, opcode uint8, raw int64, payload []byte) []byte {
 	le := binary.LittleEndian
 	r := make([]byte, systemHeaderSize, systemHeaderSize+len(payload))
@@ -71,7 +71,7 @@ func sysRecord(kind HeaderKind, version uint16, group, opcode uint8, raw int64, 
 	return append(r, payload...)
 }
 
-// eventRecord builds an EVENT_HEADER64 record (§4.5) with optional raw ext items.
+// eventRecord builds an EVENT_HEADER64 record (docs/format.md#event-header) with optional raw ext items.
 func eventRecord(provider GUID, id uint16, version, opcode uint8, raw int64, ext, payload []byte) []byte {
 	le := binary.LittleEndian
 	r := make([]byte, eventHeaderSize)
@@ -91,7 +91,7 @@ func eventRecord(provider GUID, id uint16, version, opcode uint8, raw int64, ext
 	return r
 }
 
-// extItem builds one on-disk extended data item (§4.5).
+// extItem builds one on-disk extended data item (docs/format.md#event-header).
 func extItem(typ uint16, linked bool, data []byte) []byte {
 	le := binary.LittleEndian
 	size := (extItemHeaderSize + len(data) + 7) &^ 7

@@ -7,7 +7,7 @@ import (
 )
 
 // ClockType is the session clock of a trace: TRACE_LOGFILE_HEADER.ReservedFlags
-// (ETL-FORMAT.md §5, §6; evntrace.h EVENT_TRACE_CLOCK_*).
+// (docs/format.md#logfile-header, docs/format.md#clocks; evntrace.h EVENT_TRACE_CLOCK_*).
 type ClockType uint32
 
 // Clock types.
@@ -65,7 +65,7 @@ func AppendFiletime(b []byte, ft int64) []byte {
 	return FiletimeToTime(ft).AppendFormat(b, ISOLayout)
 }
 
-// clock converts raw record timestamps to FILETIMEs (ETL-FORMAT.md §6):
+// clock converts raw record timestamps to FILETIMEs (docs/format.md#clocks):
 //
 //	filetime = StartTime + (raw - refRaw) * 1e7 / freq
 //

@@ -104,7 +104,7 @@ func (s *stream) advance(f *File, report func(error) bool) (ok, stop bool) {
 }
 
 // timeOrder implements Records(TimeOrder()): group buffers by processor,
-// sort each group by SequenceNumber, k-way merge by timestamp (§1).
+// sort each group by SequenceNumber, k-way merge by timestamp (docs/format.md#buffers).
 func (f *File) timeOrder(workers int, yield func(*Record, error) bool) {
 	report := func(err error) bool { return yield(nil, err) }
 	groups, ok := f.groupBuffers(report)
@@ -169,7 +169,7 @@ func (s *stream) Next() bool {
 }
 
 // groupBuffers walks the buffers of f and groups them by processor,
-// processors ascending, each group in SequenceNumber order (§1). Errors
+// processors ascending, each group in SequenceNumber order (docs/format.md#buffers). Errors
 // are recorded and passed to report, which returns false to stop (ok false).
 func (f *File) groupBuffers(report func(error) bool) (groups [][]BufferInfo, ok bool) {
 	byProc := map[uint16][]BufferInfo{}
@@ -205,7 +205,7 @@ func (f *File) groupBuffers(report func(error) bool) (groups [][]BufferInfo, ok 
 
 // ProcessorBuffers returns the buffers of f grouped by processor,
 // processors ascending, each group in SequenceNumber order: the streams
-// that TimeOrder merges (§1). A caller can read each group on its own
+// that TimeOrder merges (docs/format.md#buffers). A caller can read each group on its own
 // goroutine with a BufferReader and merge the results by time, as
 // TimeOrder does: a record without a time sorts with the last timed record
 // before it in its group. Errors met are recorded in Warnings.

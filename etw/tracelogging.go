@@ -13,7 +13,7 @@ import (
 	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
-// TraceLogging field input types (ETL-FORMAT.md §9; TraceLoggingDynamic.h InType).
+// TraceLogging field input types (docs/format.md#tracelogging; TraceLoggingDynamic.h InType).
 const (
 	TLInNull              uint8 = 0
 	TLInUnicodeString     uint8 = 1 // NUL-terminated UTF-16LE
@@ -43,7 +43,7 @@ const (
 	TLInCountedBinary     uint8 = 25 // u16 byte count + bytes
 )
 
-// InMeta bits of a TraceLogging field (ETL-FORMAT.md §9).
+// InMeta bits of a TraceLogging field (docs/format.md#tracelogging).
 const (
 	tlInTypeMask = 0x1F
 	tlCountMask  = 0x60
@@ -62,7 +62,7 @@ func TLInTypeName(t uint8) string {
 	return "INTYPE_" + strconv.Itoa(int(t))
 }
 
-// TLEvent is a decoded TraceLogging event (ETL-FORMAT.md §9). It holds no
+// TLEvent is a decoded TraceLogging event (docs/format.md#tracelogging). It holds no
 // reference to the record's buffer.
 type TLEvent struct {
 	Provider      string    `json:"provider,omitempty"`      // PROV_TRAITS provider name
@@ -189,7 +189,7 @@ func (r *tlReader) tags(what string) (uint32, error) {
 	}
 }
 
-// parseProvTraits decodes a PROV_TRAITS blob (ETL-FORMAT.md §9,
+// parseProvTraits decodes a PROV_TRAITS blob (docs/format.md#tracelogging,
 // provider-traits): u16 size, NUL-terminated name, traits {u16 size, u8
 // type, data}. Only trait type 1 (provider group GUID) is kept.
 func parseProvTraits(b []byte) (name string, group GUID, err error) {
@@ -224,7 +224,7 @@ func parseProvTraits(b []byte) (name string, group GUID, err error) {
 	return name, group, nil
 }
 
-// parseSchemaTL decodes an EVENT_SCHEMA_TL blob (ETL-FORMAT.md §9).
+// parseSchemaTL decodes an EVENT_SCHEMA_TL blob (docs/format.md#tracelogging).
 func parseSchemaTL(b []byte) (name string, tags uint32, fields []tlMeta, err error) {
 	r := tlReader{b: b, area: "EVENT_SCHEMA_TL"}
 	size, err := r.u16("size")
@@ -492,7 +492,7 @@ func (d *tlData) scalar(f *tlMeta) (any, error) {
 }
 
 // tlInType describes how one InType is stored in user data
-// (ETL-FORMAT.md §9 InType list): fixed-size types have fixed, the others
+// (docs/format.md#tracelogging InType list): fixed-size types have fixed, the others
 // variable; STRUCT (members) and POINTER (record width) are handled by the
 // caller.
 type tlInType struct {
@@ -724,7 +724,7 @@ func decodeTL(c *TLDecoder, traits, schema, data []byte, ptrSize int) (*TLEvent,
 }
 
 // TraceLogging decodes r as a TraceLogging event from its EVENT_SCHEMA_TL
-// and PROV_TRAITS extended items and its user data (ETL-FORMAT.md §9).
+// and PROV_TRAITS extended items and its user data (docs/format.md#tracelogging).
 // ok is false when r has no EVENT_SCHEMA_TL item (a Channel 11 record
 // whose user data opens with the two metadata blobs is decoded from them).
 // Errors are *FormatError
@@ -781,7 +781,7 @@ const tlChannel = 11
 
 // traceLoggingInUserData decodes a TraceLogging event whose PROV_TRAITS and
 // EVENT_SCHEMA_TL blobs were not moved into extended items and so open the
-// user data (ETL-FORMAT.md §9, last item; written on systems before Windows
+// user data (docs/format.md#tracelogging, last item; written on systems before Windows
 // 10). It accepts the record only when both blobs parse and the fields use
 // the rest of the user data exactly; otherwise ok is false.
 func (r *Record) traceLoggingInUserData(c *TLDecoder) (*TLEvent, bool, error) {

@@ -52,7 +52,7 @@ type TLValue struct {
 }
 
 // EncodeTraceLogging builds the PROV_TRAITS blob, the EVENT_SCHEMA_TL blob
-// and the packed user data of one TraceLogging event (ETL-FORMAT.md §9),
+// and the packed user data of one TraceLogging event (docs/format.md#tracelogging),
 // ready to be stored as extended items 12 and 11 and as user data.
 func EncodeTraceLogging(p TLProviderMeta, e TLEventMeta, fields []TLValue) (traits, schema, data []byte, err error) {
 	if traits, err = EncodeTLProviderTraits(p); err != nil {

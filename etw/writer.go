@@ -30,7 +30,7 @@ type WriterOptions struct {
 	TimerResolution    uint32 // 100 ns units; default 156250
 	LoggerName         string // default "ipctrace"
 	LogFileName        string // default "ipctrace.etl"
-	// Compress writes XPRESS-compressed buffers (ETL-FORMAT.md §8):
+	// Compress writes XPRESS-compressed buffers (docs/format.md#compression):
 	// LogFileMode |= EVENT_TRACE_COMPRESSED_MODE, buffer 0 small and
 	// uncompressed, the other buffers packed back to back.
 	Compress bool
@@ -68,7 +68,7 @@ func (e *WriteError) Error() string {
 	return fmt.Sprintf("etw: writing record %d: %s", e.Index, e.What)
 }
 
-// Writer writes an .etl file (ETL-FORMAT.md): buffer 0 with the logfile
+// Writer writes an .etl file (docs/format.md): buffer 0 with the logfile
 // header event, then one buffer per processor at a time, flushed when full,
 // so buffers of different processors interleave in the file and sequence
 // numbers are not monotonic in file order, as in real traces. Memory is
@@ -220,7 +220,7 @@ func (w *Writer) put(b []byte) error {
 }
 
 // RawTime converts a FILETIME to the session clock (the inverse of
-// ETL-FORMAT.md §6): the smallest raw value whose conversion is at or after
+// docs/format.md#clocks): the smallest raw value whose conversion is at or after
 // ft. With PerfFreq >= 10 MHz (or the system-time clock) every FILETIME has
 // an exact raw value, so reading back gives ft itself.
 func (w *Writer) RawTime(ft int64) int64 {
@@ -293,7 +293,7 @@ func (w *Writer) buffer0() []byte {
 
 	size := int(o.BufferSize)
 	if o.Compress {
-		// Small, uncompressed buffer 0 (ETL-FORMAT.md §8): rounded up to 512.
+		// Small, uncompressed buffer 0 (docs/format.md#compression): rounded up to 512.
 		size = (bufHeaderSize + len(rec) + 511) &^ 511
 	}
 	buf := make([]byte, size)
@@ -320,7 +320,7 @@ func (w *Writer) numProcs() uint32 {
 	return 0
 }
 
-// putBufferHeader fills the 0x48-byte WMI_BUFFER_HEADER at the start of b (ETL-FORMAT.md §2).
+// putBufferHeader fills the 0x48-byte WMI_BUFFER_HEADER at the start of b (docs/format.md#buffer-header).
 func putBufferHeader(b []byte, size, offset uint32, ts int64, seq uint64, clock uint64, ctx, state uint32, flags, typ uint16) {
 	le := binary.LittleEndian
 	le.PutUint32(b[0x00:], size)
@@ -348,7 +348,7 @@ func appendUTF16z(b []byte, s string) []byte {
 }
 
 // appendSystemHeader appends a SYSTEM (full=true, 0x20 bytes) or COMPACT
-// (0x18 bytes) kernel header for a payload of n bytes (ETL-FORMAT.md §4.1).
+// (0x18 bytes) kernel header for a payload of n bytes (docs/format.md#system-header).
 func appendSystemHeader(b []byte, kind HeaderKind, version uint16, opcode, group uint8, tid, pid uint32, raw int64, n int, full bool) []byte {
 	le := binary.LittleEndian
 	hs := 0x18
@@ -369,7 +369,7 @@ func appendSystemHeader(b []byte, kind HeaderKind, version uint16, opcode, group
 }
 
 // AppendExtItem appends one EVENT_HEADER extended data item as stored in a
-// file (ETL-FORMAT.md §4.5): {u16 size, u16 type, u16 linkage, u16 data
+// file (docs/format.md#event-header): {u16 size, u16 type, u16 linkage, u16 data
 // size}, the data, zero padding to 8 bytes. last clears the Linkage bit.
 func AppendExtItem(dst []byte, typ uint16, data []byte, last bool) []byte {
 	le := binary.LittleEndian

@@ -44,7 +44,7 @@ type Trace struct {
 	// out because the same operations came as kernel FileIo events (a
 	// session that enables both, as record does, sees each operation twice).
 	KernelFileIgnored int64 `json:"kernel_file_events_ignored,omitempty"`
-	// LostEventRecords counts LostEvent class records (EVENTS.md §1.12).
+	// LostEventRecords counts LostEvent class records (docs/events.md#lost-events).
 	LostEventRecords int64 `json:"lost_event_records,omitempty"`
 	// Namespaces says how the input files were grouped into PID
 	// namespaces (docs/rules.md F1): one entry per namespace, numbered
@@ -103,7 +103,7 @@ type Flow struct {
 }
 
 // Pipe is one named-pipe conversation: one server end connected to one
-// client end (DESIGN.md §3), or an end that never paired (ClientPID 0).
+// client end (docs/rules.md#conversations), or an end that never paired (ClientPID 0).
 type Pipe struct {
 	// NS is the PID namespace (Trace.Namespaces) when there are several.
 	NS        int    `json:"ns,omitempty"`
@@ -111,12 +111,12 @@ type Pipe struct {
 	Instance  int    `json:"instance"` // 1-based instance number within the name
 	ServerPID uint32 `json:"server_pid"`
 	ClientPID uint32 `json:"client_pid"`
-	// Pairing names the rule that paired the ends (EVENTS.md §3.5):
+	// Pairing names the rule that paired the ends (docs/rules.md P4–P6):
 	// "filekey" (H1), "listen-completion" (H2), "unpaired".
 	Pairing    string  `json:"pairing"`
 	Confidence float64 `json:"confidence"`
 	// Inferred is true: pairing and read/write matching are inferred from
-	// timing and identity rules (EVENTS.md §3.5–§3.6), not observed.
+	// timing and identity rules (docs/rules.md P4–P9), not observed.
 	Inferred     bool            `json:"inferred"`
 	ToServer     Flow            `json:"to_server"`
 	ToClient     Flow            `json:"to_client"`
@@ -127,7 +127,7 @@ type Pipe struct {
 	First        Time            `json:"first,omitempty"`
 	Last         Time            `json:"last,omitempty"`
 
-	// Threads, images and the EVENTS.md §3.2 rule that decided each role
+	// Threads, images and the docs/rules.md P1–P3 rule that decided each role
 	// ("fsctl", "disposition", "filekey-bit").
 	ServerTID   uint32 `json:"server_tid,omitempty"`
 	ClientTID   uint32 `json:"client_tid,omitempty"`
@@ -160,7 +160,7 @@ type ALPC struct {
 	Inferred   bool            `json:"inferred"`
 	Lossy      bool            `json:"lossy,omitempty"`
 	// IdleWorkers counts the server's threads whose last ALPC event at the
-	// end of the trace is WaitForNewMessage (EVENTS.md §4.4).
+	// end of the trace is WaitForNewMessage (docs/rules.md A5).
 	IdleWorkers int    `json:"idle_workers"`
 	ClientImage string `json:"client_image,omitempty"`
 	ServerImage string `json:"server_image,omitempty"`

@@ -21,7 +21,7 @@ const connectFailedNote = "this check tried to open the pipe as a client; the op
 
 // runConnect is `probe connect`: one client open of an existing pipe with
 // READ_CONTROL, timed; the server PID and the pipe's security descriptor
-// (EVENTS.md §6.8, option A).
+// (docs/security.md#reading-descriptors, option A).
 func runConnect(ctx context.Context, o RunOptions) (*Expectation, error) {
 	e := newExpectation(KindConnect, o)
 	e.Clock = newClock()

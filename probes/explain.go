@@ -9,7 +9,7 @@ import (
 // ExplainPipeSD decodes a self-relative security descriptor of a pipe and
 // returns its SDDL and the explanation of decoders/secdesc in lines: the
 // summary, who may do what, the integrity label and the findings
-// (EVENTS.md §6).
+// (docs/security.md).
 func ExplainPipeSD(raw []byte) (sddl string, lines []string, err error) {
 	sd, err := secdesc.Parse(raw)
 	if err != nil {

@@ -45,7 +45,7 @@ const synthUser = "S-1-5-21-1004336348-1177238915-682003330-1001"
 // written while the probe described by e ran (pipe and section probes):
 // process and thread rundown, then each operation at the probe's own time,
 // through the synth builder. Kernel-side completions follow the builder's
-// model (EVENTS.md §3.6).
+// model (docs/rules.md P7–P9).
 func SynthTrace(w io.Writer, e *Expectation, o SynthOptions) error {
 	if e.Skipped != "" {
 		return fmt.Errorf("%w: the probe was skipped (%s)", ErrSynthKind, e.Skipped)

@@ -18,7 +18,7 @@ import (
 	"github.com/ipctrace/ipctrace/internal/termsafe"
 )
 
-// Exit codes (DESIGN.md §2). They are a public interface: every command
+// Exit codes (docs/README.md#contract). They are a public interface: every command
 // follows them. With several input files, each file that cannot be read is
 // named on stderr, the others are still processed, and the exit code is the
 // highest of the failures (1 for a missing file next to a malformed one is

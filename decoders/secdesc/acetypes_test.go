@@ -35,7 +35,7 @@ func sdWithACL(list byte, aces ...[]byte) []byte {
 	return append(b, acl...)
 }
 
-// Every ACE type of EVENTS.md §6.4, built from bytes: the decoded fields,
+// Every ACE type of docs/security.md#aces, built from bytes: the decoded fields,
 // the binary identity, and whether SDDL can carry it.
 func TestEveryACETypeBinary(t *testing.T) {
 	sid := SIDEveryone.AppendBinary(nil)

@@ -2,8 +2,8 @@
 // descriptors: the self-relative SECURITY_DESCRIPTOR (MS-DTYP §2.4.6), SIDs
 // (§2.4.2), ACLs and every ACE type (§2.4.4, §2.4.5), conditional ACE
 // expressions (§2.4.4.17) and SDDL (§2.5.1). The layouts, aliases, rights
-// and verdict rules are those of ../shared/docs/EVENTS.md §6; the test
-// vectors are EVENTS.md §7.1 V1–V3.
+// and verdict rules are those of docs/security.md; the test
+// vectors are docs/security.md#vectors.
 //
 // Parse reads binary input that may be hostile: every offset and size is
 // checked against the buffer, the ACE count is bounded by AclSize, and
@@ -50,7 +50,7 @@
 // PACKAGES, ALL RESTRICTED APPLICATION PACKAGES, package SIDs) — high — or
 // authenticated, users, guests, interactive, network — medium.
 // Generic mappings for sections, ALPC ports, directories, processes and
-// threads are inferred ([I] in EVENTS.md) and Explanation.Notes says so.
+// threads are inferred ([I], docs/rules.md#certainty) and Explanation.Notes says so.
 //
 // # JSON (Report, printed by `ipctrace sd --json`)
 //

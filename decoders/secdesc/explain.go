@@ -52,7 +52,7 @@ type PrincipalAccess struct {
 	Text         string   `json:"text"`
 }
 
-// LabelInfo is the mandatory integrity label (EVENTS.md §6.4).
+// LabelInfo is the mandatory integrity label (docs/security.md#aces).
 type LabelInfo struct {
 	SID     string   `json:"sid"`
 	Level   string   `json:"level"`
@@ -63,7 +63,7 @@ type LabelInfo struct {
 }
 
 // Explanation says in words who may do what to an object of a given type
-// and how exposed it is (DESIGN.md §3 "Security").
+// and how exposed it is (docs/security.md#exposure).
 type Explanation struct {
 	ObjectType string            `json:"object_type"`
 	DACL       string            `json:"dacl"` // "present", "null", "absent", "empty"

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Standard and generic access rights (EVENTS.md §6.5).
+// Standard and generic access rights (docs/security.md#access-masks).
 const (
 	Delete               = 0x00010000
 	ReadControl          = 0x00020000
@@ -93,7 +93,7 @@ type bitName struct {
 type GenericMapping struct{ Read, Write, Execute, All uint32 }
 
 // typeInfo is one row of the per-type rights table. Mappings marked [I] in
-// EVENTS.md or taken from public tool output are labelled Inferred.
+// docs/events.md or taken from public tool output are labelled Inferred.
 type typeInfo struct {
 	specific []bitName
 	mapping  GenericMapping
@@ -190,7 +190,7 @@ func (t ObjectType) info() typeInfo {
 }
 
 // Mapping returns the generic mapping for t and whether it is inferred
-// (EVENTS.md tags it [I] or it comes from public tool output, not MS docs).
+// (docs/rules.md#certainty tags it [I] or it comes from public tool output, not MS docs).
 func (t ObjectType) Mapping() (GenericMapping, bool) {
 	ti := t.info()
 	return ti.mapping, ti.inferred

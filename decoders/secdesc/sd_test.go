@@ -19,7 +19,7 @@ func unhexSpaced(t testing.TB, s string) []byte {
 	return b
 }
 
-// V1: MS-DTYP §2.5.1.4 (EVENTS.md §7.1).
+// V1: MS-DTYP §2.5.1.4 (docs/events.md#vectors).
 const v1SDDL = "O:BAG:BAD:P(A;CIOI;GRGX;;;BU)(A;CIOI;GA;;;BA)(A;CIOI;GA;;;SY)(A;CIOI;GA;;;CO)S:P(AU;FA;GR;;;WD)"
 
 const v1Hex = `
@@ -51,7 +51,7 @@ func TestV1MSDTYPExample(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("SDDL → binary:\n got %x\nwant %x", got, want)
 	}
-	// Binary → struct: the decode EVENTS.md §7.1 lists.
+	// Binary → struct: the decode docs/events.md#vectors lists.
 	bsd, err := Parse(want)
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +284,7 @@ func TestFormatSDDL(t *testing.T) {
 		{"D:AIARP(A;;0x1F01FF;;;S-1-5-32-544)", "D:PARAI(A;;FA;;;BA)"},
 		{"D:(A;;2032127;;;WD)", "D:(A;;FA;;;WD)"},
 		{"D:(A;;CCLC;;;WD)", "D:(A;;CCLC;;;WD)"},
-		// Service rights as sc sdshow prints them (docs/EVENTS.md §6.6).
+		// Service rights as sc sdshow prints them (docs/security.md#sddl).
 		{"D:(A;;0x201fd;;;IU)", "D:(A;;CCLCSWRPWPDTLOCRRC;;;IU)"},
 		{"D:(A;;RCWDWOSDCCDCLCSWRPWPDTLOCR;;;BA)", "D:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;BA)"},
 		// SYNCHRONIZE (bit 20) has no token: FILE_GENERIC_READ|EXECUTE is hex.

@@ -11,7 +11,7 @@ type FormatOptions struct {
 }
 
 // exactRights are the rights tokens printed when the mask equals their value:
-// step 1 of the output rule (docs/EVENTS.md §6.6). 0x20019 is both KR and KX;
+// step 1 of the output rule (docs/security.md#sddl). 0x20019 is both KR and KX;
 // it prints as KR.
 var exactRights = []struct {
 	tok  string
@@ -207,7 +207,7 @@ func appendACE(b []byte, a *ACE, dom *SID) ([]byte, error) {
 	return append(b, ')'), nil
 }
 
-// appendRights applies the output rule of docs/EVENTS.md §6.6: label ACEs
+// appendRights applies the output rule of docs/security.md#sddl: label ACEs
 // print NR/NW/NX tokens; other masks print one exact rights token, else bit
 // tokens in ascending bit order, else lowercase 0x%x; 0 prints nothing.
 func appendRights(b []byte, t AceType, mask uint32) []byte {

@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-// SDDL ace-type tokens (EVENTS.md §6.6).
+// SDDL ace-type tokens (docs/security.md#sddl).
 var aceTypeByToken = func() map[string]AceType {
 	m := map[string]AceType{}
 	for i, t := range aceTypes {
@@ -15,7 +15,7 @@ var aceTypeByToken = func() map[string]AceType {
 	return m
 }()
 
-// Rights tokens accepted by the parser (EVENTS.md §6.6).
+// Rights tokens accepted by the parser (docs/security.md#sddl).
 var rightsTokens = map[string]uint32{
 	"GA": GenericAll, "GR": GenericRead, "GW": GenericWrite, "GX": GenericExecute,
 	"RC": ReadControl, "SD": Delete, "WD": WriteDAC, "WO": WriteOwner,

@@ -8,7 +8,7 @@ import (
 	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
-// SID is a security identifier (MS-DTYP §2.4.2, EVENTS.md §6.2). Revision is
+// SID is a security identifier (MS-DTYP §2.4.2, docs/security.md#sid). Revision is
 // always 1; Authority is the 48-bit IdentifierAuthority.
 type SID struct {
 	Authority uint64
@@ -212,7 +212,7 @@ func unhex(c byte) byte {
 	}
 }
 
-// alias is one row of the EVENTS.md §6.7 alias table. Domain-relative aliases
+// alias is one row of the docs/security.md#sid-aliases alias table. Domain-relative aliases
 // have rid != 0 and no fixed sid.
 type alias struct {
 	name string
@@ -425,7 +425,7 @@ var trustLevels = map[uint32]string{
 
 // Name returns a human name for s, or "" when s is not well known.
 // Patterns (logon sessions, services, AppContainer packages, capabilities,
-// integrity levels, domain RIDs) get generic names (EVENTS.md §6.7).
+// integrity levels, domain RIDs) get generic names (docs/security.md#sid-aliases).
 func Name(s SID) string {
 	if k, ok := keyOf(s); ok {
 		if i, ok := fixedAliases[k]; ok {

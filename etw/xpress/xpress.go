@@ -1,6 +1,6 @@
 // Package xpress implements the MS-XCA "Plain LZ77" compression format
 // (COMPRESSION_FORMAT_XPRESS = 3), used for the payload of compressed ETL
-// buffers (ETL-FORMAT.md §8; [MS-XCA] §2.3 compression, §2.4 decompression).
+// buffers (docs/format.md#compression; [MS-XCA] §2.3 compression, §2.4 decompression).
 //
 // A stream is a sequence of 32-bit little-endian flag words, each followed by
 // the 32 tokens it describes, most significant bit first: a 0 bit is one

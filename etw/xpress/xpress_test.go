@@ -239,7 +239,7 @@ type compressedBuffer struct {
 	size    int // expected decompressed length: Offset - 0x48
 }
 
-// corpusBuffers walks the buffers of an .etl file (ETL-FORMAT.md §1, §2)
+// corpusBuffers walks the buffers of an .etl file (docs/format.md#buffers, docs/format.md#buffer-header)
 // and returns its compressed ones.
 func corpusBuffers(t testing.TB, name string) []compressedBuffer {
 	t.Helper()

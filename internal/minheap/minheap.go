@@ -1,6 +1,6 @@
 // Package minheap holds the sift-down of a binary min-heap over a slice, shared
 // by the k-way merges that order events in time: the reader's (records of
-// per-processor buffer streams, ETL-FORMAT.md §1) and the correlator's
+// per-processor buffer streams, docs/format.md#buffers) and the correlator's
 // (decoded batches of the same streams). It is a few lines rather than
 // container/heap because the merges run once per event, where an interface
 // call per comparison and per swap shows.

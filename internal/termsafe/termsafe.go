@@ -3,7 +3,7 @@
 //
 // A trace is untrusted input: a pipe name, an image name or a provider
 // string can hold escape sequences that, printed raw, set the window title,
-// clear the screen or reorder the text around them (docs/DESIGN.md: bad
+// clear the screen or reorder the text around them (docs/README.md: bad
 // input never harms the reader). Every command that prints trace-derived
 // text (report, dump, stats, verify and error messages) passes it through
 // String or Text first.
