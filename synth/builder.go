@@ -398,6 +398,18 @@ func (b *Builder) applyLossMark() {
 	}
 }
 
+// flushAll writes out every processor's current buffer (when streaming).
+func (b *Builder) flushAll() {
+	if b.w == nil {
+		return
+	}
+	for p := uint16(0); p < NumProcessors; p++ {
+		if err := b.w.Flush(p); err != nil {
+			b.fail(err)
+		}
+	}
+}
+
 // Lose simulates loss: events emitted between Lose(true) and Lose(false)
 // are dropped and counted in EventsLost, and the primitives called in
 // between do not count in the truth. Lose(false) at time t also makes

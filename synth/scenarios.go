@@ -117,6 +117,9 @@ func scenarioParts(name string) ([]part, error) {
 			}
 			parts = append(parts, mk[n](uint32(1000+200*i)))
 		}
+		// A quiet second and a half at the end, so the hangs outlast
+		// report's default --stuck-after of 1 s.
+		parts[len(parts)-1].tail = 1500 * Millisecond
 		return parts, nil
 	}
 	f, ok := mk[name]
@@ -171,8 +174,16 @@ func run(b *Builder, parts []part, scale int, lossy bool) {
 		}
 		t = end + b.US(200)
 	}
+	var tail int64
 	for _, p := range parts {
-		t = max(t, t+p.tail)
+		tail = max(tail, p.tail)
+	}
+	if tail > 0 {
+		// Close the buffers before the quiet tail, so that no buffer (a
+		// lossy one least of all) spans it.
+		b.Sync(t)
+		b.flushAll()
+		t += tail
 	}
 	b.Sync(t)
 	b.Advance(t)
