@@ -2,13 +2,11 @@ package main
 
 import (
 	"bufio"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -61,23 +59,8 @@ func init() {
 	rootCmd.AddCommand(dumpCmd)
 }
 
-// dumpLine is the JSON form of one record.
-type dumpLine struct {
-	Time         string          `json:"time"`
-	Kind         string          `json:"kind"`
-	Provider     string          `json:"provider"`
-	ProviderName string          `json:"provider_name,omitempty"`
-	ID           uint16          `json:"id"`
-	Opcode       uint8           `json:"opcode"`
-	Version      uint16          `json:"version"`
-	PID          uint32          `json:"pid"`
-	TID          uint32          `json:"tid"`
-	Event        string          `json:"event,omitempty"`
-	Fields       json.RawMessage `json:"fields,omitempty"`
-	Notes        *decoders.Notes `json:"notes,omitempty"`
-	PayloadHex   *string         `json:"payload_hex,omitempty"` // set when undecoded or on error
-	Error        string          `json:"error,omitempty"`
-}
+// dumpLine is the JSON form of one record (decoders.Line).
+type dumpLine = decoders.Line
 
 func runDump(stdout, stderr io.Writer, path string, opt dumpFlags) error {
 	f, meter, closeFile, err := openTrace(path)
@@ -111,36 +94,13 @@ func runDump(stdout, stderr io.Writer, path string, opt dumpFlags) error {
 		}
 		records++
 		meter.AddEvents(1)
-		d, ok, derr := p.Decode(rec)
 		if opt.undecoded {
-			if !ok {
-				undecoded[undecodedKey(rec)]++
+			if _, ok, _ := p.Decode(rec); !ok {
+				undecoded[decoders.UndecodedKey(rec)]++
 			}
 			continue
 		}
-		line = dumpLine{
-			Time:         formatFiletime(rec.Time),
-			Kind:         rec.Kind.String(),
-			Provider:     rec.Provider.String(),
-			ProviderName: decoders.ProviderName(rec.Provider),
-			ID:           rec.ID,
-			Opcode:       rec.Opcode,
-			Version:      rec.Version,
-			PID:          rec.ProcessID,
-			TID:          rec.ThreadID,
-		}
-		if ok && d.Event != nil {
-			line.Event = eventName(d)
-			line.Fields = eventFields(d)
-			line.Notes = decoders.Annotate(d.Event)
-		}
-		if !ok || d.Event == nil || derr != nil {
-			h := hex.EncodeToString(rec.Payload)
-			line.PayloadHex = &h
-		}
-		if derr != nil {
-			line.Error = derr.Error()
-		}
+		p.Line(rec, &line)
 		if opt.json {
 			if err := enc.Encode(&line); err != nil {
 				return withCode(exitUsage, err)
@@ -165,30 +125,6 @@ func runDump(stdout, stderr io.Writer, path string, opt dumpFlags) error {
 		return withCode(exitMalformed, fmt.Errorf("%s: no record could be read", termsafe.String(path)))
 	}
 	return nil
-}
-
-// eventName is the registry name of a decoded event, or the TraceLogging name.
-func eventName(d decoders.Decoded) string {
-	if e, ok := decoders.Lookup(d.Key); ok {
-		return e.Name
-	}
-	return d.Event.EventName()
-}
-
-// undecodedKey names a record's key in the syntax of `stats` and the corpus truth.
-func undecodedKey(rec *etw.Record) string {
-	g := rec.Provider.String()
-	switch {
-	case rec.Kind.IsKernel():
-		return fmt.Sprintf("%s|sys|grp=0x%02x|op=%d|v=%d", g, rec.Group, rec.Opcode, rec.Version)
-	case rec.Kind.IsClassic():
-		return fmt.Sprintf("%s|classic|type=%d|v=%d", g, rec.Opcode, rec.Version)
-	case rec.Kind.IsEventHeader():
-		return fmt.Sprintf("%s|event|id=%d|op=%d|v=%d", g, rec.ID, rec.Opcode, rec.Version)
-	case rec.Kind == etw.KindMessage:
-		return fmt.Sprintf("%s|message|id=%d", g, rec.ID)
-	}
-	return fmt.Sprintf("%s|%s|op=%d|v=%d", g, rec.Kind, rec.Opcode, rec.Version)
 }
 
 func writeUndecoded(w io.Writer, counts map[string]int, asJSON bool) {
@@ -268,27 +204,4 @@ func pidText(v uint32) string {
 		return "-1"
 	}
 	return strconv.FormatUint(uint64(v), 10)
-}
-
-// formatFiletime renders a FILETIME as RFC 3339 UTC with 100 ns precision.
-func formatFiletime(ft int64) string {
-	const unixEpoch = 116444736000000000 // 1970-01-01 in FILETIME units
-	d := ft - unixEpoch
-	return time.Unix(d/1e7, (d%1e7)*100).UTC().Format("2006-01-02T15:04:05.0000000Z")
-}
-
-// eventFields is the JSON object of a decoded event, with pointer-sized
-// fields (kernel addresses) as hex strings.
-func eventFields(d decoders.Decoded) json.RawMessage {
-	var b []byte
-	var err error
-	if e, ok := decoders.Lookup(d.Key); ok {
-		b, err = e.MarshalFields(d.Event)
-	} else {
-		b, err = json.Marshal(d.Event)
-	}
-	if err != nil {
-		b, _ = json.Marshal(map[string]string{"marshal_error": err.Error()})
-	}
-	return b
 }

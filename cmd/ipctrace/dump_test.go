@@ -288,7 +288,7 @@ func TestFormatFiletime(t *testing.T) {
 		132404548206236167: "2020-07-29T00:07:00.6236167Z",
 		0:                  "1601-01-01T00:00:00.0000000Z",
 	} {
-		if got := formatFiletime(ft); got != want {
+		if got := etw.FormatFiletime(ft); got != want {
 			t.Errorf("%d: %s, want %s", ft, got, want)
 		}
 	}
