@@ -73,7 +73,7 @@ type Thread struct {
 	// Cycle is GetThreadWaitChain's IsCycle: the chain is a deadlock.
 	Cycle bool
 	// ChainErr says why there is no chain (WCT missing, access denied,
-	// thread exited).
+	// thread exited, call timed out) or what it lacks (nodes beyond 16).
 	ChainErr string
 }
 

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 )
 
 var (
@@ -35,9 +36,9 @@ var (
 
 // NTSTATUS and Win32 values the collector interprets.
 const (
-	statusInfoLengthMismatch = 0xC0000004
-	statusBufferOverflow     = 0x80000005
-	statusBufferTooSmall     = 0xC0000023
+	statusInfoLengthMismatch = ntdefs.StatusInfoLengthMismatch
+	statusBufferOverflow     = ntdefs.StatusBufferOverflow
+	statusBufferTooSmall     = ntdefs.StatusBufferTooSmall
 	errorNotAllAssigned      = 1300
 	stillActive              = 259
 	objectNameInformation    = 1
@@ -60,6 +61,9 @@ type Options struct {
 	// MaxBlocked stops the handle scan after that many blocked queries
 	// (default 8); each leaves one OS thread blocked until ipctrace exits.
 	MaxBlocked int
+	// ChainTimeout bounds each GetThreadWaitChain call (default 5 s);
+	// after one overruns, WCT is not used again in this Collect.
+	ChainTimeout time.Duration
 }
 
 // ListProcesses reads the system process list with its threads
@@ -105,6 +109,9 @@ func Collect(o Options) (*Snapshot, error) {
 	if o.MaxBlocked <= 0 {
 		o.MaxBlocked = 8
 	}
+	if o.ChainTimeout <= 0 {
+		o.ChainTimeout = 5 * time.Second
+	}
 	s := &Snapshot{Time: etw.TimeToFiletime(time.Now())}
 	if err := enableDebugPrivilege(); err != nil {
 		s.Warnings = append(s.Warnings, "SeDebugPrivilege not enabled ("+err.Error()+
@@ -138,12 +145,18 @@ func Collect(o Options) (*Snapshot, error) {
 	if werr != nil {
 		s.Warnings = append(s.Warnings, "wait chains not read: "+werr.Error())
 	} else {
-		defer wct.close()
+		defer func() {
+			if !wct.stuck {
+				wct.close()
+			}
+		}()
 		if wct.comNote != "" {
 			s.Warnings = append(s.Warnings, wct.comNote)
 		}
 	}
+	listed := map[uint32]bool{}
 	for _, p := range procs {
+		listed[p.PID] = true
 		if !target[p.PID] {
 			continue
 		}
@@ -152,9 +165,18 @@ func Collect(o Options) (*Snapshot, error) {
 			if werr != nil {
 				t.ChainErr = werr.Error()
 			} else {
-				t.Chain, t.Cycle, t.ChainErr = wct.chain(ti.TID)
+				t.Chain, t.Cycle, t.ChainErr = wct.chainWithin(ti.TID, o.ChainTimeout)
+				if wct.stuck {
+					werr = fmt.Errorf("GetThreadWaitChain did not return within %v: the remaining threads were not read", o.ChainTimeout)
+					s.Warnings = append(s.Warnings, werr.Error())
+				}
 			}
 			s.Threads = append(s.Threads, t)
+		}
+	}
+	for _, pid := range o.PIDs {
+		if !listed[pid] {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("PID %d is not in the process list: it exited before it could be read", pid))
 		}
 	}
 	denied := 0
@@ -229,6 +251,29 @@ func running(pid uint32) bool {
 type wctSession struct {
 	h       uintptr
 	comNote string
+	stuck   bool // a call did not return in time: the session is left open
+}
+
+type chainResult struct {
+	nodes []Node
+	cycle bool
+	note  string
+}
+
+// chainWithin runs chain on a worker and waits at most d for it.
+func (w *wctSession) chainWithin(tid uint32, d time.Duration) ([]Node, bool, string) {
+	ch := make(chan chainResult, 1)
+	go func() {
+		n, c, note := w.chain(tid)
+		ch <- chainResult{n, c, note}
+	}()
+	select {
+	case r := <-ch:
+		return r.nodes, r.cycle, r.note
+	case <-time.After(d):
+		w.stuck = true
+		return nil, false, fmt.Sprintf("GetThreadWaitChain did not return within %v", d)
+	}
 }
 
 var registerCOM sync.Once

@@ -143,3 +143,19 @@ func TestCollectChildBlockedOnPipe(t *testing.T) {
 		t.Errorf("no inferred pipe wait of the child on PID %d: %+v", os.Getpid(), r.Waits)
 	}
 }
+
+// A target gone before it is read is a warning, not an error.
+func TestCollectGoneProcess(t *testing.T) {
+	const gone = 0xFFFFFFF0
+	s, err := Collect(Options{PIDs: []uint32{gone}, NoPipes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, w := range s.Warnings {
+		found = found || strings.Contains(w, fmt.Sprintf("PID %d is not in the process list", gone))
+	}
+	if !found || len(s.Threads) != 0 {
+		t.Errorf("warnings %q, %d threads", s.Warnings, len(s.Threads))
+	}
+}
