@@ -107,8 +107,12 @@ func runWatch(cmd *cobra.Command, o *watchFlags) error {
 	}
 	res := rec.End(reason, sg)
 	ended = true
-	for r := range rec.Feed().Records() { // what arrived before the consumer ended
-		w.Add(r)
+	select {
+	case <-rec.Feed().Done():
+		for r := range rec.Feed().Records() { // what arrived before the consumer ended
+			w.Add(r)
+		}
+	default: // the consumer did not end (End warned): its queue stays open
 	}
 	if !res.PropsFinal {
 		res.Props = lastProps

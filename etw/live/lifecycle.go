@@ -359,11 +359,14 @@ func (r *Recorder) Wait(o WaitOptions) (reason string, sig os.Signal) {
 // Stop, then draining the consumer, and returns the final counters.
 func (r *Recorder) End(reason string, sig os.Signal) Outcome {
 	out := Outcome{Reason: reason, Signal: sig}
-	gone := r.ended
-	if r.feed != nil && !gone {
+	// The session is gone when the consumer returned without an error
+	// (ProcessTrace ends normally when its session stops); a failed
+	// consumer leaves the session running.
+	gone := false
+	if r.feed != nil {
 		select {
 		case <-r.feed.Done():
-			gone = true
+			gone = r.feed.Err() == nil
 		default:
 		}
 	}
@@ -385,7 +388,7 @@ func (r *Recorder) End(reason string, sig os.Signal) Outcome {
 		switch {
 		case err == nil:
 			out.Props, out.PropsFinal = p, true
-		case gone || errors.Is(err, syscall.Errno(ErrnoWMIInstanceAbsent)):
+		case gone || r.ended || errors.Is(err, syscall.Errno(ErrnoWMIInstanceAbsent)):
 			// Stopped from outside: keep the file, report the last counters.
 			out.Props = r.last
 			if out.Reason != ReasonConsumerErr {

@@ -424,3 +424,23 @@ type stopFails struct {
 }
 
 func (s stopFails) Stop() (Properties, error) { s.call("Stop"); return Properties{}, s.err }
+
+// TestRecorderConsumerFailureKeepsSession: a failed consumer leaves the
+// session running, so the stop rundown and Stop still happen.
+func TestRecorderConsumerFailureKeepsSession(t *testing.T) {
+	b := &fakeBackend{}
+	r := &Recorder{B: b, L: recordLifecycle(), Sig: make(chan os.Signal)}
+	if err := r.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	b.feed.end(&Error{Op: "ProcessTrace", Session: "consumer", Errno: ErrnoCancelled})
+	reason, _ := r.Wait(WaitOptions{})
+	n := len(b.log())
+	out := r.End(reason, nil)
+	if got := b.log()[n:]; !slices.Equal(got, []string{"Snapshot(stop)", "Rundown", "Stop", "CloseTrace"}) {
+		t.Errorf("calls after the failure %v", got)
+	}
+	if out.Reason != ReasonConsumerErr || !out.PropsFinal || out.ConsumerErr == nil {
+		t.Errorf("outcome %+v", out)
+	}
+}
