@@ -210,7 +210,7 @@ var (
 	kernelRundownGUID      = etw.MustParseGUID("3b9c9951-3480-4220-9377-9c8e5184f5cd")
 	kernelFileGUID         = etw.MustParseGUID("edd08927-9cc4-4e65-b970-c2560fb5c289")
 	kernelProcessGUID      = etw.MustParseGUID("22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716")
-	rpcguid                = etw.MustParseGUID("6ad52b32-d609-4be9-ae07-ce8dae937e39")
+	rpcGUID                = etw.MustParseGUID("6ad52b32-d609-4be9-ae07-ce8dae937e39")
 )
 
 // kernelClassGUIDs maps a kernel hook group to its class GUID (corpus

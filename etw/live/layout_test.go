@@ -220,7 +220,7 @@ func TestConstants(t *testing.T) {
 		"3b9c9951-3480-4220-9377-9c8e5184f5cd": kernelRundownGUID,
 		"edd08927-9cc4-4e65-b970-c2560fb5c289": kernelFileGUID,
 		"22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716": kernelProcessGUID,
-		"6ad52b32-d609-4be9-ae07-ce8dae937e39": rpcguid,
+		"6ad52b32-d609-4be9-ae07-ce8dae937e39": rpcGUID,
 		"45d8cccd-539f-4b72-a8b7-5c683142609a": kernelClassGUIDs[0x1A],
 		"90cbdc39-4a3e-11d1-84f4-0000f80464e3": kernelClassGUIDs[0x04],
 		"89497f50-effe-4440-8cf2-ce6b1cdcaca7": kernelClassGUIDs[0x11],
@@ -296,7 +296,7 @@ func TestMakePlan(t *testing.T) {
 					if pr.MatchAny != 0x3F0 || pr.Level != 4 {
 						t.Errorf("Kernel-File kw %#x level %d", pr.MatchAny, pr.Level)
 					}
-				case rpcguid:
+				case rpcGUID:
 					if pr.MatchAny != ^uint64(0) || pr.Level != 4 {
 						t.Errorf("RPC kw %#x level %d", pr.MatchAny, pr.Level)
 					}

@@ -125,7 +125,7 @@ func makePlan(o Options) Plan {
 			Level: levelInformational, MatchAny: kernelFileKeywords})
 	}
 	if o.RPC {
-		p.Providers = append(p.Providers, Provider{Name: rpcName, GUID: rpcguid,
+		p.Providers = append(p.Providers, Provider{Name: rpcName, GUID: rpcGUID,
 			Level: levelInformational, MatchAny: rpcKeywords})
 	}
 	if p.EnableFlags&flagDiskFileIO != 0 && !o.NoStartRundown {

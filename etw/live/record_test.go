@@ -52,9 +52,9 @@ func TestRecordFromEvent(t *testing.T) {
 		{"kernel image other opcode", 0x0100, image, 3, etw.KindSystem64, 0x14, 0, 3, 8},
 		{"kernel 32-bit flag", 0x0100 | 0x0020, fileIo, 0, etw.KindSystem32, 0x04, 0, 3, 8},
 		{"classic non-kernel", 0x0100, kernelFileGUID, 1, etw.KindFull64, 0, 0, 3, 8},
-		{"manifest", 0x0040, rpcguid, 1, etw.KindEvent64, 0, 5, 3, 8},
-		{"manifest host 32", 0, rpcguid, 1, etw.KindEvent32, 0, 5, 3, 4},
-		{"processor index", 0x0200, rpcguid, 1, etw.KindEvent64, 0, 5, 0x1ff, 8},
+		{"manifest", 0x0040, rpcGUID, 1, etw.KindEvent64, 0, 5, 3, 8},
+		{"manifest host 32", 0, rpcGUID, 1, etw.KindEvent32, 0, 5, 3, 4},
+		{"processor index", 0x0200, rpcGUID, 1, etw.KindEvent64, 0, 5, 0x1ff, 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := eventRecordBytes(tc.flags, tc.prov, 5, 3, 4, tc.opcode, tc.proc)
