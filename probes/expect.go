@@ -264,7 +264,7 @@ func ReadExpectation(r io.Reader) (*Expectation, error) {
 			}
 			off = te.Offset
 		}
-		return nil, fmt.Errorf("offset %d: reading the expectation: %w", off, err)
+		return nil, fmt.Errorf("offset %#x: reading the expectation: %w", off, err)
 	}
 	if e.Version == 0 && e.Kind == "" {
 		return nil, ErrNotExpectation

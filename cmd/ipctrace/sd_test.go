@@ -148,7 +148,7 @@ func TestSDInvalidInput(t *testing.T) {
 	for _, tc := range []struct{ in, typ, want string }{
 		{"D:(A;;GA;;;QQ)", "pipe", "position 11"},
 		{"010014b0", "pipe", "offset 0"},
-		{"01 00 14 b0 90 00 00 00 a0 00 00 00 14 00 00 00 30 00 00 00", "pipe", "offset 144 (0x90): owner SID header: truncated"},
+		{"01 00 14 b0 90 00 00 00 a0 00 00 00 14 00 00 00 30 00 00 00", "pipe", "offset 0x90: reading owner SID header: truncated"},
 		{"D:", "bogus", "unknown --type"},
 		{"@/nonexistent/file", "pipe", "no such file"},
 		{"", "pipe", "empty input"},

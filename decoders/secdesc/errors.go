@@ -25,7 +25,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("secdesc: offset %d (0x%x): %s: %v", e.Off, e.Off, e.What, e.Err)
+	return fmt.Sprintf("offset %#x: reading %s: %v", e.Off, e.What, e.Err)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
