@@ -114,7 +114,7 @@ func TestRenderWatch(t *testing.T) {
 				t.Errorf("view:\n%s", out.String())
 			}
 			for _, p := range m.Pipes {
-				if !strings.Contains(out.String(), p.Name) {
+				if !strings.Contains(out.String(), strings.TrimPrefix(p.Name, `\\.\pipe\`)) {
 					t.Errorf("view does not show pipe %s:\n%s", p.Name, out.String())
 				}
 			}
