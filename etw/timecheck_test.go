@@ -12,6 +12,7 @@ import (
 // demoRecord is one record of testdata/demo.etl: where it is and when.
 type demoRecord struct {
 	off  int64 // absolute file offset of the record header
+	buf  int64 // offset of its buffer
 	kind HeaderKind
 	raw  int64
 }
@@ -32,7 +33,7 @@ func readDemo(t *testing.T) ([]byte, []demoRecord) {
 			t.Fatalf("intact demo: %v", err)
 		}
 		if !r.NoTime {
-			recs = append(recs, demoRecord{r.BufferOffset + int64(r.Pos), r.Kind, r.RawTime})
+			recs = append(recs, demoRecord{r.BufferOffset + int64(r.Pos), r.BufferOffset, r.Kind, r.RawTime})
 		}
 	}
 	return data, recs
@@ -75,7 +76,7 @@ func TestDamagedTimestamp(t *testing.T) {
 	for i := len(recs) / 2; i < len(recs); i++ {
 		k := recs[i].kind
 		prev := recs[i-1]
-		if (k == KindSystem64 || k == KindEvent64) && prev.off/0x10000 == recs[i].off/0x10000 && prev.raw < recs[i].raw {
+		if (k == KindSystem64 || k == KindEvent64) && prev.buf == recs[i].buf && prev.raw < recs[i].raw {
 			pick = i
 			break
 		}
