@@ -146,7 +146,7 @@ func TestCollectChildBlockedOnPipe(t *testing.T) {
 
 // A target gone before it is read is a warning, not an error.
 func TestCollectGoneProcess(t *testing.T) {
-	const gone = 0xFFFFFFF0
+	const gone uint32 = 0xFFFFFFF0
 	s, err := Collect(Options{PIDs: []uint32{gone}, NoPipes: true})
 	if err != nil {
 		t.Fatal(err)
