@@ -50,7 +50,7 @@ func (b *WinBackend) EnableOwn() error {
 		return err
 	}
 	if !b.Own.WaitEnabled(ownEnableTimeout) {
-		return fmt.Errorf("ipctrace's own provider was enabled but did not report itself enabled within %v: its events may be missing", ownEnableTimeout)
+		return fmt.Errorf("ipctrace's own provider was enabled but did not report itself enabled (EventProviderEnabled) within %v: no security snapshots are written, and probe markers only if the enable arrives later", ownEnableTimeout)
 	}
 	return nil
 }
