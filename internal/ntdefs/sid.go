@@ -77,8 +77,7 @@ func SIDString(b []byte) (string, bool) {
 // shows 10 digits, not 12: that page and the spec disagree on padding, and
 // ipctrace follows the spec). ConvertSidToStringSid's own page defers to the
 // "S-R-I-S…" notation without saying how a large authority is printed.
-// Such authorities do not occur in SIDs Windows issues, so no trace has
-// settled the question.
+// What Windows itself prints for one has not been checked.
 func AppendSID(dst []byte, revision byte, authority uint64, sub []uint32) []byte {
 	dst = appendSIDHead(dst, revision, authority)
 	for _, v := range sub {
