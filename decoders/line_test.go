@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/ipctrace/ipctrace/etw"
-	"github.com/ipctrace/ipctrace/testdata"
+	ipctrace "github.com/ipctrace/ipctrace"
 )
 
 // TestLine: every record of the demo trace becomes a Line; decoded ones
 // carry an event name and fields and no payload hex, the others the hex.
 func TestLine(t *testing.T) {
-	f, err := etw.NewFile(bytes.NewReader(testdata.Demo), int64(len(testdata.Demo)))
+	f, err := etw.NewFile(bytes.NewReader(ipctrace.Demo), int64(len(ipctrace.Demo)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,13 +14,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	ipctrace "github.com/ipctrace/ipctrace"
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/internal/termsafe"
 	"github.com/ipctrace/ipctrace/internal/termsize"
 	"github.com/ipctrace/ipctrace/pipeline"
 	"github.com/ipctrace/ipctrace/report"
-	"github.com/ipctrace/ipctrace/testdata"
 )
 
 // reportFlags are the flags of `ipctrace report`.
@@ -136,7 +136,7 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 
 	var m *model.Model
 	if len(paths) == 0 {
-		m, err = correlate.AnalyzeReader("demo.etl (embedded demo trace)", bytes.NewReader(testdata.Demo), int64(len(testdata.Demo)), opt)
+		m, err = correlate.AnalyzeReader("demo.etl (embedded demo trace)", bytes.NewReader(ipctrace.Demo), int64(len(ipctrace.Demo)), opt)
 	} else {
 		m, err = correlate.AnalyzeFiles(paths, opt)
 	}
@@ -213,7 +213,7 @@ func parseWhen(s string, start time.Time) (time.Time, error) {
 // traceStart is the start time of the first readable file (or of the demo).
 func traceStart(paths []string) (time.Time, error) {
 	if len(paths) == 0 {
-		f, err := etw.NewFile(bytes.NewReader(testdata.Demo), int64(len(testdata.Demo)))
+		f, err := etw.NewFile(bytes.NewReader(ipctrace.Demo), int64(len(ipctrace.Demo)))
 		if err != nil {
 			return time.Time{}, err
 		}
