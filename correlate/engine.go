@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/decoders/rpcif"
 	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/model"
 )
@@ -85,6 +86,10 @@ type Options struct {
 	// MaxSpans (0: 200000).
 	Timeline bool
 	MaxSpans int
+
+	// Interfaces names RPC and COM interfaces (report --interfaces); nil
+	// means the built-in table of rpcif.New.
+	Interfaces *rpcif.Table
 }
 
 // Engine correlates a time-ordered stream of decoded events.
@@ -130,6 +135,8 @@ type Engine struct {
 	a   alpcState
 	r   rpcState
 	s   sectionState
+	w   wmState
+	c   comState
 	l   lossState
 	sec []snapshot
 
@@ -228,6 +235,8 @@ func New(opt Options) *Engine {
 	e.a.init()
 	e.r.init()
 	e.s.init()
+	e.w.init()
+	e.c.init()
 	return e
 }
 
@@ -328,7 +337,18 @@ func (e *Engine) Add(d *decoders.Decoded) {
 	case *decoders.RPCCallStart:
 		e.rpcStart(d, ev)
 	case *decoders.RPCCallStop:
+		e.comNoteRPC(d, ev)
 		e.rpcStop(d, ev)
+	case *decoders.Win32kMessage:
+		e.win32kMessage(d, ev)
+	case *decoders.Win32kMessageStop:
+		e.win32kStop(d, ev)
+	case *decoders.Win32kUIDelay:
+		e.win32kDelay(d, ev)
+	case *decoders.COMCallDelay:
+		e.comCallDelay(d, ev)
+	case *decoders.COMCliModalLoopDelay:
+		e.comModalLoop(d, ev)
 	}
 }
 

@@ -217,6 +217,69 @@ func compareModels(got, want *model.Model) []string {
 		return nil
 	})
 
+	wmKey := func(c model.WindowMessages) string {
+		return fmt.Sprintf("%d/%d→%d/%d", c.SenderPID, c.SenderTID, c.ReceiverPID, c.ReceiverTID)
+	}
+	matchLists(add, "window messages", sorted(got.WindowMessages, wmKey), sorted(want.WindowMessages, wmKey), wmKey, func(g, w model.WindowMessages) []string {
+		var d []string
+		if g.Sent != w.Sent || g.Pending != w.Pending || g.Inferred != w.Inferred || g.SenderImage != w.SenderImage ||
+			g.ReceiverImage != w.ReceiverImage || !reflect.DeepEqual(g.Messages, w.Messages) {
+			d = append(d, fmt.Sprintf("got sent/pending %d/%d images %s/%s messages %+v; want %d/%d %s/%s %+v", g.Sent, g.Pending,
+				g.SenderImage, g.ReceiverImage, g.Messages, w.Sent, w.Pending, w.SenderImage, w.ReceiverImage, w.Messages))
+		}
+		d = append(d, latDiff("latency", g.Latency, w.Latency)...)
+		d = append(d, latDiff("queue wait", g.QueueWait, w.QueueWait)...)
+		return append(d, latDiff("handler", g.Handler, w.Handler)...)
+	})
+	pqKey := func(q model.PostedQueue) string { return fmt.Sprintf("%d/%d", q.PID, q.TID) }
+	matchLists(add, "posted queue", sorted(got.PostedQueues, pqKey), sorted(want.PostedQueues, pqKey), pqKey, func(g, w model.PostedQueue) []string {
+		var d []string
+		if g.Retrieved != w.Retrieved || g.Queued != w.Queued || !slices.Equal(g.Posters, w.Posters) || g.Image != w.Image ||
+			g.OldestQueuedUS != w.OldestQueuedUS || g.Inferred != w.Inferred {
+			d = append(d, fmt.Sprintf("got %d retrieved %d queued posters %v image %s oldest %v; want %d %d %v %s %v", g.Retrieved, g.Queued,
+				g.Posters, g.Image, g.OldestQueuedUS, w.Retrieved, w.Queued, w.Posters, w.Image, w.OldestQueuedUS))
+		}
+		return append(d, latDiff("queue delay", g.QueueDelay, w.QueueDelay)...)
+	})
+	hungKey := func(h model.HungPump) string { return fmt.Sprintf("%d/%d|%s|%s", h.PID, h.TID, h.Event, h.ClassName) }
+	matchLists(add, "hung pump", sorted(got.HungPumps, hungKey), sorted(want.HungPumps, hungKey), hungKey, func(g, w model.HungPump) []string {
+		g.NS, w.NS = 0, 0
+		if g != w {
+			return []string{fmt.Sprintf("got %+v want %+v", g, w)}
+		}
+		return nil
+	})
+	comKey := func(c model.COMCall) string {
+		return fmt.Sprintf("%s|%d/%d→%d/%d|%s|%d", c.Kind, c.CallerPID, c.CallerTID, c.TargetPID, c.TargetTID, c.Interface, c.Method)
+	}
+	matchLists(add, "com", sorted(got.COM, comKey), sorted(want.COM, comKey), comKey, func(g, w model.COMCall) []string {
+		var d []string
+		d = append(d, latDiff("time", g.Time, w.Time)...)
+		gr, wr := g.Results, w.Results
+		g.Results, w.Results, g.Time, w.Time, g.NS, w.NS = nil, nil, latency.Summary{}, latency.Summary{}, 0, 0
+		if !reflect.DeepEqual(g, w) || fmt.Sprint(gr) != fmt.Sprint(wr) {
+			d = append(d, fmt.Sprintf("got %+v %v want %+v %v", g, gr, w, wr))
+		}
+		return d
+	})
+	for i := range want.RPC {
+		// Interface names: every RPC row of the truth that has one (the
+		// key above matches rows by interface UUID).
+		w := want.RPC[i]
+		if w.InterfaceName == "" {
+			continue
+		}
+		found := false
+		for _, g := range got.RPC {
+			if g.Interface == w.Interface && g.ProcNum == w.ProcNum && g.ClientPID == w.ClientPID {
+				found = g.InterfaceName == w.InterfaceName && g.Method == w.Method
+			}
+		}
+		if !found {
+			add("rpc %s #%d: interface name not %q / method %q", w.Interface, w.ProcNum, w.InterfaceName, w.Method)
+		}
+	}
+
 	secK := func(e model.Exposed) string { return e.Type + "|" + e.Object }
 	matchLists(add, "security", sorted(got.Security, secK), sorted(want.Security, secK), secK, func(g, w model.Exposed) []string {
 		if g.Owner != w.Owner || g.SDDL != w.SDDL || !slices.Equal(g.Exposure, w.Exposure) || g.Severity != w.Severity {

@@ -65,6 +65,7 @@ func (e *Engine) waits(alpc []alpcWaiter, end int64) []waitEdge {
 		}
 		edges = append(edges, waitEdge{waitNode{op.pid, op.tid}, to, en.pn.display, "pipe", irpStuckKind[op.kind], end - op.start})
 	}
+	edges = e.wmWaits(edges, end) // window messages (docs/rules.md WM1, WM2)
 	slices.SortFunc(edges, func(a, b waitEdge) int {
 		return cmp.Or(cmp.Compare(a.from.pid, b.from.pid), cmp.Compare(a.from.tid, b.from.tid),
 			cmp.Compare(a.to.pid, b.to.pid), cmp.Compare(a.to.tid, b.to.tid), strings.Compare(a.object, b.object))

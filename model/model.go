@@ -19,6 +19,14 @@ type Model struct {
 	Idle      []Idle    `json:"idle"`
 	Deadlocks []Cycle   `json:"deadlocks"`
 	Security  []Exposed `json:"security"`
+	// Window messages (docs/rules.md WM1–WM5): SendMessage conversations,
+	// posted-message queues per receiving thread, and hung message pumps
+	// (Win32k MessageCheckDelay / InputProcessDelay). All inferred.
+	WindowMessages []WindowMessages `json:"window_messages,omitempty"`
+	PostedQueues   []PostedQueue    `json:"posted_queues,omitempty"`
+	HungPumps      []HungPump       `json:"hung_pumps,omitempty"`
+	// COM lists the COMRuntime call delays (docs/rules.md COM1–COM3).
+	COM []COMCall `json:"com,omitempty"`
 	// Timeline holds per-operation spans, only when Options.Timeline is
 	// set (for the Perfetto renderer); TimelineDropped counts the spans
 	// left out beyond Options.MaxSpans.
@@ -183,6 +191,10 @@ type RPC struct {
 	Latency   latency.Summary `json:"latency_us"`
 	// ServerTime is the duration of the server-side calls (events 6→8).
 	ServerTime latency.Summary `json:"server_time_us"`
+	// InterfaceName and Method name Interface and ProcNum from the
+	// interface table (built-in or --interfaces), when it knows them.
+	InterfaceName string `json:"interface_name,omitempty"`
+	Method        string `json:"method,omitempty"`
 }
 
 // Section is one section (FileKey) mapped by views.
@@ -309,4 +321,119 @@ type Span struct {
 	DurUS    float64 `json:"dur_us"`
 	FlowOut  uint64  `json:"flow_out,omitempty"`
 	FlowIn   uint64  `json:"flow_in,omitempty"`
+}
+
+// WindowMessages is one SendMessage conversation: the messages a sender
+// thread sent to windows of a receiver thread (docs/rules.md WM1). Posted
+// messages are in PostedQueue.
+type WindowMessages struct {
+	NS          int    `json:"ns,omitempty"`
+	SenderPID   uint32 `json:"sender_pid"`
+	SenderTID   uint32 `json:"sender_tid"`
+	ReceiverPID uint32 `json:"receiver_pid"`
+	ReceiverTID uint32 `json:"receiver_tid"`
+	SenderImage string `json:"sender_image,omitempty"`
+	// ReceiverImage is the receiver's image, when known.
+	ReceiverImage string `json:"receiver_image,omitempty"`
+	// Sent counts SendMessage calls that returned; Pending those still
+	// open at the end of the trace (also in Stuck when long enough).
+	Sent     int64          `json:"sent"`
+	Pending  int64          `json:"pending"`
+	Messages []MessageCount `json:"messages"`
+	// Latency: SendMessageStart to SendMessageStop on the sender.
+	// QueueWait: SendMessageStart to the receiver's RetrieveSendMessageStart.
+	// Handler: the receiver's RetrieveSendMessageStart to its Stop.
+	Latency   latency.Summary `json:"latency_us"`
+	QueueWait latency.Summary `json:"queue_wait_us"`
+	Handler   latency.Summary `json:"handler_us"`
+	Inferred  bool            `json:"inferred"`
+	First     Time            `json:"first,omitempty"`
+	Last      Time            `json:"last,omitempty"`
+}
+
+// MessageCount counts one window message number: Name is the WM_* name,
+// "WM_USER+n", "WM_APP+n" or "registered message 0x…".
+type MessageCount struct {
+	Message uint32 `json:"message"`
+	Name    string `json:"name"`
+	Count   int64  `json:"count"`
+}
+
+// PostedQueue is the posted-message queue of one receiving thread
+// (docs/rules.md WM3): messages posted (QueuePostMessage) and retrieved
+// there (RetrievePostMessage), the time each spent queued, and the ones
+// still queued at the end of the trace.
+type PostedQueue struct {
+	NS         int             `json:"ns,omitempty"`
+	PID        uint32          `json:"pid"`
+	TID        uint32          `json:"tid"`
+	Image      string          `json:"image,omitempty"`
+	Retrieved  int64           `json:"retrieved"`
+	Queued     int64           `json:"still_queued"`
+	Posters    []uint32        `json:"poster_pids"`
+	QueueDelay latency.Summary `json:"queue_delay_us"`
+	// OldestQueuedUS is how long the oldest message still queued had
+	// waited at the end of the trace (0 when none is).
+	OldestQueuedUS float64 `json:"oldest_queued_us,omitempty"`
+	Inferred       bool    `json:"inferred"`
+}
+
+// HungPump is one thread whose message pump Windows reported as late
+// (docs/rules.md WM4): Win32k MessageCheckDelay (38, 173) or
+// InputProcessDelay (37, 172), per thread and window class.
+type HungPump struct {
+	NS  int    `json:"ns,omitempty"`
+	PID uint32 `json:"pid"`
+	TID uint32 `json:"tid"`
+	// Event is "MessageCheckDelay" or "InputProcessDelay" (with
+	// "Immersive" before it for packaged apps).
+	Event     string `json:"event"`
+	ClassName string `json:"class_name"`
+	TopLevel  string `json:"top_level_class_name,omitempty"`
+	Image     string `json:"image,omitempty"`
+	// ImagePath (37, 38) or AppUserModelID (172, 173) as Windows wrote it.
+	ImagePath      string `json:"image_path,omitempty"`
+	AppUserModelID string `json:"app_user_model_id,omitempty"`
+	Reports        int64  `json:"reports"`
+	// MaxDelayMS is the largest DelayTimeMs (38, 173) or, for
+	// InputProcessDelay, the largest TimeSinceOldestInputMs.
+	MaxDelayMS uint32 `json:"max_delay_ms"`
+	First      Time   `json:"first"`
+	Last       Time   `json:"last"`
+	Inferred   bool   `json:"inferred"`
+}
+
+// COMCall is one group of COM call delays (docs/rules.md COM1–COM3):
+// ComCallDelay events of one calling thread to one target thread on one
+// interface method, or CliModalLoopDelay events of one thread (Kind
+// "modal-loop", without target or interface).
+type COMCall struct {
+	NS        int    `json:"ns,omitempty"`
+	Kind      string `json:"kind"` // "call-delay", "modal-loop"
+	CallerPID uint32 `json:"caller_pid"`
+	CallerTID uint32 `json:"caller_tid"`
+	TargetPID uint32 `json:"target_pid,omitempty"`
+	TargetTID uint32 `json:"target_tid,omitempty"`
+	// Interface is the IID (RPC-style GUID text) and Method the vtable
+	// slot; InterfaceName and MethodName come from the interface table.
+	Interface     string `json:"interface,omitempty"`
+	Method        uint32 `json:"method"`
+	InterfaceName string `json:"interface_name,omitempty"`
+	MethodName    string `json:"method_name,omitempty"`
+	CallerImage   string `json:"caller_image,omitempty"`
+	TargetImage   string `json:"target_image,omitempty"`
+	Calls         int64  `json:"calls"`
+	Failed        int64  `json:"failed"`
+	// Results counts the calls per HRESULT name ("S_OK", "RPC_E_…").
+	Results map[string]int64 `json:"results,omitempty"`
+	// Time is the call time Windows reported (CallTimeMs, or BlockTimeMs
+	// of a modal loop), in microseconds.
+	Time latency.Summary `json:"time_us"`
+	// RPCJoined counts the calls matched to an RPC client call on the
+	// same thread and interface (docs/rules.md COM2); RPCEndpoint and
+	// RPCProtocol are that call's.
+	RPCJoined   int64  `json:"rpc_joined"`
+	RPCEndpoint string `json:"rpc_endpoint,omitempty"`
+	RPCProtocol string `json:"rpc_protocol,omitempty"`
+	Inferred    bool   `json:"inferred"`
 }

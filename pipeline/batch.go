@@ -44,6 +44,11 @@ type batch struct {
 	rpcStop     arena[decoders.RPCCallStop]
 	lost        arena[decoders.LostEvent]
 	secSnap     arena[decoders.SecuritySnapshot]
+	w32kMsg     arena[decoders.Win32kMessage]
+	w32kStop    arena[decoders.Win32kMessageStop]
+	w32kDelay   arena[decoders.Win32kUIDelay]
+	comCall     arena[decoders.COMCallDelay]
+	comModal    arena[decoders.COMCliModalLoopDelay]
 }
 
 // arenaChunk is the number of values in one chunk of an arena.
@@ -117,6 +122,11 @@ func (b *batch) reset() {
 	b.rpcStop.reset()
 	b.lost.reset()
 	b.secSnap.reset()
+	b.w32kMsg.reset()
+	b.w32kStop.reset()
+	b.w32kDelay.reset()
+	b.comCall.reset()
+	b.comModal.reset()
 }
 
 // add appends d, copying its Event when the engine uses that type; other
@@ -173,6 +183,16 @@ func (b *batch) own(c *decoders.Decoded) {
 		sn := *ev
 		sn.SD = append([]byte(nil), ev.SD...) // aliases the payload
 		c.Event = b.secSnap.put(sn)
+	case *decoders.Win32kMessage:
+		c.Event = b.w32kMsg.put(*ev)
+	case *decoders.Win32kMessageStop:
+		c.Event = b.w32kStop.put(*ev)
+	case *decoders.Win32kUIDelay:
+		c.Event = b.w32kDelay.put(*ev) // strings are copies, not payload aliases
+	case *decoders.COMCallDelay:
+		c.Event = b.comCall.put(*ev)
+	case *decoders.COMCliModalLoopDelay:
+		c.Event = b.comModal.put(*ev)
 	default:
 		c.Event = nil
 	}

@@ -156,6 +156,8 @@ type Builder struct {
 	lastTime    int64
 	finished    bool
 	truth       *model.Model
+
+	winmsgState // window messages and COM (winmsg.go)
 }
 
 // DefaultStart is the FILETIME of the header event of synthetic traces

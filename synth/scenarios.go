@@ -16,7 +16,9 @@ var Scenarios = []string{
 	"pipe-pingpong", "pipe-transceive", "pipe-busy", "pipe-stuck-read", "pipe-stuck-listen", "pipe-impersonate",
 	"alpc-rpc", "alpc-stuck", "alpc-no-receiver", "alpc-deadlock",
 	"section-shared", "security", "lossy", "alpc-reentrant", "pipe-alpc-cycle",
-	"busy-machine", "busy-machine-healthy", "mixed",
+	"busy-machine", "busy-machine-healthy",
+	"winmsg-send", "winmsg-stuck-handler", "winmsg-not-pumping", "winmsg-posted", "winmsg-alpc-cycle", "com-rpc",
+	"mixed",
 }
 
 // notInMixed are the scenarios mixed leaves out: lossy is mixed's own loss
@@ -108,6 +110,12 @@ func scenarioParts(name string) ([]part, error) {
 		"pipe-alpc-cycle":      pipeALPCCycle,
 		"busy-machine":         busyMachine(true),
 		"busy-machine-healthy": busyMachine(false),
+		"winmsg-send":          winmsgSend,
+		"winmsg-stuck-handler": winmsgStuckHandler,
+		"winmsg-not-pumping":   winmsgNotPumping,
+		"winmsg-posted":        winmsgPosted,
+		"winmsg-alpc-cycle":    winmsgALPCCycle,
+		"com-rpc":              comRPC,
 	}
 	if name == "mixed" {
 		var parts []part

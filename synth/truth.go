@@ -72,6 +72,9 @@ func fillCycles(cycles []model.Cycle, stuck []model.Stuck, receivers map[[2]uint
 				if strings.HasPrefix(s.Kind, "alpc") {
 					w.Mechanism = "alpc"
 				}
+				if s.Kind == "sendmessage" {
+					w.Mechanism = "window-message"
+				}
 				w.ReceiverTID = receivers[[2]uint32{s.PID, s.TID}]
 				w.ReceiverWaits = w.ReceiverTID != 0 && stuckThread(stuck, w.ReceiverTID)
 				break
@@ -279,6 +282,7 @@ func (b *Builder) buildTruth() *model.Model {
 			for _, r := range e.reads {
 				receivers[[2]uint32{r.th.Proc.PID, r.th.TID}] = e.peer.readTID
 			}
+	b.winmsgTruth(m, end)
 		}
 	}
 	fillCycles(m.Deadlocks, m.Stuck, receivers)
