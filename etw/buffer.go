@@ -190,7 +190,7 @@ type bufferScanner struct {
 // buffer is still usable (a truncated last buffer).
 func (s *bufferScanner) next() (b BufferInfo, ok bool, err error) {
 	f := s.f
-	for s.off < f.size {
+	if s.off < f.size {
 		off := s.off
 		remain := f.size - off
 		if remain < BufferHeaderSize {

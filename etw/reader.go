@@ -327,7 +327,7 @@ type cursor struct {
 func (c *cursor) next(f *File, r *Record) (bool, error) {
 	img := c.img
 	end := len(img)
-	for c.pos+minRecordSize <= end {
+	if c.pos+minRecordSize <= end {
 		pos := c.pos
 		m := binary.LittleEndian.Uint32(img[pos:])
 		if m == 0xFFFFFFFF || m == 0 {

@@ -120,3 +120,28 @@ func exeName() string {
 	}
 	return filepath.Base(exe)
 }
+
+func (o *RunOptions) logf(format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, format+"\n", args...)
+	}
+}
+
+// newExpectation fills the fields common to every probe.
+func newExpectation(kind string, o RunOptions) *Expectation {
+	e := &Expectation{
+		Version: FormatVersion,
+		Kind:    kind,
+		ID:      o.id,
+		Options: Options{Count: o.Count, Size: o.Size, Target: o.Target},
+		Started: time.Now().UTC().Format(timeLayout),
+	}
+	if kind == KindPipe {
+		e.Options.Mode = o.Mode
+		e.Options.Clients = o.Clients
+		e.Options.Transact = o.Transact
+	}
+	return e
+}
+
+const timeLayout = "2006-01-02T15:04:05.0000000Z07:00"

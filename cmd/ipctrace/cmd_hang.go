@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -83,10 +82,6 @@ func (o *hangFlags) validate() error {
 	}
 	return withCode(exitUsage, fmt.Errorf("hang: -o %q: want table or json", o.output))
 }
-
-// errHangNeedsWindows is hang's error on other systems.
-var errHangNeedsWindows = errors.New("hang requires Windows: it reads the wait chains, threads and pipe handles of live processes; " +
-	"to analyse a recording here, use report on the .etl file")
 
 // renderHang prints a hang result through the report renderers, its
 // warnings on stderr, and returns the exit status error.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -217,12 +216,4 @@ func probeSummary(e *probes.Expectation) string {
 		parts = append(parts, "target "+o.Target)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// exitAfterProbeChild runs the peer half of a probe when this process was
-// started as one, and exits.
-func exitAfterProbeChild() {
-	if probes.IsChild() {
-		os.Exit(probes.ChildMain())
-	}
 }

@@ -95,12 +95,6 @@ func init() {
 	rootCmd.AddCommand(recordCmd)
 }
 
-// errNeedsWindows is the error of record and watch on other systems.
-func errNeedsWindows(cmd string) error {
-	return withCode(exitUsage, fmt.Errorf("%s requires Windows (amd64 or arm64) and an elevated prompt; "+
-		"record on Windows, then analyse the .etl here with report, stats or dump", cmd))
-}
-
 // ErrBadSize is returned by parseSize.
 var errBadSize = errors.New("invalid size")
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/report"
 )
 
@@ -90,13 +89,4 @@ func renderWatch(out io.Writer, m *model.Model, st watchStatus, top int) error {
 	}
 	fmt.Fprintf(out, "\nconversations of the last %s; operations waiting longer than %s are stuck\n", st.Window, st.StuckAfter)
 	return report.Table(out, m, report.TableOptions{MaxRows: top})
-}
-
-// watchCorrelateOptions maps the flags onto correlate.Options.
-func (o *watchFlags) correlateOptions() correlate.Options {
-	opt := correlate.Options{StuckAfter: o.stuckAfter, Process: o.process, PipeGlob: o.pipeGlob}
-	for _, p := range o.pids {
-		opt.PIDs = append(opt.PIDs, uint32(p))
-	}
-	return opt
 }

@@ -139,3 +139,12 @@ func remaining(d time.Duration, start time.Time) time.Duration {
 	}
 	return time.Nanosecond
 }
+
+// watchCorrelateOptions maps the flags onto correlate.Options.
+func (o *watchFlags) correlateOptions() correlate.Options {
+	opt := correlate.Options{StuckAfter: o.stuckAfter, Process: o.process, PipeGlob: o.pipeGlob}
+	for _, p := range o.pids {
+		opt.PIDs = append(opt.PIDs, uint32(p))
+	}
+	return opt
+}

@@ -1,7 +1,6 @@
 package live
 
 import (
-	"errors"
 	"fmt"
 	"syscall"
 )
@@ -53,11 +52,3 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Errno }
-
-func callErr(op, session string, err error) error {
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		return &Error{Op: op, Session: session, Errno: en}
-	}
-	return fmt.Errorf("%s on session %q: %w", op, session, err)
-}

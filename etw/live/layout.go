@@ -250,9 +250,6 @@ var kernelClassGUIDs = [...]etw.GUID{
 	0x1E: etw.MustParseGUID("2ce9a149-effe-42f0-a635-a1d39e26c8f2"), // HypervisorX
 }
 
-// lostEventGUID is the class of the RTLostEvent records (docs/events.md#lost-events).
-var lostEventGUID = etw.MustParseGUID("6a399ae0-4bc6-4de9-870b-3657f8947e7e")
-
 // groupOf returns the kernel hook group of a class GUID. Image loads
 // (Image class, opcode 10) keep group 0x03 as in files (corpus README).
 func groupOf(g etw.GUID, opcode uint8) (uint8, bool) {

@@ -3,6 +3,8 @@
 package live
 
 import (
+	"errors"
+	"fmt"
 	"runtime"
 	"syscall"
 	"unsafe"
@@ -250,4 +252,13 @@ func closeTrace(handle uint64) error {
 // winGUID converts an etw.GUID to a windows.GUID (same fields).
 func winGUID(g etw.GUID) windows.GUID {
 	return windows.GUID{Data1: g.Data1, Data2: g.Data2, Data3: g.Data3, Data4: g.Data4}
+}
+
+// callErr wraps the error of a Windows call.
+func callErr(op, session string, err error) error {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return &Error{Op: op, Session: session, Errno: en}
+	}
+	return fmt.Errorf("%s on session %q: %w", op, session, err)
 }

@@ -51,7 +51,7 @@ func slug(heading string) string {
 }
 
 var (
-	headingRe  = regexp.MustCompile("^#{1,6}\\s+(.*?)\\s*#*\\s*$")
+	headingRe  = regexp.MustCompile(`^#{1,6}\s+(.*?)\s*#*\s*$`)
 	explicitRe = regexp.MustCompile(`<a id="([^"]+)"></a>`)
 	ruleHeadRe = regexp.MustCompile(`^#{2,6}\s+([A-Z][0-9]+)\b`)
 	fenceRe    = regexp.MustCompile("^\\s*(```|~~~)")
