@@ -168,6 +168,9 @@ func (e *Engine) finishCOM(m *model.Model) {
 			continue
 		}
 		r.m.Time = r.time.Summary()
+		if len(r.m.Results) == 0 {
+			r.m.Results = nil
+		}
 		r.m.CallerImage, r.m.TargetImage = e.image(r.m.CallerPID), e.image(r.m.TargetPID)
 		m.COM = append(m.COM, r.m)
 	}

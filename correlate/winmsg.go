@@ -43,9 +43,11 @@ type wmSend struct {
 }
 
 type wmPost struct {
-	ppid uint32
-	hwnd uint64
-	t    int64
+	ppid, ptid uint32
+	hwnd       uint64
+	t          int64
+	msg        uint32
+	flow       uint64
 }
 
 type wmConvKey struct{ spid, stid, rpid, rtid uint32 }
@@ -121,7 +123,7 @@ func (e *Engine) win32kMessage(d *decoders.Decoded, ev *decoders.Win32kMessage) 
 		if _, ok := w.posts[ev.Pqmsg]; !ok && len(w.posts) >= maxOpenWM {
 			return
 		}
-		w.posts[ev.Pqmsg] = &wmPost{ppid: d.PID, hwnd: ev.Hwnd, t: d.Time}
+		w.posts[ev.Pqmsg] = &wmPost{ppid: d.PID, ptid: d.TID, hwnd: ev.Hwnd, t: d.Time, msg: ev.Message, flow: e.newFlow()}
 	case decoders.Win32kRetrievePostMessageID:
 		w.windows[ev.Hwnd] = wmThread{d.PID, d.TID}
 		p := w.posts[ev.Pqmsg]
@@ -129,6 +131,11 @@ func (e *Engine) win32kMessage(d *decoders.Decoded, ev *decoders.Win32kMessage) 
 			return
 		}
 		delete(w.posts, ev.Pqmsg)
+		if e.opt.Timeline {
+			name := winmsg.MessageName(p.msg)
+			e.span(p.ppid, p.ptid, "window-message", "postmessage ", name, p.t, p.t, p.flow, 0)
+			e.span(d.PID, d.TID, "window-message", "retrieve ", name, d.Time, d.Time, 0, p.flow)
+		}
 		if e.out {
 			return
 		}

@@ -21,9 +21,13 @@
 //	stuck       array    operations outstanding at the end or slower than --stuck-after
 //	deadlocks   array    cycles in the wait-for graph
 //	security    array    IPC objects with their security descriptor
+//	window_messages  array  SendMessage conversations (omitted when none)
+//	posted_queues    array  posted-message queues per receiving thread (omitted when none)
+//	hung_pumps       array  threads reported as not pumping messages (omitted when none)
+//	com              array  COM call delays (omitted when none)
 //	warnings    array    reader/decoder problems with file offsets (omitted when none)
 //	timeline    array    per-operation spans, only with correlate.Options.Timeline (-o perfetto):
-//	                     {pid, tid, category ("pipe", "alpc", "rpc", "stuck"), name,
+//	                     {pid, tid, category ("pipe", "alpc", "rpc", "window-message", "stuck"), name,
 //	                     start_us (from trace.start), dur_us, flow_out, flow_in}
 //	timeline_dropped     spans left out beyond Options.MaxSpans (omitted when 0)
 //
@@ -105,7 +109,9 @@
 // ("ncalrpc", "ncacn_np", "ncacn_ip_tcp", "ncacn_http"), client_pid,
 // server_pid (0 when not found), calls, failed (stop status ≠ 0, omitted when
 // 0), latency_us (client call start → stop; server-side duration when the
-// client is not in the trace), server_time_us (server call start → stop).
+// client is not in the trace), server_time_us (server call start → stop),
+// interface_name and method (from the interface table, built-in or
+// --interfaces; omitted when it does not know them).
 //
 // sections[] (docs/rules.md#conversations, docs/events.md#mapfile): key (FileKey, 0x hex), name
 // (backing file when known), pids, views (views mapped during or at the
@@ -116,7 +122,8 @@
 // stuck[]:
 //
 //	kind               "pipe-read", "pipe-listen", "pipe-transceive", "pipe-flush",
-//	                   "pipe-write", "alpc-reply"
+//	                   "pipe-write", "alpc-reply", "sendmessage" (rule WM1: the
+//	                   receiver is in its handler; WM2: it never retrieved the message)
 //	pid, tid           the waiting thread
 //	object             pipe name or ALPC port (or "ALPC message N")
 //	since, waited_us   start of the wait and its length at the end of the trace
@@ -137,6 +144,32 @@
 // each waiter waits on the object served by the next one; the list starts at
 // the lowest PID.
 //
+// window_messages[] (docs/rules.md WM1): sender_pid, sender_tid,
+// receiver_pid, receiver_tid, sender_image, receiver_image, sent (SendMessage
+// calls that returned), pending (still open at the end), messages
+// ([{message, name, count}]: every send by number, returned or open; name
+// is the WM_* name, "WM_USER+n", "WM_APP+n" or "registered message 0x…"),
+// latency_us (SendMessageStart → SendMessageStop), queue_wait_us (→ the
+// receiver's RetrieveSendMessageStart), handler_us (its Start → Stop),
+// inferred, first, last.
+//
+// posted_queues[] (WM3): pid, tid (the receiving thread), image, retrieved,
+// still_queued (posted and not retrieved at the end, counted on the thread
+// that owns the window when it is known), poster_pids, queue_delay_us
+// (QueuePostMessage → RetrievePostMessage), oldest_queued_us, inferred.
+//
+// hung_pumps[] (WM4): pid, tid, event ("MessageCheckDelay",
+// "InputProcessDelay", or their "Immersive…" forms), class_name,
+// top_level_class_name, image, image_path, app_user_model_id, reports,
+// max_delay_ms, first, last, inferred. One per thread, event and window class.
+//
+// com[] (COM1–COM2): kind ("call-delay" or "modal-loop"), caller_pid,
+// caller_tid, target_pid, target_tid, interface (IID), method (vtable slot),
+// interface_name, method_name, caller_image, target_image, calls, failed
+// (HRESULT < 0), results ({HRESULT name: n}), time_us (the time Windows
+// reported), rpc_joined (calls matched to an RPC call on the same thread and
+// interface), rpc_endpoint, rpc_protocol, inferred.
+//
 // security[]: object (NT path), type ("pipe", "section", "alpc"), owner (SID
 // string), sddl, exposure (secdesc finding names in order), severity
 // (verdict), error (why there is no descriptor), owner_pid, owner_name, ops
@@ -146,7 +179,9 @@
 //
 // One object per line, each with "kind": "trace" (the trace object above),
 // then "process", "pipe", "alpc", "rpc", "section", "stuck", "idle",
-// "deadlock", "security" and "warning" ({"kind":"warning","message":…}).
+// "deadlock", "security", "hung_pump", "window_messages", "posted_queue",
+// "com" and "warning" ({"kind":"warning","message":…}); in "com" lines the
+// COM kind is "com_kind".
 // Objects carry the fields above (the trace line has_ipc, processes_shown and
 // lossy_windows_merged too); in "stuck" lines the stuck kind is "stuck_kind",
 // in "idle" lines "idle_kind", and in "section" lines the section kind is
@@ -157,8 +192,9 @@
 // A Perfetto protobuf trace (open it at ui.perfetto.dev): a track per
 // process and per thread (extra "overlapped I/O" tracks when a thread's
 // operations overlap), one slice per timeline span, and flows from each
-// pipe write to the read it fed and from each ALPC call to the server side
-// that handled it. Operations still open at the end are "stuck" slices.
+// pipe write to the read it fed, from each ALPC call to the server side
+// that handled it, from each SendMessage to the receiver's handler and from
+// each PostMessage to its retrieval. Operations still open at the end are "stuck" slices.
 //
 // An empty timeline (no span: the trace holds no pipe, ALPC or RPC
 // operation to draw) is a valid trace of zero bytes; ipctrace report says
@@ -172,7 +208,8 @@
 // loss windows; every count they print is the one JSON carries. The trace
 // summary and loss come first ("no loss", or the counters and the merged
 // windows), then one section per non-empty list: stuck operations,
-// deadlocks, idle servers (by kind), pipes, ALPC, RPC methods, shared
+// hung message pumps, deadlocks, idle servers (by kind), pipes, ALPC, RPC
+// methods, window messages, posted message queues, COM call delays, shared
 // sections, security, and the processes those rows name. Values marked "*"
 // are inferred and "~" marks histogram percentiles; the footnotes saying so
 // appear only under sections with such a value. A trace without IPC results

@@ -69,6 +69,11 @@ const (
 	KindDeadlock = "deadlock"
 	KindSecurity = "security"
 	KindWarning  = "warning"
+	// Window messages and COM (docs/rules.md WM1–WM4, COM1–COM2).
+	KindWindowMessages = "window_messages"
+	KindPostedQueue    = "posted_queue"
+	KindHungPump       = "hung_pump"
+	KindCOM            = "com"
 )
 
 // JSONL writes one JSON object per line: the trace summary first, then one
@@ -162,6 +167,40 @@ func JSONL(w io.Writer, m *model.Model) error {
 			Kind string `json:"kind"`
 			*model.Exposed
 		}{KindSecurity, &m.Security[i]}); err != nil {
+			return err
+		}
+	}
+	for i := range m.HungPumps {
+		if err := put(struct {
+			Kind string `json:"kind"`
+			*model.HungPump
+		}{KindHungPump, &m.HungPumps[i]}); err != nil {
+			return err
+		}
+	}
+	for i := range m.WindowMessages {
+		if err := put(struct {
+			Kind string `json:"kind"`
+			*model.WindowMessages
+		}{KindWindowMessages, &m.WindowMessages[i]}); err != nil {
+			return err
+		}
+	}
+	for i := range m.PostedQueues {
+		if err := put(struct {
+			Kind string `json:"kind"`
+			*model.PostedQueue
+		}{KindPostedQueue, &m.PostedQueues[i]}); err != nil {
+			return err
+		}
+	}
+	for i := range m.COM {
+		// COMCall.Kind ("call-delay", "modal-loop") moves to "com_kind".
+		if err := put(struct {
+			Kind    string `json:"kind"`
+			COMKind string `json:"com_kind"`
+			*model.COMCall
+		}{KindCOM, m.COM[i].Kind, &m.COM[i]}); err != nil {
 			return err
 		}
 	}

@@ -90,6 +90,7 @@ type Step struct{ Who, Object string }
 // report/counts_test.go checks them in each).
 type Counts struct {
 	Pipes, ALPC, RPC, Sections, Stuck, Idle, Deadlocks, Security int
+	WindowMessages, PostedQueues, HungPumps, COM                 int
 	// Processes counts the processes shown: those the other sections name.
 	Processes int
 	// LossWindows counts the merged loss windows.
@@ -105,7 +106,7 @@ type Counts struct {
 // thread and image classes, IPC or not.
 func HasIPC(m *model.Model) bool {
 	return len(m.Pipes)+len(m.ALPC)+len(m.RPC)+len(m.Sections)+len(m.Stuck)+len(m.Idle)+
-		len(m.Deadlocks)+len(m.Security) > 0
+		len(m.Deadlocks)+len(m.Security)+len(m.WindowMessages)+len(m.PostedQueues)+len(m.HungPumps)+len(m.COM) > 0
 }
 
 // Footnotes, printed under a section only when a row carries the mark.
@@ -161,8 +162,8 @@ func NewView(m *model.Model) *View {
 			v.Empty = fmt.Sprintf("No IPC found in this trace: no named-pipe, ALPC/RPC, shared-section or security-snapshot result among its %d events.", tr.Events)
 		}
 	}
-	for _, s := range []*Section{b.stuck(), b.deadlocks(), b.idle(), b.pipes(), b.alpc(), b.rpc(), b.sections(),
-		b.security(), b.processes()} {
+	for _, s := range []*Section{b.stuck(), b.hungPumps(), b.deadlocks(), b.idle(), b.pipes(), b.alpc(), b.rpc(),
+		b.windowMessages(), b.postedQueues(), b.com(), b.sections(), b.security(), b.processes()} {
 		if s != nil {
 			pruneEmpty(s)
 			v.Sections = append(v.Sections, s)
@@ -181,7 +182,8 @@ func NewView(m *model.Model) *View {
 	}
 	v.Counts = Counts{Pipes: len(m.Pipes), ALPC: len(m.ALPC), RPC: len(m.RPC), Sections: len(m.Sections),
 		Stuck: len(m.Stuck), Idle: len(m.Idle), Deadlocks: len(m.Deadlocks), Security: len(m.Security),
-		Processes: len(b.shown), IPCEvents: tr.IPCEvents}
+		Processes: len(b.shown), IPCEvents: tr.IPCEvents,
+		WindowMessages: len(m.WindowMessages), PostedQueues: len(m.PostedQueues), HungPumps: len(m.HungPumps), COM: len(m.COM)}
 	if v.Loss != nil {
 		v.Counts.LossWindows = len(v.Loss.Windows)
 	}
@@ -292,6 +294,19 @@ func shownProcesses(m *model.Model, multiNS bool) map[pkey]bool {
 		for _, w := range c.Cycle {
 			add(w.NS, w.PID)
 		}
+	}
+	for _, c := range m.WindowMessages {
+		add(c.NS, c.SenderPID, c.ReceiverPID)
+	}
+	for _, q := range m.PostedQueues {
+		add(q.NS, q.PID)
+		add(q.NS, q.Posters...)
+	}
+	for _, h := range m.HungPumps {
+		add(h.NS, h.PID)
+	}
+	for _, c := range m.COM {
+		add(c.NS, c.CallerPID, c.TargetPID)
 	}
 	ownerPIDs := map[uint32]bool{}
 	for _, e := range m.Security {
@@ -743,8 +758,15 @@ func (b *builder) rpc() *Section {
 		if r.Failed > 0 {
 			failed.Class = "n warn"
 		}
+		iface, proc := mono(r.Interface), intCell(int64(r.ProcNum))
+		if r.InterfaceName != "" {
+			iface = Cell{Text: esc(r.InterfaceName), Tip: esc(r.Interface), Class: "m"}
+		}
+		if r.Method != "" {
+			proc.Tip = esc(r.Method)
+		}
 		s.Rows = append(s.Rows, Row{Cells: []Cell{
-			mono(r.Interface), intCell(int64(r.ProcNum)), mono(r.Endpoint), text(r.Protocol),
+			iface, proc, mono(r.Endpoint), text(r.Protocol),
 			b.procCell(r.NS, r.ClientPID, 0, "", ""), b.procCell(r.NS, r.ServerPID, 0, "", ""),
 			intCell(r.Calls), failed, b.latCell(r.Latency, false), b.latCell(r.ServerTime, false),
 		}})

@@ -220,7 +220,7 @@ func TestWords(t *testing.T) {
 // formatCounts are the counts one format shows.
 type formatCounts map[string]int64
 
-var titleCount = regexp.MustCompile(`(?m)^(Stuck operations|Deadlocks|Idle servers|Named pipes|ALPC|RPC methods|Shared sections|Security|Processes) \((\d+)\)$`)
+var titleCount = regexp.MustCompile(`(?m)^(Stuck operations|Deadlocks|Idle servers|Named pipes|ALPC|RPC methods|Shared sections|Security|Processes|Window messages|Posted message queues|Hung message pumps|COM call delays) \((\d+)\)$`)
 
 func tableCounts(t *testing.T, s string) formatCounts {
 	c := formatCounts{}
@@ -270,6 +270,10 @@ type jsonDoc struct {
 		IPC bool `json:"ipc"`
 	} `json:"processes"`
 	Pipes, ALPC, RPC, Sections, Stuck, Idle, Deadlocks, Security []json.RawMessage
+	WindowMessages                                               []json.RawMessage `json:"window_messages"`
+	PostedQueues                                                 []json.RawMessage `json:"posted_queues"`
+	HungPumps                                                    []json.RawMessage `json:"hung_pumps"`
+	COM                                                          []json.RawMessage `json:"com"`
 }
 
 func (d *jsonDoc) counts() formatCounts {
@@ -282,7 +286,9 @@ func (d *jsonDoc) counts() formatCounts {
 	c := formatCounts{"Named pipes": int64(len(d.Pipes)), "ALPC": int64(len(d.ALPC)), "RPC methods": int64(len(d.RPC)),
 		"Shared sections": int64(len(d.Sections)), "Stuck operations": int64(len(d.Stuck)), "Idle servers": int64(len(d.Idle)),
 		"Deadlocks": int64(len(d.Deadlocks)), "Security": int64(len(d.Security)), "Processes": d.Trace.ProcessesShown,
-		"ipc_events": d.Trace.IPCEvents, "loss windows": int64(len(d.Trace.Merged)), "has ipc": b2i(d.Trace.HasIPC)}
+		"ipc_events": d.Trace.IPCEvents, "loss windows": int64(len(d.Trace.Merged)), "has ipc": b2i(d.Trace.HasIPC),
+		"Window messages": int64(len(d.WindowMessages)), "Posted message queues": int64(len(d.PostedQueues)),
+		"Hung message pumps": int64(len(d.HungPumps)), "COM call delays": int64(len(d.COM))}
 	if shown != d.Trace.ProcessesShown {
 		c["processes flagged ipc"] = shown
 	}
@@ -293,7 +299,9 @@ func jsonlCounts(t *testing.T, s string) formatCounts {
 	c := formatCounts{}
 	kinds := map[string]string{report.KindPipe: "Named pipes", report.KindALPC: "ALPC", report.KindRPC: "RPC methods",
 		report.KindSection: "Shared sections", report.KindStuck: "Stuck operations", report.KindIdle: "Idle servers",
-		report.KindDeadlock: "Deadlocks", report.KindSecurity: "Security"}
+		report.KindDeadlock: "Deadlocks", report.KindSecurity: "Security",
+		report.KindWindowMessages: "Window messages", report.KindPostedQueue: "Posted message queues",
+		report.KindHungPump: "Hung message pumps", report.KindCOM: "COM call delays"}
 	for _, k := range kinds {
 		c[k] = 0
 	}
@@ -344,7 +352,9 @@ func viewCounts(m *model.Model) formatCounts {
 	return formatCounts{"Named pipes": int64(v.Pipes), "ALPC": int64(v.ALPC), "RPC methods": int64(v.RPC),
 		"Shared sections": int64(v.Sections), "Stuck operations": int64(v.Stuck), "Idle servers": int64(v.Idle),
 		"Deadlocks": int64(v.Deadlocks), "Security": int64(v.Security), "Processes": int64(v.Processes),
-		"ipc_events": v.IPCEvents, "loss windows": int64(v.LossWindows), "has ipc": b2i(report.HasIPC(m))}
+		"ipc_events": v.IPCEvents, "loss windows": int64(v.LossWindows), "has ipc": b2i(report.HasIPC(m)),
+		"Window messages": int64(v.WindowMessages), "Posted message queues": int64(v.PostedQueues),
+		"Hung message pumps": int64(v.HungPumps), "COM call delays": int64(v.COM)}
 }
 
 // checkCounts renders m in table, HTML, JSON and JSONL and checks that

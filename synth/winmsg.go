@@ -364,6 +364,9 @@ func (b *Builder) winmsgTruth(m *model.Model, end int64) {
 		if c.endpoint != "" {
 			row.RPCProtocol = "ncalrpc"
 		}
+		if len(row.Results) == 0 {
+			row.Results = nil
+		}
 		m.COM = append(m.COM, row)
 	}
 	for i := range m.RPC {
