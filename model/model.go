@@ -19,7 +19,7 @@ type Model struct {
 	Idle      []Idle    `json:"idle"`
 	Deadlocks []Cycle   `json:"deadlocks"`
 	Security  []Exposed `json:"security"`
-	// Window messages (docs/rules.md WM1–WM5): SendMessage conversations,
+	// Window messages (docs/rules.md WM1–WM4): SendMessage conversations,
 	// posted-message queues per receiving thread, and hung message pumps
 	// (Win32k MessageCheckDelay / InputProcessDelay). All inferred.
 	WindowMessages []WindowMessages `json:"window_messages,omitempty"`

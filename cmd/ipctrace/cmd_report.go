@@ -16,6 +16,7 @@ import (
 
 	ipctrace "github.com/ipctrace/ipctrace"
 	"github.com/ipctrace/ipctrace/correlate"
+	"github.com/ipctrace/ipctrace/decoders/rpcif"
 	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/internal/termsafe"
 	"github.com/ipctrace/ipctrace/internal/termsize"
@@ -33,6 +34,7 @@ type reportFlags struct {
 	until       string
 	stuckAfter  time.Duration
 	failOnStuck bool
+	interfaces  string // --interfaces: UUID → name file
 	wide        bool
 	asJSON      bool // --json: alias of -o json
 }
@@ -75,6 +77,7 @@ func init() {
 	rootCmd.AddCommand(reportCmd)
 }
 
+	f.StringVar(&reportOpts.interfaces, "interfaces", "", "name RPC and COM interfaces from this file (one \"UUID NAME [com] [OPNUM=METHOD ...]\" a line), beside the built-in well-known ones")
 func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 	if fl.asJSON {
 		fl.output = "json"
@@ -122,6 +125,13 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 			return withCode(exitMalformed, err)
 		}
 		start = st
+	}
+	if fl.interfaces != "" {
+		t := rpcif.New()
+		if err := t.LoadFile(fl.interfaces); err != nil {
+			return withCode(exitUsage, fmt.Errorf("report: --interfaces: %w", err))
+		}
+		opt.Interfaces = t
 	}
 	var err error
 	if opt.Since, err = parseWhen(fl.since, start); err != nil {
