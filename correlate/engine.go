@@ -137,6 +137,7 @@ type Engine struct {
 	s   sectionState
 	w   wmState
 	c   comState
+	ms  mailslotState
 	l   lossState
 	sec []snapshot
 
@@ -237,6 +238,7 @@ func New(opt Options) *Engine {
 	e.s.init()
 	e.w.init()
 	e.c.init()
+	e.ms.init()
 	return e
 }
 
@@ -315,14 +317,17 @@ func (e *Engine) Add(d *decoders.Decoded) {
 	}
 	switch ev := d.Event.(type) {
 	case *decoders.FileCreate:
+		e.mailslotCreate(d, ev)
 		e.fileCreate(d, ev)
 	case *decoders.FileSimpleOp:
 		e.fileSimple(d, ev)
 	case *decoders.FileReadWrite:
+		e.mailslotReadWrite(d, ev)
 		e.fileReadWrite(d, ev)
 	case *decoders.FileInfo:
 		e.fileInfo(d, ev)
 	case *decoders.FileOpEnd:
+		e.mailslotOpEnd(d, ev)
 		e.fileOpEnd(d, ev)
 	case *decoders.MapFile:
 		e.mapFile(d, ev)

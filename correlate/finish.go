@@ -43,6 +43,7 @@ func (e *Engine) Finish() *model.Model {
 	e.finishCOM(m)
 	e.nameInterfaces(m)
 	e.finishWinMsg(m, end)
+	e.finishMailslots(m, end)
 	e.finishSections(m, end)
 	e.finishSecurity(m)
 	m.Deadlocks = e.cycles(e.waits(waiters, end))

@@ -130,6 +130,7 @@ type pipeEnd struct {
 	instance int
 
 	created   int64 // Create start (0 when opened before the trace)
+	seen      int64 // first event of an end opened before the trace
 	createEnd int64
 	listenEnd int64 // last successful LISTEN completion
 	listenOK  bool
@@ -270,7 +271,7 @@ func (e *Engine) endOf(fo, key uint64, ttid, hdrPID uint32, t int64) *pipeEnd {
 		if pn == nil {
 			return nil // an ordinary file
 		}
-		en = &pipeEnd{fo: fo, pn: pn, server: key&1 == 1, rule: ruleFileKeyBit}
+		en = &pipeEnd{fo: fo, pn: pn, server: key&1 == 1, rule: ruleFileKeyBit, seen: t}
 		en.pid = e.pidOf(ttid, hdrPID)
 		en.tid = ttid
 		e.setEnd(en)
@@ -808,6 +809,13 @@ func (e *Engine) pair(s, c *pipeEnd, rule string, conf float64) {
 	}
 	if conv.first == 0 {
 		conv.first = s.listenEnd
+	}
+	if conv.first == 0 {
+		// Both ends opened before the trace: the first event seen on either.
+		conv.first = c.seen
+		if s.seen != 0 && (conv.first == 0 || s.seen < conv.first) {
+			conv.first = s.seen
+		}
 	}
 	conv.m = model.Pipe{
 		Name: s.pn.display, Instance: s.instance, ServerPID: s.pid, ClientPID: c.pid,

@@ -27,6 +27,9 @@ type Model struct {
 	HungPumps      []HungPump       `json:"hung_pumps,omitempty"`
 	// COM lists the COMRuntime call delays (docs/rules.md COM1–COM3).
 	COM []COMCall `json:"com,omitempty"`
+	// Mailslots are one-reader, many-writers message queues
+	// (docs/rules.md MS1).
+	Mailslots []Mailslot `json:"mailslots,omitempty"`
 	// Timeline holds per-operation spans, only when Options.Timeline is
 	// set (for the Perfetto renderer); TimelineDropped counts the spans
 	// left out beyond Options.MaxSpans.
@@ -436,4 +439,33 @@ type COMCall struct {
 	RPCEndpoint string `json:"rpc_endpoint,omitempty"`
 	RPCProtocol string `json:"rpc_protocol,omitempty"`
 	Inferred    bool   `json:"inferred"`
+}
+
+// Mailslot is one mailslot (docs/rules.md MS1): the process that created
+// it reads, any number of processes write. Writes complete at once (a
+// mailslot never blocks its writers); a Read still pending at the end is
+// idle (docs/rules.md I3), never stuck.
+type Mailslot struct {
+	NS          int              `json:"ns,omitempty"`
+	Name        string           `json:"name"` // \\.\mailslot\X
+	ReaderPID   uint32           `json:"reader_pid"`
+	ReaderTID   uint32           `json:"reader_tid"`
+	ReaderImage string           `json:"reader_image,omitempty"`
+	Writers     []MailslotWriter `json:"writers"`
+	// Messages and Bytes count the completed writes of every writer;
+	// Reads and ReadBytes the reader's completed reads.
+	Messages    int64 `json:"messages"`
+	Bytes       int64 `json:"bytes"`
+	Reads       int64 `json:"reads"`
+	ReadBytes   int64 `json:"read_bytes"`
+	PendingRead bool  `json:"pending_read"`
+	Inferred    bool  `json:"inferred"`
+}
+
+// MailslotWriter is one process writing to a mailslot.
+type MailslotWriter struct {
+	PID      uint32 `json:"pid"`
+	Image    string `json:"image,omitempty"`
+	Messages int64  `json:"messages"`
+	Bytes    int64  `json:"bytes"`
 }

@@ -25,6 +25,7 @@
 //	posted_queues    array  posted-message queues per receiving thread (omitted when none)
 //	hung_pumps       array  threads reported as not pumping messages (omitted when none)
 //	com              array  COM call delays (omitted when none)
+//	mailslots        array  mailslots: one reader, its writers (omitted when none)
 //	warnings    array    reader/decoder problems with file offsets (omitted when none)
 //	timeline    array    per-operation spans, only with correlate.Options.Timeline (-o perfetto):
 //	                     {pid, tid, category ("pipe", "alpc", "rpc", "window-message", "stuck"), name,
@@ -170,6 +171,12 @@
 // reported), rpc_joined (calls matched to an RPC call on the same thread and
 // interface), rpc_endpoint, rpc_protocol, inferred.
 //
+// mailslots[] (MS1): name (\\.\mailslot\X), reader_pid, reader_tid,
+// reader_image, writers ([{pid, image, messages, bytes}]), messages and
+// bytes (completed writes), reads and read_bytes (the reader's completed
+// reads), pending_read (the reader waits for mail at the end: also an
+// idle[] entry of kind "mailslot-read", rule I3), inferred.
+//
 // security[]: object (NT path), type ("pipe", "section", "alpc"), owner (SID
 // string), sddl, exposure (secdesc finding names in order), severity
 // (verdict), error (why there is no descriptor), owner_pid, owner_name, ops
@@ -180,7 +187,7 @@
 // One object per line, each with "kind": "trace" (the trace object above),
 // then "process", "pipe", "alpc", "rpc", "section", "stuck", "idle",
 // "deadlock", "security", "hung_pump", "window_messages", "posted_queue",
-// "com" and "warning" ({"kind":"warning","message":…}); in "com" lines the
+// "com", "mailslot" and "warning" ({"kind":"warning","message":…}); in "com" lines the
 // COM kind is "com_kind".
 // Objects carry the fields above (the trace line has_ipc, processes_shown and
 // lossy_windows_merged too); in "stuck" lines the stuck kind is "stuck_kind",
@@ -209,8 +216,8 @@
 // summary and loss come first ("no loss", or the counters and the merged
 // windows), then one section per non-empty list: stuck operations,
 // hung message pumps, deadlocks, idle servers (by kind), pipes, ALPC, RPC
-// methods, window messages, posted message queues, COM call delays, shared
-// sections, security, and the processes those rows name. Values marked "*"
+// methods, window messages, posted message queues, COM call delays,
+// mailslots, shared sections, security, and the processes those rows name. Values marked "*"
 // are inferred and "~" marks histogram percentiles; the footnotes saying so
 // appear only under sections with such a value. A trace without IPC results
 // says so (or that the filter excluded everything) and how to record one.

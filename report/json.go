@@ -74,6 +74,7 @@ const (
 	KindPostedQueue    = "posted_queue"
 	KindHungPump       = "hung_pump"
 	KindCOM            = "com"
+	KindMailslot       = "mailslot" // docs/rules.md MS1
 )
 
 // JSONL writes one JSON object per line: the trace summary first, then one
@@ -201,6 +202,14 @@ func JSONL(w io.Writer, m *model.Model) error {
 			COMKind string `json:"com_kind"`
 			*model.COMCall
 		}{KindCOM, m.COM[i].Kind, &m.COM[i]}); err != nil {
+			return err
+		}
+	}
+	for i := range m.Mailslots {
+		if err := put(struct {
+			Kind string `json:"kind"`
+			*model.Mailslot
+		}{KindMailslot, &m.Mailslots[i]}); err != nil {
 			return err
 		}
 	}

@@ -90,7 +90,7 @@ type Step struct{ Who, Object string }
 // report/counts_test.go checks them in each).
 type Counts struct {
 	Pipes, ALPC, RPC, Sections, Stuck, Idle, Deadlocks, Security int
-	WindowMessages, PostedQueues, HungPumps, COM                 int
+	WindowMessages, PostedQueues, HungPumps, COM, Mailslots      int
 	// Processes counts the processes shown: those the other sections name.
 	Processes int
 	// LossWindows counts the merged loss windows.
@@ -106,7 +106,7 @@ type Counts struct {
 // thread and image classes, IPC or not.
 func HasIPC(m *model.Model) bool {
 	return len(m.Pipes)+len(m.ALPC)+len(m.RPC)+len(m.Sections)+len(m.Stuck)+len(m.Idle)+
-		len(m.Deadlocks)+len(m.Security)+len(m.WindowMessages)+len(m.PostedQueues)+len(m.HungPumps)+len(m.COM) > 0
+		len(m.Deadlocks)+len(m.Security)+len(m.WindowMessages)+len(m.PostedQueues)+len(m.HungPumps)+len(m.COM)+len(m.Mailslots) > 0
 }
 
 // Footnotes, printed under a section only when a row carries the mark.
@@ -163,7 +163,7 @@ func NewView(m *model.Model) *View {
 		}
 	}
 	for _, s := range []*Section{b.stuck(), b.hungPumps(), b.deadlocks(), b.idle(), b.pipes(), b.alpc(), b.rpc(),
-		b.windowMessages(), b.postedQueues(), b.com(), b.sections(), b.security(), b.processes()} {
+		b.windowMessages(), b.postedQueues(), b.com(), b.mailslots(), b.sections(), b.security(), b.processes()} {
 		if s != nil {
 			pruneEmpty(s)
 			v.Sections = append(v.Sections, s)
@@ -183,7 +183,8 @@ func NewView(m *model.Model) *View {
 	v.Counts = Counts{Pipes: len(m.Pipes), ALPC: len(m.ALPC), RPC: len(m.RPC), Sections: len(m.Sections),
 		Stuck: len(m.Stuck), Idle: len(m.Idle), Deadlocks: len(m.Deadlocks), Security: len(m.Security),
 		Processes: len(b.shown), IPCEvents: tr.IPCEvents,
-		WindowMessages: len(m.WindowMessages), PostedQueues: len(m.PostedQueues), HungPumps: len(m.HungPumps), COM: len(m.COM)}
+		WindowMessages: len(m.WindowMessages), PostedQueues: len(m.PostedQueues), HungPumps: len(m.HungPumps), COM: len(m.COM),
+		Mailslots: len(m.Mailslots)}
 	if v.Loss != nil {
 		v.Counts.LossWindows = len(v.Loss.Windows)
 	}
@@ -307,6 +308,12 @@ func shownProcesses(m *model.Model, multiNS bool) map[pkey]bool {
 	}
 	for _, c := range m.COM {
 		add(c.NS, c.CallerPID, c.TargetPID)
+	}
+	for _, ms := range m.Mailslots {
+		add(ms.NS, ms.ReaderPID)
+		for _, w := range ms.Writers {
+			add(ms.NS, w.PID)
+		}
 	}
 	ownerPIDs := map[uint32]bool{}
 	for _, e := range m.Security {

@@ -220,7 +220,7 @@ func TestWords(t *testing.T) {
 // formatCounts are the counts one format shows.
 type formatCounts map[string]int64
 
-var titleCount = regexp.MustCompile(`(?m)^(Stuck operations|Deadlocks|Idle servers|Named pipes|ALPC|RPC methods|Shared sections|Security|Processes|Window messages|Posted message queues|Hung message pumps|COM call delays) \((\d+)\)$`)
+var titleCount = regexp.MustCompile(`(?m)^(Stuck operations|Deadlocks|Idle servers|Named pipes|ALPC|RPC methods|Shared sections|Security|Processes|Window messages|Posted message queues|Hung message pumps|COM call delays|Mailslots) \((\d+)\)$`)
 
 func tableCounts(t *testing.T, s string) formatCounts {
 	c := formatCounts{}
@@ -274,6 +274,7 @@ type jsonDoc struct {
 	PostedQueues                                                 []json.RawMessage `json:"posted_queues"`
 	HungPumps                                                    []json.RawMessage `json:"hung_pumps"`
 	COM                                                          []json.RawMessage `json:"com"`
+	Mailslots                                                    []json.RawMessage `json:"mailslots"`
 }
 
 func (d *jsonDoc) counts() formatCounts {
@@ -288,7 +289,7 @@ func (d *jsonDoc) counts() formatCounts {
 		"Deadlocks": int64(len(d.Deadlocks)), "Security": int64(len(d.Security)), "Processes": d.Trace.ProcessesShown,
 		"ipc_events": d.Trace.IPCEvents, "loss windows": int64(len(d.Trace.Merged)), "has ipc": b2i(d.Trace.HasIPC),
 		"Window messages": int64(len(d.WindowMessages)), "Posted message queues": int64(len(d.PostedQueues)),
-		"Hung message pumps": int64(len(d.HungPumps)), "COM call delays": int64(len(d.COM))}
+		"Hung message pumps": int64(len(d.HungPumps)), "COM call delays": int64(len(d.COM)), "Mailslots": int64(len(d.Mailslots))}
 	if shown != d.Trace.ProcessesShown {
 		c["processes flagged ipc"] = shown
 	}
@@ -301,7 +302,7 @@ func jsonlCounts(t *testing.T, s string) formatCounts {
 		report.KindSection: "Shared sections", report.KindStuck: "Stuck operations", report.KindIdle: "Idle servers",
 		report.KindDeadlock: "Deadlocks", report.KindSecurity: "Security",
 		report.KindWindowMessages: "Window messages", report.KindPostedQueue: "Posted message queues",
-		report.KindHungPump: "Hung message pumps", report.KindCOM: "COM call delays"}
+		report.KindHungPump: "Hung message pumps", report.KindCOM: "COM call delays", report.KindMailslot: "Mailslots"}
 	for _, k := range kinds {
 		c[k] = 0
 	}
@@ -354,7 +355,7 @@ func viewCounts(m *model.Model) formatCounts {
 		"Deadlocks": int64(v.Deadlocks), "Security": int64(v.Security), "Processes": int64(v.Processes),
 		"ipc_events": v.IPCEvents, "loss windows": int64(v.LossWindows), "has ipc": b2i(report.HasIPC(m)),
 		"Window messages": int64(v.WindowMessages), "Posted message queues": int64(v.PostedQueues),
-		"Hung message pumps": int64(v.HungPumps), "COM call delays": int64(v.COM)}
+		"Hung message pumps": int64(v.HungPumps), "COM call delays": int64(v.COM), "Mailslots": int64(v.Mailslots)}
 }
 
 // checkCounts renders m in table, HTML, JSON and JSONL and checks that

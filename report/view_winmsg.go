@@ -191,3 +191,43 @@ func (b *builder) com() *Section {
 	}
 	return s
 }
+
+// mailslots lists the mailslots: one reader, its writers, messages and bytes.
+func (b *builder) mailslots() *Section {
+	if len(b.m.Mailslots) == 0 {
+		return nil
+	}
+	s := &Section{ID: "mailslots", Title: "Mailslots", Count: len(b.m.Mailslots),
+		Intro: "One reader (the process that created the mailslot), any number of writers; a reader waiting for mail is idle, not stuck.",
+		Cols: []texttable.Column{
+			{Head: "Mailslot (\\\\.\\mailslot\\)", Shrink: 16}, {Head: "Reader", Shrink: 14}, {Head: "Writers", Shrink: 24, Priority: 2},
+			{Head: "Messages", Right: true}, {Head: "Bytes", Right: true}, {Head: "Read", Right: true, Priority: 3},
+			{Head: "Reader waiting", Priority: 1},
+		}}
+	inferred := false
+	for _, ms := range b.m.Mailslots {
+		inferred = inferred || ms.Inferred
+		var ws []string
+		for _, w := range ms.Writers {
+			ws = append(ws, fmt.Sprintf("%s×%d", b.proc(ms.NS, w.PID), w.Messages))
+		}
+		waiting := "no"
+		if ms.PendingRead {
+			waiting = "yes (idle, I3)"
+		}
+		name := strings.TrimPrefix(ms.Name, `\\.\mailslot\`)
+		s.Rows = append(s.Rows, Row{Cells: []Cell{
+			{Text: dash(esc(name)), Class: "m", Tip: esc(ms.Name)},
+			{Text: b.proc(ms.NS, ms.ReaderPID), Inf: ms.Inferred, Sub: strings.TrimSpace(tidText(ms.ReaderTID))},
+			{Text: dash(strings.Join(ws, ", "))}, intCell(ms.Messages),
+			{Text: strconv.FormatInt(ms.Bytes, 10) + " B", Class: "n", Sort: strconv.FormatInt(ms.Bytes, 10)},
+			intCell(ms.Reads), {Text: waiting},
+		}})
+	}
+	if inferred {
+		s.Notes = append(s.Notes, footMailslot)
+	}
+	return s
+}
+
+const footMailslot = "* inferred: reader and writers from the create disposition, docs/rules.md MS1"

@@ -37,6 +37,17 @@ type alpcKey struct {
 type alpcConv struct {
 	calls, pending int64
 	lat, server    latency.Hist
+	// first: the first request's send; last: the latest reply's arrival,
+	// or a request still pending, whichever came last (docs/rules.md A2).
+	first, last int64
+	pendingAt   []int64 // sends of the requests still pending at the end
+}
+
+func (c *alpcConv) span(first, last int64) {
+	if c.first == 0 || first < c.first {
+		c.first = first
+	}
+	c.last = last
 }
 
 type rpcKey struct {
@@ -216,6 +227,7 @@ func (b *Builder) AlpcCall(t int64, client *Thread, port *Port, server *Thread, 
 	}
 	if !b.suppress {
 		c := b.alpcConv(client.Proc.PID, server.Proc.PID, port.Name)
+		c.span(send, crecv)
 		c.calls++
 		c.lat.Record(crecv - send)
 		c.server.Record(reply - recv)
@@ -276,7 +288,9 @@ func (b *Builder) AlpcStuckCall(t int64, client *Thread, port *Port, server *Thr
 		}
 	}
 	if !b.suppress {
-		b.alpcConv(client.Proc.PID, port.Server.PID, port.Name).pending++
+		c := b.alpcConv(client.Proc.PID, port.Server.PID, port.Name)
+		c.pending++
+		c.pendingAt = append(c.pendingAt, send)
 		detail := "never received: no server thread took the message (docs/rules.md A6)"
 		if received {
 			detail = "received by the server, no reply (docs/rules.md A6)"

@@ -127,35 +127,37 @@ type Builder struct {
 	threads map[uint32]*Thread
 
 	// IPC state and truth accumulators.
-	pipeNames   map[string]*pipeName
-	pipeConvs   []*pipeConv
-	failures    []*pipeFailure
-	ports       map[string]*Port
-	alpcConvs   map[alpcKey]*alpcConv
-	alpcOrder   []alpcKey
-	rpcs        map[rpcKey]*rpcConv
-	rpcOrder    []rpcKey
-	sections    []*Section
-	stuck       []stuckOp
-	cycles      []model.Cycle
-	security    []model.Exposed
-	msgIDs      msgAlloc
-	irps        []freeIRP
-	nextAddr    uint64
-	suppress    bool
-	noH1        bool
-	lostEvents  uint32
-	lostBufs    uint32
-	lossMarks   []lossMark
-	lostProcs   map[uint16]bool
-	windows     []model.Window
-	windowTimes [][2]int64
-	openEnds    []*PipeEnd
-	events      int64 // records written, header event included
-	ipcEvents   int64
-	lastTime    int64
-	finished    bool
-	truth       *model.Model
+	pipeNames  map[string]*pipeName
+	pipeConvs  []*pipeConv
+	failures   []*pipeFailure
+	ports      map[string]*Port
+	alpcConvs  map[alpcKey]*alpcConv
+	alpcOrder  []alpcKey
+	rpcs       map[rpcKey]*rpcConv
+	rpcOrder   []rpcKey
+	sections   []*Section
+	stuck      []stuckOp
+	cycles     []model.Cycle
+	security   []model.Exposed
+	msgIDs     msgAlloc
+	irps       []freeIRP
+	nextAddr   uint64
+	suppress   bool
+	noH1       bool
+	lostEvents uint32
+	lostBufs   uint32
+	lossMarks  []lossMark
+	// rundownNames are pipe ends named by the end-of-trace FileRundown.
+	rundownNames []*PipeEnd
+	lostProcs    map[uint16]bool
+	windows      []model.Window
+	windowTimes  [][2]int64
+	openEnds     []*PipeEnd
+	events       int64 // records written, header event included
+	ipcEvents    int64
+	lastTime     int64
+	finished     bool
+	truth        *model.Model
 
 	winmsgState // window messages and COM (winmsg.go)
 }
@@ -605,6 +607,13 @@ func (p *Proc) Thread(b *Builder, tid uint32) *Thread {
 // rundownEnd emits MapFile DCEnd for mapped views, then Process and Thread DCEnd, at t.
 func (b *Builder) rundownEnd(t int64) {
 	b.sectionsEnd(t)
+	for _, e := range b.rundownNames {
+		if e.closed {
+			continue
+		}
+		b.emitKernel(t, decoders.FileIoGUID, 0x04, decoders.OpFileRundown, FileIoVersion, 0xFFFFFFFF, 0xFFFFFFFF, 0,
+			&decoders.FileName{Op: decoders.OpFileRundown, FileKey: e.Key, FileName: npfsPrefix + e.Name})
+	}
 	for _, p := range b.procs {
 		for _, th := range p.threads {
 			b.emitKernel(t, decoders.ThreadGUID, 0x05, decoders.Op(4), ThreadVersion, p.PID, th.TID, th.Processor(), &decoders.Thread{

@@ -117,6 +117,7 @@ type pipeConv struct {
 	first, last  int64
 	clientOpen   int64
 	counted      bool // false while loss is simulated at creation
+	preOpened    bool // opened before the trace (PreOpenedPipe)
 }
 
 type flow struct{ ops, bytes int64 }
@@ -214,6 +215,31 @@ func (e *PipeEnd) touch(t int64, th *Thread) {
 	}
 }
 
+// PreOpenedPipe is a connected instance of name whose two ends were opened
+// before the trace started: no Create, no LISTEN, no connection events.
+// The ends are named only by the file-name rundown at the end of the
+// trace (FileIo FileRundown), and their roles only by the FileKey bit
+// (docs/rules.md N3, P3). The trace must follow H1.
+func (b *Builder) PreOpenedPipe(srvTh, cliTh *Thread, name string) (srv, cli *PipeEnd) {
+	pn := b.pipeName(name)
+	pn.instances++ // the engine numbers instances as it meets them
+	srv = &PipeEnd{Name: name, Server: true, Thread: srvTh, FO: b.addr(), Instance: pn.instances, b: b, pn: pn}
+	srv.ccb = b.addr()
+	srv.Key = srv.ccb | 1
+	cli = &PipeEnd{Name: name, Thread: cliTh, FO: b.addr(), Key: srv.ccb, b: b, pn: pn}
+	srv.peer, cli.peer = cli, srv
+	conv := &pipeConv{name: name, instance: srv.Instance, serverPID: srvTh.Proc.PID, clientPID: cliTh.Proc.PID, pairing: "filekey",
+		counted: !b.suppress, serverTID: srvTh.TID, clientTID: cliTh.TID,
+		serverImage: srvTh.Proc.Image, clientImage: cliTh.Proc.Image, preOpened: true}
+	if conv.counted {
+		b.pipeConvs = append(b.pipeConvs, conv)
+	}
+	srv.conv, cli.conv = conv, conv
+	b.openEnds = append(b.openEnds, srv, cli)
+	b.rundownNames = append(b.rundownNames, srv, cli)
+	return srv, cli
+}
+
 // Listen starts FSCTL_PIPE_LISTEN (ConnectNamedPipe) on server instance
 // srv at t. It completes when a client connects (Connect); if none does,
 // it is a stuck listen.
@@ -297,16 +323,23 @@ func (b *Builder) WaitPipe(t int64, th *Thread, until int64) int64 {
 }
 
 func (b *Builder) closeFO(t int64, th *Thread, fo, key uint64) int64 {
+	_, end := b.closeFOAt(t, th, fo, key)
+	return end
+}
+
+// closeFOAt is closeFO that also returns the time of the Close event.
+func (b *Builder) closeFOAt(t int64, th *Thread, fo, key uint64) (closeAt, end int64) {
 	irp := b.irp(t)
 	b.fileio(t, th, decoders.OpCleanup, &decoders.FileSimpleOp{Op: decoders.OpCleanup, IrpPtr: irp, FileObject: fo, FileKey: key, TTID: th.TID})
 	t += b.US(3)
 	b.opEnd(t, th, irp, 0, StatusSuccess)
 	t += b.US(2)
+	closeAt = t
 	irp = b.irp(t)
 	b.fileio(t, th, decoders.OpClose, &decoders.FileSimpleOp{Op: decoders.OpClose, IrpPtr: irp, FileObject: fo, FileKey: key, TTID: th.TID})
 	t += b.US(3)
 	b.opEnd(t, th, irp, 0, StatusSuccess)
-	return t
+	return closeAt, t
 }
 
 // Write writes n bytes on end e at t by thread th (WriteFile). The data
@@ -472,7 +505,12 @@ func (b *Builder) Disconnect(t int64, srv *PipeEnd) int64 {
 	irp := b.fsctl(t, srv.Thread, srv.FO, srv.Key, FsctlPipeDisconnect)
 	end := t + b.US(5)
 	b.opEnd(end, srv.Thread, irp, 0, StatusSuccess)
-	srv.touch(end, srv.Thread)
+	// The conversation's last event is the disconnect's start: its
+	// completion comes after the ends are apart.
+	srv.touch(t, srv.Thread)
+	if !b.suppress {
+		srv.lastOp = end
+	}
 	if srv.peer != nil {
 		srv.peer.peer = nil
 		srv.peer.conv = nil
@@ -483,8 +521,13 @@ func (b *Builder) Disconnect(t int64, srv *PipeEnd) int64 {
 
 // ClosePipe closes end e at t (Cleanup and Close with their OperationEnds).
 func (b *Builder) ClosePipe(t int64, e *PipeEnd) int64 {
-	end := b.closeFO(t, e.Thread, e.FO, e.Key)
-	e.touch(end, e.Thread)
+	closeAt, end := b.closeFOAt(t, e.Thread, e.FO, e.Key)
+	// The conversation's last event on this end is the Close's start:
+	// the Cleanup and Close completions are not operations of it.
+	e.touch(closeAt, e.Thread)
+	if !b.suppress {
+		e.lastOp = end
+	}
 	e.closed = true
 	if e.peer != nil {
 		e.peer.peer = nil

@@ -18,7 +18,7 @@ var Scenarios = []string{
 	"section-shared", "security", "lossy", "alpc-reentrant", "pipe-alpc-cycle",
 	"busy-machine", "busy-machine-healthy",
 	"winmsg-send", "winmsg-stuck-handler", "winmsg-not-pumping", "winmsg-posted", "winmsg-alpc-cycle", "com-rpc",
-	"mixed",
+	"mailslot", "mixed",
 }
 
 // notInMixed are the scenarios mixed leaves out: lossy is mixed's own loss
@@ -116,6 +116,7 @@ func scenarioParts(name string) ([]part, error) {
 		"winmsg-posted":        winmsgPosted,
 		"winmsg-alpc-cycle":    winmsgALPCCycle,
 		"com-rpc":              comRPC,
+		"mailslot":             mailslotTwoWriters,
 	}
 	if name == "mixed" {
 		var parts []part

@@ -108,6 +108,7 @@ func busyMachine(hang bool) func(base uint32) part {
 		var disk *Thread
 		var hangSrv, hangCli *PipeEnd
 		var alpcClient, alpcWorker *Thread
+		var pre []conn // connected before the trace, named only by the rundown
 		var port *Port
 		const rounds = 40
 		return part{
@@ -142,6 +143,12 @@ func busyMachine(hang bool) func(base uint32) part {
 					hangSrv, hangCli = s, c
 					t = e + b.US(10)
 				}
+				for i := range 3 {
+					sp := id.proc(b, fmt.Sprintf("oldsvc%d.exe", i), fmt.Sprintf("oldsvc%d.exe", i), sidSystem)
+					cp := id.proc(b, fmt.Sprintf("oldcli%d.exe", i), fmt.Sprintf("oldcli%d.exe", i), sidUser)
+					s, c := b.PreOpenedPipe(id.thread(b, sp), id.thread(b, cp), fmt.Sprintf("oldsvc%d", i))
+					pre = append(pre, conn{s, c})
+				}
 				rp := id.proc(b, "rpcss.exe", "rpcss.exe", sidSystem)
 				alpcWorker = id.thread(b, rp)
 				port = b.Port("LRPC-ipctrace-busy", rp)
@@ -161,6 +168,11 @@ func busyMachine(hang bool) func(base uint32) part {
 				if r < 6 {
 					for i, c := range conns {
 						end = max(end, pingPong(b, t+int64(i)*b.US(40), c.srv, c.cli, r, 64, 128))
+					}
+				}
+				if r < 10 {
+					for i, c := range pre {
+						end = max(end, pingPong(b, t+b.US(200)+int64(i)*b.US(40), c.srv, c.cli, r, 24, 48))
 					}
 				}
 				if r == 6 {

@@ -168,6 +168,7 @@ func (b *Builder) buildTruth() *model.Model {
 			Pairing: c.pairing, Inferred: true, ToServer: model.Flow{Ops: c.toServer.ops, Bytes: c.toServer.bytes},
 			ToClient: model.Flow{Ops: c.toClient.ops, Bytes: c.toClient.bytes}, Latency: c.lat.Summary(),
 			Failures: map[string]int{}, Impersonated: c.impersonated, Lossy: lossy(c.first, c.last),
+			First: model.Time(c.first), Last: model.Time(c.last), Confidence: 1,
 			ServerTID: c.serverTID, ClientTID: c.clientTID, ServerImage: c.serverImage, ClientImage: c.clientImage,
 			ServerRule: "fsctl", ClientRule: "disposition",
 			RoundTrip: c.roundTrip.Summary(), QueueDelay: c.queueDelay.Summary(), FlushDrain: c.flushDrain.Summary(),
@@ -186,13 +187,14 @@ func (b *Builder) buildTruth() *model.Model {
 			}
 		}
 		m.Pipes = append(m.Pipes, model.Pipe{Name: pipeDisplay(name), ClientPID: k.pid, Pairing: "unpaired", Inferred: true, Failures: unpaired[k],
-			Lossy: lossy(span[k][0], span[k][1])})
+			Lossy: lossy(span[k][0], span[k][1]), First: model.Time(span[k][0]), Last: model.Time(span[k][1])})
 	}
 	// Instances that never connected and stuck pipe operations.
 	for _, pn := range sortedPipeNames(b.pipeNames) {
 		for _, srv := range pn.listening {
 			m.Pipes = append(m.Pipes, model.Pipe{Name: pipeDisplay(srv.Name), Instance: srv.Instance, ServerPID: srv.Thread.Proc.PID,
-				Pairing: "unpaired", Inferred: true, Failures: map[string]int{}, Lossy: lossy(srv.created, srv.listen.t)})
+				Pairing: "unpaired", Inferred: true, Failures: map[string]int{}, Lossy: lossy(srv.created, srv.listen.t),
+				First: model.Time(srv.created), Last: model.Time(srv.lastOp)})
 		}
 	}
 	for _, s := range b.stuck {
@@ -251,7 +253,17 @@ func (b *Builder) buildTruth() *model.Model {
 
 	for _, k := range b.alpcOrder {
 		c := b.alpcConvs[k]
+		first, last := c.first, c.last
+		for _, t := range c.pendingAt {
+			// The engine notes a pending request at the end, after the
+			// completed calls: it becomes the conversation's last time.
+			if first == 0 || t < first {
+				first = t
+			}
+			last = t
+		}
 		m.ALPC = append(m.ALPC, model.ALPC{Port: k.port, ClientPID: k.client, ServerPID: k.server, Calls: c.calls, Pending: c.pending,
+			First: model.Time(first), Last: model.Time(last), Lossy: lossy(first, last),
 			Latency: c.lat.Summary(), ServerTime: c.server.Summary(), Inferred: true,
 			IdleWorkers: b.idleWorkers(k.server), ClientImage: b.image(k.client), ServerImage: b.image(k.server)})
 	}
@@ -270,6 +282,7 @@ func (b *Builder) buildTruth() *model.Model {
 			Views: s.count, Bytes: s.bytes, Kind: s.Kind, First: model.Time(first), Last: model.Time(last),
 			OverlapUS: us(overlap), Open: open})
 	}
+	b.winmsgTruth(m, end)
 	m.Deadlocks = append(m.Deadlocks, b.cycles...)
 	receivers := map[[2]uint32]uint32{}
 	for _, s := range b.stuck {
@@ -282,7 +295,6 @@ func (b *Builder) buildTruth() *model.Model {
 			for _, r := range e.reads {
 				receivers[[2]uint32{r.th.Proc.PID, r.th.TID}] = e.peer.readTID
 			}
-	b.winmsgTruth(m, end)
 		}
 	}
 	fillCycles(m.Deadlocks, m.Stuck, receivers)

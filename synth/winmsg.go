@@ -41,6 +41,8 @@ type winmsgState struct {
 	hung     []model.HungPump
 	comRows  map[comKey]*comTruth
 	comOrder []comKey
+
+	mailslots []*Mailslot // mailslot.go
 }
 
 type wmKey struct{ spid, stid, rpid, rtid uint32 }
@@ -317,8 +319,9 @@ func (b *Builder) COMModalLoop(t int64, th *Thread, ms uint32) {
 	c.time.Record(int64(ms) * Millisecond)
 }
 
-// winmsgTruth adds the window-message and COM sections to the truth.
+// winmsgTruth adds the window-message, COM and mailslot sections to the truth.
 func (b *Builder) winmsgTruth(m *model.Model, end int64) {
+	b.mailslotTruth(m, end)
 	for _, k := range b.wmOrder {
 		c := b.wmConvs[k]
 		wm := model.WindowMessages{SenderPID: k.spid, SenderTID: k.stid, ReceiverPID: k.rpid, ReceiverTID: k.rtid,

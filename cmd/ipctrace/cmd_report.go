@@ -36,7 +36,9 @@ type reportFlags struct {
 	failOnStuck bool
 	interfaces  string // --interfaces: UUID → name file
 	wide        bool
-	asJSON      bool // --json: alias of -o json
+	asJSON      bool   // --json: alias of -o json
+	out         string // -o parquet: the dataset's directory
+	machine     string // -o parquet: machine name of files without one
 }
 
 var reportOpts reportFlags
@@ -62,7 +64,9 @@ Exit status: 0 success, 1 usage or I/O error, 2 no file could be read at all,
 
 func init() {
 	f := reportCmd.Flags()
-	f.StringVarP(&reportOpts.output, "format", "o", "table", "output format: table (or text), json, jsonl, perfetto (a trace for ui.perfetto.dev: redirect it to a file) or html (one self-contained page)")
+	f.StringVarP(&reportOpts.output, "format", "o", "table", "output format: table (or text), json, jsonl, perfetto (a trace for ui.perfetto.dev: redirect it to a file) html (one self-contained page) or parquet (a dataset of tables in the --out directory, docs/parquet.md)")
+	f.StringVar(&reportOpts.out, "out", "", "-o parquet: the directory to write the tables to (created when missing; its table files are replaced)")
+	f.StringVar(&reportOpts.machine, "machine", "", "-o parquet: machine name for files whose trace records no computer name (default: the file's base name)")
 	f.StringVar(&reportOpts.output, "output", "table", "old name of --format")
 	_ = f.MarkHidden("output")
 	f.BoolVar(&reportOpts.asJSON, "json", false, "same as -o json")
@@ -73,11 +77,11 @@ func init() {
 	f.StringVar(&reportOpts.until, "until", "", "ignore IPC events after this time (RFC 3339, or an offset from the trace start)")
 	f.DurationVar(&reportOpts.stuckAfter, "stuck-after", time.Second, "report owed waits (someone waits for an answer) open or lasting longer than this; 0: every owed wait still open at the end. Idle servers are listed apart, never as stuck")
 	f.BoolVar(&reportOpts.failOnStuck, "fail-on-stuck", false, "exit with status 3 when stuck operations are found")
+	f.StringVar(&reportOpts.interfaces, "interfaces", "", "name RPC and COM interfaces from this file (one \"UUID NAME [com] [OPNUM=METHOD ...]\" a line), beside the built-in well-known ones")
 	f.BoolVarP(&reportOpts.wide, "wide", "v", false, "table: every column at full width (default: fit the terminal, $COLUMNS, or 120 columns)")
 	rootCmd.AddCommand(reportCmd)
 }
 
-	f.StringVar(&reportOpts.interfaces, "interfaces", "", "name RPC and COM interfaces from this file (one \"UUID NAME [com] [OPNUM=METHOD ...]\" a line), beside the built-in well-known ones")
 func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 	if fl.asJSON {
 		fl.output = "json"
@@ -86,9 +90,16 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 		fl.output = "table" // the human form is "text" in the other commands
 	}
 	switch fl.output {
-	case "table", "json", "jsonl", "perfetto", "html":
+	case "table", "json", "jsonl", "perfetto", "html", "parquet":
 	default:
-		return withCode(exitUsage, fmt.Errorf("report: unknown output format %q (table, json, jsonl, perfetto, html)", fl.output))
+		return withCode(exitUsage, fmt.Errorf("report: unknown output format %q (table, json, jsonl, perfetto, html, parquet)", fl.output))
+	}
+	if fl.output == "parquet" {
+		if err := checkParquetFlags(paths, fl); err != nil {
+			return err
+		}
+	} else if fl.out != "" || fl.machine != "" {
+		return withCode(exitUsage, errors.New("report: --out and --machine go with -o parquet; other formats write to stdout"))
 	}
 	if fl.output == "perfetto" && writesToTerminal(stdout) {
 		return withCode(exitUsage, errors.New("report: -o perfetto writes a binary trace: redirect it to a file (ipctrace report -o perfetto FILE.etl > trace.pftrace) and open that at ui.perfetto.dev"))
@@ -115,6 +126,13 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 		}
 		opt.PIDs = append(opt.PIDs, uint32(v))
 	}
+	if fl.interfaces != "" {
+		t := rpcif.New()
+		if err := t.LoadFile(fl.interfaces); err != nil {
+			return withCode(exitUsage, fmt.Errorf("report: --interfaces: %w", err))
+		}
+		opt.Interfaces = t
+	}
 
 	// --since/--until offsets need the trace start: read it from the first file.
 	var start time.Time
@@ -125,13 +143,6 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 			return withCode(exitMalformed, err)
 		}
 		start = st
-	}
-	if fl.interfaces != "" {
-		t := rpcif.New()
-		if err := t.LoadFile(fl.interfaces); err != nil {
-			return withCode(exitUsage, fmt.Errorf("report: --interfaces: %w", err))
-		}
-		opt.Interfaces = t
 	}
 	var err error
 	if opt.Since, err = parseWhen(fl.since, start); err != nil {
@@ -144,6 +155,9 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 		return withCode(exitUsage, fmt.Errorf("report: --until %s is before --since %s", fl.until, fl.since))
 	}
 
+	if fl.output == "parquet" {
+		return runParquet(stdout, stderr, paths, fl, opt)
+	}
 	var m *model.Model
 	if len(paths) == 0 {
 		m, err = correlate.AnalyzeReader("demo.etl (embedded demo trace)", bytes.NewReader(ipctrace.Demo), int64(len(ipctrace.Demo)), opt)
