@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipctrace/ipctrace/etw"
 	ipctrace "github.com/ipctrace/ipctrace"
+	"github.com/ipctrace/ipctrace/etw"
 )
 
 // TestLine: every record of the demo trace becomes a Line; decoded ones
