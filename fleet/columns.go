@@ -123,7 +123,7 @@ func i64List[T any](name string, f func(*T) []uint32) column[T] {
 }
 
 // countMap is a MAP<STRING, INT64> column, keys in sorted order.
-func countMap[T any](name string, f func(*T) map[string]int) column[T] {
+func countMap[T any, N integer](name string, f func(*T) map[string]N) column[T] {
 	return column[T]{name, arrow.MapOf(stringType, int64Type), func(b array.Builder, r *T) {
 		mb := b.(*array.MapBuilder)
 		mb.Append(true)
@@ -203,3 +203,24 @@ func cols[T any](groups ...[]column[T]) []column[T] {
 }
 
 func one[T any](c ...column[T]) []column[T] { return c }
+
+// structList is a LIST<STRUCT> column whose struct fields are the
+// columns fs of the element type E.
+func structList[T, E any](name string, f func(*T) []E, fs ...column[E]) column[T] {
+	fields := make([]arrow.Field, len(fs))
+	for i, c := range fs {
+		fields[i] = arrow.Field{Name: c.name, Type: c.typ, Nullable: c.typ == arrow.DataType(tsType)}
+	}
+	return column[T]{name, arrow.ListOf(arrow.StructOf(fields...)), func(b array.Builder, r *T) {
+		lb := b.(*array.ListBuilder)
+		lb.Append(true)
+		sb := lb.ValueBuilder().(*array.StructBuilder)
+		es := f(r)
+		for i := range es {
+			sb.Append(true)
+			for k, c := range fs {
+				c.put(sb.FieldBuilder(k), &es[i])
+			}
+		}
+	}}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"unsafe"
 
+	"github.com/ipctrace/ipctrace/verify"
 	"golang.org/x/sys/windows"
 )
 
@@ -22,15 +23,15 @@ const connectFailedNote = "this check tried to open the pipe as a client; the op
 // runConnect is `probe connect`: one client open of an existing pipe with
 // READ_CONTROL, timed; the server PID and the pipe's security descriptor
 // (docs/security.md#reading-descriptors, option A).
-func runConnect(ctx context.Context, o RunOptions) (*Expectation, error) {
-	e := newExpectation(KindConnect, o)
+func runConnect(ctx context.Context, o RunOptions) (*verify.Expectation, error) {
+	e := newExpectation(verify.KindConnect, o)
 	e.Clock = newClock()
-	name := PipePath(o.Target)
+	name := verify.PipePath(o.Target)
 	e.Options.Target = name
-	c := &Connect{Pipe: name, Note: connectNote}
+	c := &verify.Connect{Pipe: name, Note: connectNote}
 	e.Connect = c
 	pid := uint32(os.Getpid())
-	e.Processes = []Process{{PID: pid, Role: "client", TIDs: []uint32{windows.GetCurrentThreadId()}, Image: exeName()}}
+	e.Processes = []verify.Process{{PID: pid, Role: "client", TIDs: []uint32{windows.GetCurrentThreadId()}, Image: exeName()}}
 	wname, err := windows.UTF16PtrFromString(name)
 	if err != nil {
 		return nil, err
@@ -40,7 +41,7 @@ func runConnect(ctx context.Context, o RunOptions) (*Expectation, error) {
 		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE, nil, windows.OPEN_EXISTING, 0, 0)
 	t1 := qpc()
 	c.LatencyUS = float64(e.Clock.Ticks(t1-t0)) / 10
-	e.Ops = []Operation{{Kind: OpConnect, PID: pid, TID: e.Processes[0].TIDs[0], Start: t0, End: t1, Status: errno(err)}}
+	e.Ops = []verify.Operation{{Kind: verify.OpConnect, PID: pid, TID: e.Processes[0].TIDs[0], Start: t0, End: t1, Status: errno(err)}}
 	e.Finished = nowString()
 	if err != nil {
 		c.Error = err.Error()
@@ -71,7 +72,7 @@ func runConnect(ctx context.Context, o RunOptions) (*Expectation, error) {
 		return e, nil
 	}
 	c.SD = append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(sd)), sd.Length())...)
-	sddl, lines, err := ExplainPipeSD(c.SD)
+	sddl, lines, err := verify.ExplainPipeSD(c.SD)
 	if err != nil {
 		c.SDDL = sd.String()
 		c.SDError = fmt.Sprintf("decoding the descriptor: %v", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw/live"
+	"github.com/ipctrace/ipctrace/verify"
 )
 
 // markers writes the probe's start/stop ProbeMarker events through
@@ -92,6 +93,6 @@ func (m *markers) close() {
 	}
 }
 
-func (m *markers) info() MarkerInfo {
-	return MarkerInfo{Provider: decoders.IpcTraceProviderGUID.String(), Written: m.written, Error: m.err}
+func (m *markers) info() verify.MarkerInfo {
+	return verify.MarkerInfo{Provider: decoders.IpcTraceProviderGUID.String(), Written: m.written, Error: m.err}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipctrace/ipctrace/verify"
 	"golang.org/x/sys/windows"
 )
 
@@ -32,18 +33,18 @@ type pipeInstance struct {
 	clientPID uint32 // GetNamedPipeClientProcessId, 0 when unavailable
 	client    int    // client number read from the first request, 0 if unknown
 	connected bool
-	ops       []Operation
+	ops       []verify.Operation
 	err       error
 }
 
 // runPipe is `probe pipe`: one server (this process) with Clients pipe
 // instances, and Clients child processes, each doing Count request/response
 // exchanges of Size bytes.
-func runPipe(ctx context.Context, o RunOptions) (*Expectation, error) {
-	e := newExpectation(KindPipe, o)
+func runPipe(ctx context.Context, o RunOptions) (*verify.Expectation, error) {
+	e := newExpectation(verify.KindPipe, o)
 	e.Clock = newClock()
 	pid := uint32(os.Getpid())
-	name := PipePath(o.id)
+	name := verify.PipePath(o.id)
 	wname, err := windows.UTF16PtrFromString(name)
 	if err != nil {
 		return nil, err
@@ -113,12 +114,12 @@ func runPipe(ctx context.Context, o RunOptions) (*Expectation, error) {
 	// Assemble the expectation: clients by number, server instances
 	// matched to clients by the number in the first request (or the
 	// client PID the pipe reports).
-	e.Processes = append(e.Processes, Process{PID: pid, Role: "server", Image: exeName()})
+	e.Processes = append(e.Processes, verify.Process{PID: pid, Role: "server", Image: exeName()})
 	var rtts []int64
 	for i, r := range reports {
 		n := i + 1
-		e.Processes = append(e.Processes, Process{PID: r.PID, Role: "client", Client: n, TIDs: r.TIDs, Image: exeName()})
-		e.Pipes = append(e.Pipes, Pipe{Name: name, Mode: o.Mode, Client: n, ServerPID: pid, ClientPID: r.PID})
+		e.Processes = append(e.Processes, verify.Process{PID: r.PID, Role: "client", Client: n, TIDs: r.TIDs, Image: exeName()})
+		e.Pipes = append(e.Pipes, verify.Pipe{Name: name, Mode: o.Mode, Client: n, ServerPID: pid, ClientPID: r.PID})
 		for _, op := range r.Ops {
 			op.Conv = i
 			e.Ops = append(e.Ops, op)
@@ -154,16 +155,16 @@ func runPipe(ctx context.Context, o RunOptions) (*Expectation, error) {
 				continue
 			}
 			switch {
-			case op.PID == p.ClientPID && (op.Kind == OpWrite || op.Kind == OpTransact):
+			case op.PID == p.ClientPID && (op.Kind == verify.OpWrite || op.Kind == verify.OpTransact):
 				p.ToServer.Ops++
 				p.ToServer.Bytes += op.Size
-			case op.PID == pid && op.Kind == OpWrite:
+			case op.PID == pid && op.Kind == verify.OpWrite:
 				p.ToClient.Ops++
 				p.ToClient.Bytes += op.Bytes
 			}
 		}
 	}
-	e.Latency = summarize(e.Clock, rtts)
+	e.Latency = verify.Summarize(e.Clock, rtts)
 	return e, nil
 }
 
@@ -194,7 +195,7 @@ func (in *pipeInstance) serve(index int, o RunOptions) {
 			t0 := qpc()
 			err := windows.ReadFile(in.h, buf[got:], &n, nil)
 			t1 := qpc()
-			op := Operation{Kind: OpRead, PID: pid, TID: in.tid, Dir: ToServer, Size: int64(len(buf) - got),
+			op := verify.Operation{Kind: verify.OpRead, PID: pid, TID: in.tid, Dir: verify.ToServer, Size: int64(len(buf) - got),
 				Bytes: int64(n), Start: t0, End: t1, Seq: seq, Status: errno(err)}
 			if err != nil && (errors.Is(err, windows.ERROR_BROKEN_PIPE) || errors.Is(err, windows.ERROR_PIPE_NOT_CONNECTED)) {
 				// The client hung up: the end of the conversation.
@@ -219,7 +220,7 @@ func (in *pipeInstance) serve(index int, o RunOptions) {
 		t0 := qpc()
 		err := windows.WriteFile(in.h, buf, &n, nil)
 		t1 := qpc()
-		in.ops = append(in.ops, Operation{Kind: OpWrite, PID: pid, TID: in.tid, Dir: ToClient, Size: int64(len(buf)),
+		in.ops = append(in.ops, verify.Operation{Kind: verify.OpWrite, PID: pid, TID: in.tid, Dir: verify.ToClient, Size: int64(len(buf)),
 			Bytes: int64(n), Start: t0, End: t1, Seq: seq, Status: errno(err)})
 		if err != nil {
 			in.err = fmt.Errorf("WriteFile: %w", err)
@@ -248,7 +249,7 @@ func pipeClient(a childArgs) childReport {
 		h, err = windows.CreateFile(wname, windows.GENERIC_READ|windows.GENERIC_WRITE, 0, nil,
 			windows.OPEN_EXISTING, 0, 0)
 		t1 := qpc()
-		rep.Ops = append(rep.Ops, Operation{Kind: OpConnect, PID: rep.PID, TID: tid, Start: t0, End: t1, Status: errno(err)})
+		rep.Ops = append(rep.Ops, verify.Operation{Kind: verify.OpConnect, PID: rep.PID, TID: tid, Start: t0, End: t1, Status: errno(err)})
 		if err == nil {
 			break
 		}
@@ -275,7 +276,7 @@ func pipeClient(a childArgs) childReport {
 			t0 := qpc()
 			n, err := transactNamedPipe(h, req, resp)
 			t1 := qpc()
-			rep.Ops = append(rep.Ops, Operation{Kind: OpTransact, PID: rep.PID, TID: tid, Dir: ToServer,
+			rep.Ops = append(rep.Ops, verify.Operation{Kind: verify.OpTransact, PID: rep.PID, TID: tid, Dir: verify.ToServer,
 				Size: int64(len(req)), Bytes: int64(n), Start: t0, End: t1, Seq: seq, Status: errno(err)})
 			if err != nil {
 				rep.Error = fmt.Sprintf("TransactNamedPipe %d: %v", seq, err)
@@ -292,7 +293,7 @@ func pipeClient(a childArgs) childReport {
 		t0 := qpc()
 		err := windows.WriteFile(h, req, &n, nil)
 		t1 := qpc()
-		rep.Ops = append(rep.Ops, Operation{Kind: OpWrite, PID: rep.PID, TID: tid, Dir: ToServer,
+		rep.Ops = append(rep.Ops, verify.Operation{Kind: verify.OpWrite, PID: rep.PID, TID: tid, Dir: verify.ToServer,
 			Size: int64(len(req)), Bytes: int64(n), Start: t0, End: t1, Seq: seq, Status: errno(err)})
 		if err != nil {
 			rep.Error = fmt.Sprintf("WriteFile %d: %v", seq, err)
@@ -305,7 +306,7 @@ func pipeClient(a childArgs) childReport {
 			r0 := qpc()
 			err := windows.ReadFile(h, resp[got:], &n, nil)
 			end = qpc()
-			rep.Ops = append(rep.Ops, Operation{Kind: OpRead, PID: rep.PID, TID: tid, Dir: ToClient,
+			rep.Ops = append(rep.Ops, verify.Operation{Kind: verify.OpRead, PID: rep.PID, TID: tid, Dir: verify.ToClient,
 				Size: int64(len(resp) - got), Bytes: int64(n), Start: r0, End: end, Seq: seq, Status: errno(err)})
 			if err != nil {
 				rep.Error = fmt.Sprintf("ReadFile %d: %v", seq, err)
@@ -339,7 +340,7 @@ func sameHeader(a, b []byte) bool {
 	return string(a[:n]) == string(b[:n])
 }
 
-func addTID(p *Process, tid uint32) {
+func addTID(p *verify.Process, tid uint32) {
 	for _, t := range p.TIDs {
 		if t == tid {
 			return

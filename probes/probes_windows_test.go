@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipctrace/ipctrace/verify"
 	"golang.org/x/sys/windows"
 )
 
@@ -24,20 +25,20 @@ func TestMain(m *testing.M) {
 }
 
 // roundTrip saves e and loads it back, as `verify` would read it.
-func roundTrip(t *testing.T, e *Expectation) *Expectation {
+func roundTrip(t *testing.T, e *verify.Expectation) *verify.Expectation {
 	t.Helper()
 	p := filepath.Join(tempDir(t), "expect.json")
 	if err := e.Save(p); err != nil {
 		t.Fatal(err)
 	}
-	got, err := LoadExpectation(p)
+	got, err := verify.LoadExpectation(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return got
 }
 
-func countOps(e *Expectation, pid uint32, kind string) (n, bytes int64) {
+func countOps(e *verify.Expectation, pid uint32, kind string) (n, bytes int64) {
 	for _, op := range e.Ops {
 		if op.PID == pid && op.Kind == kind && op.Status == 0 {
 			n++
@@ -59,7 +60,7 @@ func TestPipeProbe(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e, err := Run(context.Background(), KindPipe, c.opts)
+			e, err := Run(context.Background(), verify.KindPipe, c.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,13 +85,13 @@ func TestPipeProbe(t *testing.T) {
 					t.Errorf("pipe %d: client pid %d (server %d)", i, p.ClientPID, p.ServerPID)
 				}
 				seen[p.ClientPID] = true
-				want := Flow{Ops: int64(o.Count), Bytes: int64(o.Count * o.Size)}
+				want := verify.Flow{Ops: int64(o.Count), Bytes: int64(o.Count * o.Size)}
 				if p.ToServer != want || p.ToClient != want {
 					t.Errorf("pipe %d: to_server %+v to_client %+v, want %+v each way", i, p.ToServer, p.ToClient, want)
 				}
-				sendKind := OpWrite
+				sendKind := verify.OpWrite
 				if o.Transact {
-					sendKind = OpTransact
+					sendKind = verify.OpTransact
 				}
 				if n, b := countOps(e, p.ClientPID, sendKind); n != int64(o.Count) {
 					t.Errorf("pipe %d: client %s ops %d (%d bytes), want %d", i, sendKind, n, b, o.Count)
@@ -98,7 +99,7 @@ func TestPipeProbe(t *testing.T) {
 				// The server read every byte the client sent.
 				var read int64
 				for _, op := range e.Ops {
-					if op.Conv == i && op.PID == p.ServerPID && op.Kind == OpRead && op.Status == 0 {
+					if op.Conv == i && op.PID == p.ServerPID && op.Kind == verify.OpRead && op.Status == 0 {
 						read += op.Bytes
 					}
 					if op.Conv == i && op.End < op.Start {
@@ -109,7 +110,7 @@ func TestPipeProbe(t *testing.T) {
 					t.Errorf("pipe %d: server read %d bytes, want %d", i, read, o.Count*o.Size)
 				}
 				if o.Mode == "message" {
-					if n, _ := countOps(e, p.ServerPID, OpRead); n < int64(o.Count) {
+					if n, _ := countOps(e, p.ServerPID, verify.OpRead); n < int64(o.Count) {
 						t.Errorf("pipe %d: %d server reads", i, n)
 					}
 				}
@@ -131,7 +132,7 @@ func TestPipeProbe(t *testing.T) {
 }
 
 func TestPipeProbeBadOptions(t *testing.T) {
-	_, err := Run(context.Background(), KindPipe, RunOptions{Mode: "byte", Transact: true})
+	_, err := Run(context.Background(), verify.KindPipe, RunOptions{Mode: "byte", Transact: true})
 	if err == nil || !strings.Contains(err.Error(), "--transact needs --mode message") {
 		t.Fatalf("err = %v", err)
 	}
@@ -139,7 +140,7 @@ func TestPipeProbeBadOptions(t *testing.T) {
 
 func TestSectionProbe(t *testing.T) {
 	for _, size := range []int{100, 4096, 10000} {
-		e, err := Run(context.Background(), KindSection, RunOptions{Count: 25, Size: size})
+		e, err := Run(context.Background(), verify.KindSection, RunOptions{Count: 25, Size: size})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,17 +160,17 @@ func TestSectionProbe(t *testing.T) {
 			t.Errorf("processes %+v", e.Processes)
 		}
 		for _, pid := range []uint32{creator, peer} {
-			if n, b := countOps(e, pid, OpMap); n != 1 || b != s.ViewSize {
+			if n, b := countOps(e, pid, verify.OpMap); n != 1 || b != s.ViewSize {
 				t.Errorf("pid %d: %d map ops of %d bytes", pid, n, b)
 			}
-			if n, _ := countOps(e, pid, OpSignal); n != 25 {
+			if n, _ := countOps(e, pid, verify.OpSignal); n != 25 {
 				t.Errorf("pid %d: %d signals, want 25", pid, n)
 			}
 		}
-		if n, b := countOps(e, creator, OpWrite); n != 25 || b != int64(25*size) {
+		if n, b := countOps(e, creator, verify.OpWrite); n != 25 || b != int64(25*size) {
 			t.Errorf("creator wrote %d messages, %d bytes", n, b)
 		}
-		if n, b := countOps(e, peer, OpRead); n != 25 || b != int64(25*size) {
+		if n, b := countOps(e, peer, verify.OpRead); n != 25 || b != int64(25*size) {
 			t.Errorf("peer read %d messages, %d bytes", n, b)
 		}
 		if e.Latency.Count != 25 {
@@ -179,7 +180,7 @@ func TestSectionProbe(t *testing.T) {
 }
 
 func TestRPCProbe(t *testing.T) {
-	e, err := Run(context.Background(), KindRPC, RunOptions{Count: 10})
+	e, err := Run(context.Background(), verify.KindRPC, RunOptions{Count: 10})
 	if v := WineVersion(); v != "" {
 		if !errors.Is(err, ErrSkipped) || e == nil || !strings.Contains(e.Skipped, "ALPC") {
 			t.Fatalf("under Wine: err %v, expectation %+v", err, e)
@@ -195,7 +196,7 @@ func TestRPCProbe(t *testing.T) {
 }
 
 func TestConnectProbe(t *testing.T) {
-	name := PipePath(uniqueName(os.Getpid()))
+	name := verify.PipePath(verify.UniqueName(os.Getpid()))
 	wname, _ := windows.UTF16PtrFromString(name)
 	// A pipe with one instance, not yet listening-connected.
 	h, err := windows.CreateNamedPipe(wname, pipeAccessDuplex, pipeTypeByte, 1, 512, 512, 0, nil)
@@ -205,7 +206,7 @@ func TestConnectProbe(t *testing.T) {
 	defer windows.CloseHandle(h)
 	go windows.ConnectNamedPipe(h, nil)
 
-	e, err := Run(context.Background(), KindConnect, RunOptions{Target: name})
+	e, err := Run(context.Background(), verify.KindConnect, RunOptions{Target: name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func TestConnectProbe(t *testing.T) {
 	if c.ServerPID != uint32(os.Getpid()) {
 		t.Errorf("server pid %d, want %d", c.ServerPID, os.Getpid())
 	}
-	if c.LatencyUS < 0 || len(e.Ops) != 1 || e.Ops[0].Kind != OpConnect {
+	if c.LatencyUS < 0 || len(e.Ops) != 1 || e.Ops[0].Kind != verify.OpConnect {
 		t.Errorf("latency %v ops %+v", c.LatencyUS, e.Ops)
 	}
 	if len(c.SD) > 0 && len(c.Explanation) == 0 {
@@ -225,7 +226,7 @@ func TestConnectProbe(t *testing.T) {
 	t.Logf("connect: %.1f µs, server %d, SDDL %q, %v %s", c.LatencyUS, c.ServerPID, c.SDDL, c.Explanation, c.SDError)
 
 	// The only instance is now taken: a second connect is busy.
-	e2, err := Run(context.Background(), KindConnect, RunOptions{Target: name})
+	e2, err := Run(context.Background(), verify.KindConnect, RunOptions{Target: name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func TestConnectProbe(t *testing.T) {
 		t.Errorf("second connect = %+v, want busy", e2.Connect)
 	}
 	// A name nobody serves is absent.
-	e3, err := Run(context.Background(), KindConnect, RunOptions{Target: uniqueName(os.Getpid())})
+	e3, err := Run(context.Background(), verify.KindConnect, RunOptions{Target: verify.UniqueName(os.Getpid())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +244,7 @@ func TestConnectProbe(t *testing.T) {
 }
 
 // TestProbeThroughVerify runs real probes, writes the trace a correct
-// recorder would have written for them (SynthTrace) and checks that verify
+// recorder would have written for them (verify.SynthTrace) and checks that verify
 // finds exactly the probe's traffic in it. Latency is compared loosely:
 // the synthetic kernel completions follow the builder's model, not this
 // machine.
@@ -252,10 +253,10 @@ func TestProbeThroughVerify(t *testing.T) {
 		kind string
 		opts RunOptions
 	}{
-		{KindPipe, RunOptions{Count: 10, Size: 700, Mode: "byte", Clients: 2}},
-		{KindPipe, RunOptions{Count: 10, Size: 300, Mode: "message", Clients: 2}},
-		{KindPipe, RunOptions{Count: 10, Size: 64, Mode: "message", Transact: true}},
-		{KindSection, RunOptions{Count: 10, Size: 5000}},
+		{verify.KindPipe, RunOptions{Count: 10, Size: 700, Mode: "byte", Clients: 2}},
+		{verify.KindPipe, RunOptions{Count: 10, Size: 300, Mode: "message", Clients: 2}},
+		{verify.KindPipe, RunOptions{Count: 10, Size: 64, Mode: "message", Transact: true}},
+		{verify.KindSection, RunOptions{Count: 10, Size: 5000}},
 	}
 	for _, c := range cases {
 		e, err := Run(context.Background(), c.kind, c.opts)
@@ -268,11 +269,11 @@ func TestProbeThroughVerify(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := SynthTrace(f, e, SynthOptions{Seed: 7}); err != nil {
+		if err := verify.SynthTrace(f, e, verify.SynthOptions{Seed: 7}); err != nil {
 			t.Fatal(err)
 		}
 		f.Close()
-		r, err := VerifyFile(etl, e, Tolerance{Abs: time.Second, Rel: 1})
+		r, err := verify.VerifyFile(etl, e, verify.Tolerance{Abs: time.Second, Rel: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

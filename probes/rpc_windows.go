@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"unsafe"
 
+	"github.com/ipctrace/ipctrace/verify"
 	"golang.org/x/sys/windows"
 )
 
@@ -36,8 +37,8 @@ func rpcSkipReason() string {
 
 // runRPC is `probe rpc`: Count RpcMgmtIsServerListening calls over
 // ncalrpc (ALPC) to Target (default the endpoint mapper), timed.
-func runRPC(ctx context.Context, o RunOptions) (*Expectation, error) {
-	e := newExpectation(KindRPC, o)
+func runRPC(ctx context.Context, o RunOptions) (*verify.Expectation, error) {
+	e := newExpectation(verify.KindRPC, o)
 	e.Clock = newClock()
 	if r := rpcSkipReason(); r != "" {
 		e.Skipped = r
@@ -69,7 +70,7 @@ func runRPC(ctx context.Context, o RunOptions) (*Expectation, error) {
 	procRpcMgmtSetComTimeout.Call(binding, 5) // RPC_C_BINDING_DEFAULT_TIMEOUT
 	o.logf("rpc ncalrpc:[%s]: %d RpcMgmtIsServerListening call(s)", o.Target, o.Count)
 
-	r := RPC{Protocol: "ncalrpc", Endpoint: o.Target, Interface: mgmtInterface,
+	r := verify.RPC{Protocol: "ncalrpc", Endpoint: o.Target, Interface: mgmtInterface,
 		Procedure: "RpcMgmtIsServerListening (management interface procedure 2)", ClientPID: pid}
 	var rtts []int64
 	for seq := 0; seq < o.Count; seq++ {
@@ -79,7 +80,7 @@ func runRPC(ctx context.Context, o RunOptions) (*Expectation, error) {
 		t0 := qpc()
 		st, _, _ := procRpcMgmtIsServerListening.Call(binding)
 		t1 := qpc()
-		e.Ops = append(e.Ops, Operation{Kind: OpCall, PID: pid, TID: tid, Start: t0, End: t1, Seq: seq, Status: uint32(st)})
+		e.Ops = append(e.Ops, verify.Operation{Kind: verify.OpCall, PID: pid, TID: tid, Start: t0, End: t1, Seq: seq, Status: uint32(st)})
 		r.Calls++
 		// RPC_S_OK: listening; RPC_S_NOT_LISTENING (1715) is still a completed call.
 		if st != 0 && st != 1715 {
@@ -88,8 +89,8 @@ func runRPC(ctx context.Context, o RunOptions) (*Expectation, error) {
 		rtts = append(rtts, t1-t0)
 	}
 	e.Finished = nowString()
-	e.RPC = []RPC{r}
-	e.Processes = []Process{{PID: pid, Role: "caller", TIDs: []uint32{tid}, Image: exeName()}}
-	e.Latency = summarize(e.Clock, rtts)
+	e.RPC = []verify.RPC{r}
+	e.Processes = []verify.Process{{PID: pid, Role: "caller", TIDs: []uint32{tid}, Image: exeName()}}
+	e.Latency = verify.Summarize(e.Clock, rtts)
 	return e, nil
 }

@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/ipctrace/ipctrace/internal/latency"
+	"github.com/ipctrace/ipctrace/verify"
 )
 
 // RunOptions are the options of Run. Zero values take the defaults
@@ -52,7 +52,7 @@ func (o *RunOptions) normalize(kind string) error {
 	if o.Timeout == 0 {
 		o.Timeout = 2 * time.Minute
 	}
-	if kind == KindRPC && o.Target == "" {
+	if kind == verify.KindRPC && o.Target == "" {
 		o.Target = "epmapper"
 	}
 	switch {
@@ -66,7 +66,7 @@ func (o *RunOptions) normalize(kind string) error {
 		return fmt.Errorf("probes: --clients %d out of range 1..64", o.Clients)
 	case o.Transact && o.Mode != "message":
 		return errors.New("probes: --transact needs --mode message (TransactNamedPipe requires a message-mode pipe)")
-	case kind == KindConnect && o.Target == "":
+	case kind == verify.KindConnect && o.Target == "":
 		return errors.New("probes: connect needs a pipe name")
 	}
 	return nil
@@ -77,28 +77,19 @@ func (o *RunOptions) normalize(kind string) error {
 // returns ErrUnsupported. When the probe cannot run here (RPC under Wine)
 // it returns an Expectation with Skipped set and an error wrapping
 // ErrSkipped.
-func Run(ctx context.Context, kind string, opts RunOptions) (*Expectation, error) {
+func Run(ctx context.Context, kind string, opts RunOptions) (*verify.Expectation, error) {
 	switch kind {
-	case KindPipe, KindSection, KindRPC, KindConnect:
+	case verify.KindPipe, verify.KindSection, verify.KindRPC, verify.KindConnect:
 	default:
 		return nil, fmt.Errorf("probes: unknown probe %q (want pipe, section, rpc or connect)", kind)
 	}
 	if err := opts.normalize(kind); err != nil {
 		return nil, err
 	}
-	opts.id = uniqueName(os.Getpid())
+	opts.id = verify.UniqueName(os.Getpid())
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	return run(ctx, kind, opts)
-}
-
-// summarize turns QPC round-trip samples into a latency summary.
-func summarize(c Clock, rtts []int64) latency.Summary {
-	var h latency.Hist
-	for _, d := range rtts {
-		h.Record(c.Ticks(d))
-	}
-	return h.Summary()
 }
 
 // Child processes. A probe re-executes its own binary with childEnv set to
@@ -121,11 +112,11 @@ type childArgs struct {
 
 // childReport is what a child prints.
 type childReport struct {
-	PID   uint32      `json:"pid"`
-	TIDs  []uint32    `json:"tids"`
-	Ops   []Operation `json:"ops"`
-	RTT   []int64     `json:"rtt_qpc,omitempty"`
-	Error string      `json:"error,omitempty"`
+	PID   uint32             `json:"pid"`
+	TIDs  []uint32           `json:"tids"`
+	Ops   []verify.Operation `json:"ops"`
+	RTT   []int64            `json:"rtt_qpc,omitempty"`
+	Error string             `json:"error,omitempty"`
 }
 
 // IsChild reports whether this process was started by a probe as its peer.

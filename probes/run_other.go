@@ -5,9 +5,11 @@ package probes
 import (
 	"context"
 	"os"
+
+	"github.com/ipctrace/ipctrace/verify"
 )
 
-func run(ctx context.Context, kind string, o RunOptions) (*Expectation, error) {
+func run(ctx context.Context, kind string, o RunOptions) (*verify.Expectation, error) {
 	return nil, ErrUnsupported
 }
 

@@ -12,24 +12,26 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/ipctrace/ipctrace/verify"
 )
 
-func run(ctx context.Context, kind string, o RunOptions) (*Expectation, error) {
+func run(ctx context.Context, kind string, o RunOptions) (*verify.Expectation, error) {
 	var (
-		e   *Expectation
+		e   *verify.Expectation
 		err error
 	)
 	mk := newMarkers(o.id)
 	defer mk.close()
 	mk.write(kind, "start")
 	switch kind {
-	case KindPipe:
+	case verify.KindPipe:
 		e, err = runPipe(ctx, o)
-	case KindSection:
+	case verify.KindSection:
 		e, err = runSection(ctx, o)
-	case KindRPC:
+	case verify.KindRPC:
 		e, err = runRPC(ctx, o)
-	case KindConnect:
+	case verify.KindConnect:
 		e, err = runConnect(ctx, o)
 	}
 	mk.write(kind, "stop")
@@ -128,15 +130,15 @@ func (o *RunOptions) logf(format string, args ...any) {
 }
 
 // newExpectation fills the fields common to every probe.
-func newExpectation(kind string, o RunOptions) *Expectation {
-	e := &Expectation{
-		Version: FormatVersion,
+func newExpectation(kind string, o RunOptions) *verify.Expectation {
+	e := &verify.Expectation{
+		Version: verify.FormatVersion,
 		Kind:    kind,
 		ID:      o.id,
-		Options: Options{Count: o.Count, Size: o.Size, Target: o.Target},
+		Options: verify.Options{Count: o.Count, Size: o.Size, Target: o.Target},
 		Started: time.Now().UTC().Format(timeLayout),
 	}
-	if kind == KindPipe {
+	if kind == verify.KindPipe {
 		e.Options.Mode = o.Mode
 		e.Options.Clients = o.Clients
 		e.Options.Transact = o.Transact

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/ipctrace/ipctrace/verify"
 	"golang.org/x/sys/windows"
 )
 
@@ -21,10 +22,10 @@ const pageSize = 4096
 // same section. Count messages of Size bytes are handed off: the creator
 // writes a message and signals "ready", the peer checks it and signals
 // "ack".
-func runSection(ctx context.Context, o RunOptions) (*Expectation, error) {
+func runSection(ctx context.Context, o RunOptions) (*verify.Expectation, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	e := newExpectation(KindSection, o)
+	e := newExpectation(verify.KindSection, o)
 	e.Clock = newClock()
 	pid := uint32(os.Getpid())
 	tid := windows.GetCurrentThreadId()
@@ -56,7 +57,7 @@ func runSection(ctx context.Context, o RunOptions) (*Expectation, error) {
 		return nil, fmt.Errorf("probes: MapViewOfFile %s: %w", name, err)
 	}
 	defer windows.UnmapViewOfFile(addr)
-	e.Ops = append(e.Ops, Operation{Kind: OpMap, PID: pid, TID: tid, Size: int64(o.Size), Bytes: viewSize(o.Size), Start: t0, End: t1})
+	e.Ops = append(e.Ops, verify.Operation{Kind: verify.OpMap, PID: pid, TID: tid, Size: int64(o.Size), Bytes: viewSize(o.Size), Start: t0, End: t1})
 	view := viewBytes(addr, o.Size)
 	o.logf("section %s: %d message(s) of %d bytes", name, o.Count, o.Size)
 
@@ -77,11 +78,11 @@ func runSection(ctx context.Context, o RunOptions) (*Expectation, error) {
 		w0 := qpc()
 		copy(view, msg)
 		w1 := qpc()
-		e.Ops = append(e.Ops, Operation{Kind: OpWrite, PID: pid, TID: tid, Dir: ToClient, Size: int64(o.Size), Bytes: int64(o.Size), Start: w0, End: w1, Seq: seq})
+		e.Ops = append(e.Ops, verify.Operation{Kind: verify.OpWrite, PID: pid, TID: tid, Dir: verify.ToClient, Size: int64(o.Size), Bytes: int64(o.Size), Start: w0, End: w1, Seq: seq})
 		s0 := qpc()
 		err := windows.SetEvent(ready)
 		s1 := qpc()
-		e.Ops = append(e.Ops, Operation{Kind: OpSignal, PID: pid, TID: tid, Start: s0, End: s1, Seq: seq, Status: errno(err)})
+		e.Ops = append(e.Ops, verify.Operation{Kind: verify.OpSignal, PID: pid, TID: tid, Start: s0, End: s1, Seq: seq, Status: errno(err)})
 		if err != nil {
 			return nil, fmt.Errorf("probes: SetEvent %s: %w", evReady, err)
 		}
@@ -96,14 +97,14 @@ func runSection(ctx context.Context, o RunOptions) (*Expectation, error) {
 		return nil, res.err
 	}
 	peer := res.reps[0]
-	e.Processes = []Process{
+	e.Processes = []verify.Process{
 		{PID: pid, Role: "creator", TIDs: []uint32{tid}, Image: exeName()},
 		{PID: peer.PID, Role: "peer", TIDs: peer.TIDs, Image: exeName()},
 	}
 	e.Ops = append(e.Ops, peer.Ops...)
-	e.Sections = []Section{{Name: name, Size: int64(o.Size), ViewSize: viewSize(o.Size),
+	e.Sections = []verify.Section{{Name: name, Size: int64(o.Size), ViewSize: viewSize(o.Size),
 		PIDs: []uint32{pid, peer.PID}, Views: 2, Messages: int64(o.Count)}}
-	e.Latency = summarize(e.Clock, rtts)
+	e.Latency = verify.Summarize(e.Clock, rtts)
 	return e, nil
 }
 
@@ -155,7 +156,7 @@ func sectionPeer(a childArgs) childReport {
 		return fail("MapViewOfFile %s: %v", a.Name, err)
 	}
 	defer windows.UnmapViewOfFile(addr)
-	rep.Ops = append(rep.Ops, Operation{Kind: OpMap, PID: rep.PID, TID: tid, Size: int64(a.Size), Bytes: viewSize(a.Size), Start: t0, End: t1})
+	rep.Ops = append(rep.Ops, verify.Operation{Kind: verify.OpMap, PID: rep.PID, TID: tid, Size: int64(a.Size), Bytes: viewSize(a.Size), Start: t0, End: t1})
 	view := viewBytes(addr, a.Size)
 	ready, err := openEvent(a.Events[0])
 	if err != nil {
@@ -178,7 +179,7 @@ func sectionPeer(a childArgs) childReport {
 		r0 := qpc()
 		copy(got, view)
 		r1 := qpc()
-		rep.Ops = append(rep.Ops, Operation{Kind: OpRead, PID: rep.PID, TID: tid, Dir: ToClient, Size: int64(a.Size), Bytes: int64(a.Size), Start: r0, End: r1, Seq: seq})
+		rep.Ops = append(rep.Ops, verify.Operation{Kind: verify.OpRead, PID: rep.PID, TID: tid, Dir: verify.ToClient, Size: int64(a.Size), Bytes: int64(a.Size), Start: r0, End: r1, Seq: seq})
 		fillMessage(want, 0, seq)
 		if string(got) != string(want) {
 			return fail("message %d: the section does not hold what the creator wrote (seq %d)", seq, binary.LittleEndian.Uint32(got[4:min(8, len(got))]))
@@ -186,7 +187,7 @@ func sectionPeer(a childArgs) childReport {
 		s0 := qpc()
 		err = windows.SetEvent(ack)
 		s1 := qpc()
-		rep.Ops = append(rep.Ops, Operation{Kind: OpSignal, PID: rep.PID, TID: tid, Start: s0, End: s1, Seq: seq, Status: errno(err)})
+		rep.Ops = append(rep.Ops, verify.Operation{Kind: verify.OpSignal, PID: rep.PID, TID: tid, Start: s0, End: s1, Seq: seq, Status: errno(err)})
 		if err != nil {
 			return fail("SetEvent %s: %v", a.Events[1], err)
 		}

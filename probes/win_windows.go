@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/ipctrace/ipctrace/verify"
 	"golang.org/x/sys/windows"
 )
 
@@ -39,12 +40,12 @@ func qpcFrequency() int64 {
 }
 
 // newClock samples QPC and the precise system time together.
-func newClock() Clock {
+func newClock() verify.Clock {
 	var ft windows.Filetime
 	q0 := qpc()
 	windows.GetSystemTimePreciseAsFileTime(&ft)
 	q1 := qpc()
-	return Clock{
+	return verify.Clock{
 		Frequency:    qpcFrequency(),
 		BaseQPC:      q0 + (q1-q0)/2,
 		BaseFileTime: int64(ft.HighDateTime)<<32 | int64(ft.LowDateTime),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipctrace/ipctrace/internal/termsafe"
 	"github.com/ipctrace/ipctrace/probes"
+	"github.com/ipctrace/ipctrace/verify"
 )
 
 // probeFlags are the flags of `ipctrace probe`.
@@ -33,17 +34,17 @@ type probeKind struct {
 }
 
 var probeKinds = []probeKind{
-	{probes.KindPipe, false, []string{
+	{verify.KindPipe, false, []string{
 		"a named-pipe server and --clients client processes doing --count",
 		"request/response exchanges of --size bytes (--mode byte|message,",
 		"--transact for TransactNamedPipe)"}},
-	{probes.KindSection, false, []string{
+	{verify.KindSection, false, []string{
 		"two processes hand --count messages of --size bytes through a",
 		"named section, signalled by named events"}},
-	{probes.KindRPC, false, []string{
+	{verify.KindRPC, false, []string{
 		"--count RpcMgmtIsServerListening calls over ncalrpc (ALPC) to the",
 		"endpoint mapper"}},
-	{probes.KindConnect, true, []string{
+	{verify.KindConnect, true, []string{
 		`\\.\pipe\NAME: connect latency or why the open failed (busy, absent,`,
 		"denied), the server PID and the pipe's security descriptor explained.",
 		"This check is itself a client connection."}},
@@ -150,7 +151,7 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 }
 
 // printProbe prints what the probe did, for people.
-func printProbe(w io.Writer, e *probes.Expectation) {
+func printProbe(w io.Writer, e *verify.Expectation) {
 	if e.Skipped != "" {
 		fmt.Fprintf(w, "probe %s skipped: %s\n", e.Kind, e.Skipped)
 		return
@@ -197,16 +198,16 @@ func printProbe(w io.Writer, e *probes.Expectation) {
 	}
 }
 
-func probeSummary(e *probes.Expectation) string {
+func probeSummary(e *verify.Expectation) string {
 	o := e.Options
 	var parts []string
-	if o.Count > 0 && e.Kind != probes.KindConnect {
+	if o.Count > 0 && e.Kind != verify.KindConnect {
 		parts = append(parts, fmt.Sprintf("count %d", o.Count))
 	}
-	if e.Kind == probes.KindPipe || e.Kind == probes.KindSection {
+	if e.Kind == verify.KindPipe || e.Kind == verify.KindSection {
 		parts = append(parts, fmt.Sprintf("size %d", o.Size))
 	}
-	if e.Kind == probes.KindPipe {
+	if e.Kind == verify.KindPipe {
 		parts = append(parts, "mode "+o.Mode, fmt.Sprintf("clients %d", o.Clients))
 		if o.Transact {
 			parts = append(parts, "transact")

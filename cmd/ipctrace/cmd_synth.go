@@ -14,8 +14,8 @@ import (
 
 	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/internal/termsafe"
-	"github.com/ipctrace/ipctrace/probes"
 	"github.com/ipctrace/ipctrace/synth"
+	"github.com/ipctrace/ipctrace/verify"
 )
 
 var synthFlags struct {
@@ -121,7 +121,7 @@ func runSynth(stdout io.Writer, scenario string) error {
 
 // runSynthExpect writes the trace of a probe expectation file.
 func runSynthExpect(stdout io.Writer) error {
-	e, err := probes.LoadExpectation(synthFlags.expect)
+	e, err := verify.LoadExpectation(synthFlags.expect)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -129,7 +129,7 @@ func runSynthExpect(stdout io.Writer) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	err = probes.SynthTrace(out, e, probes.SynthOptions{Seed: synthFlags.seed})
+	err = verify.SynthTrace(out, e, verify.SynthOptions{Seed: synthFlags.seed})
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}

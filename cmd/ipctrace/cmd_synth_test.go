@@ -52,7 +52,7 @@ func TestSynthCommand(t *testing.T) {
 // and verify passes on it: the Linux path to a passing verify (README).
 func TestSynthExpect(t *testing.T) {
 	defer func() { synthFlags.expect, synthFlags.out = "", "" }()
-	exp := filepath.Join("..", "..", "probes", "testdata", "pipe-message.expect.json")
+	exp := filepath.Join("..", "..", "verify", "testdata", "pipe-message.expect.json")
 	out := filepath.Join(t.TempDir(), "probe.etl")
 	var stdout bytes.Buffer
 	rootCmd.SetOut(&stdout)

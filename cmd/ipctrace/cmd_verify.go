@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipctrace/ipctrace/pipeline"
-	"github.com/ipctrace/ipctrace/probes"
+	"github.com/ipctrace/ipctrace/verify"
 )
 
 var verifyFlags struct {
@@ -54,7 +54,7 @@ func runVerify(stdout io.Writer, path string) error {
 	if verifyFlags.expect == "" {
 		return withCode(exitUsage, errors.New("verify: --expect FILE.json is required"))
 	}
-	e, err := probes.LoadExpectation(verifyFlags.expect)
+	e, err := verify.LoadExpectation(verifyFlags.expect)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return fileError(verifyFlags.expect, err) // missing, a directory, …: 1
@@ -62,8 +62,8 @@ func runVerify(stdout io.Writer, path string) error {
 	if err != nil {
 		return withCode(exitUsage, err) // not an expectation file: a usage error, 1
 	}
-	tol := probes.Tolerance{Abs: time.Duration(verifyFlags.tolUS) * time.Microsecond, Rel: verifyFlags.tolPct / 100}
-	r, err := probes.VerifyFile(path, e, tol)
+	tol := verify.Tolerance{Abs: time.Duration(verifyFlags.tolUS) * time.Microsecond, Rel: verifyFlags.tolPct / 100}
+	r, err := verify.VerifyFile(path, e, tol)
 	var oe *pipeline.OpenError
 	if errors.As(err, &oe) {
 		return fileError(oe.Path, oe.Err) // 1 for I/O errors, 2 for a file that is not ETL

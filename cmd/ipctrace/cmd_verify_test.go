@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipctrace/ipctrace/probes"
+	"github.com/ipctrace/ipctrace/verify"
 )
 
 // runCapture runs the ipctrace command line and returns its exit code and stdout.
@@ -24,11 +24,11 @@ func runCapture(t *testing.T, args ...string) (int, string) {
 }
 
 // synthProbeTrace writes the synthetic trace of the expectation fixture
-// name (from probes/testdata) with faults o; it returns the .etl and .json paths.
-func synthProbeTrace(t *testing.T, name string, o probes.SynthOptions) (string, string) {
+// name (from verify/testdata) with faults o; it returns the .etl and .json paths.
+func synthProbeTrace(t *testing.T, name string, o verify.SynthOptions) (string, string) {
 	t.Helper()
-	src := filepath.Join("..", "..", "probes", "testdata", name)
-	e, err := probes.LoadExpectation(src)
+	src := filepath.Join("..", "..", "verify", "testdata", name)
+	e, err := verify.LoadExpectation(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func synthProbeTrace(t *testing.T, name string, o probes.SynthOptions) (string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := probes.SynthTrace(f, e, o); err != nil {
+	if err := verify.SynthTrace(f, e, o); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -52,28 +52,28 @@ func TestVerifyCommand(t *testing.T) {
 	cases := []struct {
 		name    string
 		fixture string
-		o       probes.SynthOptions
+		o       verify.SynthOptions
 		code    int
 		want    []string
 	}{
-		{"correct-pipe", "pipe-byte-2clients.expect.json", probes.SynthOptions{}, exitOK,
+		{"correct-pipe", "pipe-byte-2clients.expect.json", verify.SynthOptions{}, exitOK,
 			[]string{"verify pipe: the trace shows exactly the probe's traffic", "latency tolerance: max(50 µs, 20%)",
 				"C2 held", "C4 held"}},
-		{"correct-message", "pipe-message.expect.json", probes.SynthOptions{}, exitOK,
+		{"correct-message", "pipe-message.expect.json", verify.SynthOptions{}, exitOK,
 			[]string{"the trace shows exactly the probe's traffic"}},
-		{"correct-section", "section.expect.json", probes.SynthOptions{}, exitOK,
+		{"correct-section", "section.expect.json", verify.SynthOptions{}, exitOK,
 			[]string{"verify section: the trace shows exactly the probe's traffic", "none can be seen in a section probe's traffic"}},
-		{"dropped-write", "pipe-byte-2clients.expect.json", probes.SynthOptions{DropWrite: 10}, exitMismatch,
+		{"dropped-write", "pipe-byte-2clients.expect.json", verify.SynthOptions{DropWrite: 10}, exitMismatch,
 			[]string{"DIFF  " + pipe + " client 5001: to_server ops 49, expected 50",
 				"DIFF  " + pipe + " client 5001: to_server bytes 49000, expected 50000"}},
-		{"lost-buffer", "pipe-byte-2clients.expect.json", probes.SynthOptions{LoseFrom: 100, LoseTo: 110}, exitMismatch,
+		{"lost-buffer", "pipe-byte-2clients.expect.json", verify.SynthOptions{LoseFrom: 100, LoseTo: 110}, exitMismatch,
 			[]string{"DIFF  trace: 1 buffers lost", "DIFF  trace: events may be missing from"}},
-		{"wrong-bytes", "pipe-message.expect.json", probes.SynthOptions{WrongBytes: 5}, exitMismatch,
+		{"wrong-bytes", "pipe-message.expect.json", verify.SynthOptions{WrongBytes: 5}, exitMismatch,
 			[]string{"DIFF  " + pipe + " client 5001: to_server bytes 5121, expected 5120"}},
-		{"missing-client", "pipe-byte-2clients.expect.json", probes.SynthOptions{MissingClient: 2}, exitMismatch,
+		{"missing-client", "pipe-byte-2clients.expect.json", verify.SynthOptions{MissingClient: 2}, exitMismatch,
 			[]string{"DIFF  process 5002 (client 2): not in the trace",
 				"DIFF  " + pipe + " client 5002: no conversation in the trace (client 2 missing)"}},
-		{"missing-peer", "section.expect.json", probes.SynthOptions{MissingClient: 1}, exitMismatch,
+		{"missing-peer", "section.expect.json", verify.SynthOptions{MissingClient: 1}, exitMismatch,
 			[]string{"DIFF  process 5001 (peer): not in the trace"}},
 	}
 	for _, c := range cases {
@@ -93,12 +93,12 @@ func TestVerifyCommand(t *testing.T) {
 }
 
 func TestVerifyCommandJSON(t *testing.T) {
-	etl, exp := synthProbeTrace(t, "pipe-byte-2clients.expect.json", probes.SynthOptions{DropWrite: 1})
+	etl, exp := synthProbeTrace(t, "pipe-byte-2clients.expect.json", verify.SynthOptions{DropWrite: 1})
 	code, out := runCapture(t, "verify", etl, "--expect", exp, "--json")
 	if code != exitMismatch {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	var r probes.Result
+	var r verify.Result
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -111,7 +111,7 @@ func TestVerifyCommandErrors(t *testing.T) {
 	dir := t.TempDir()
 	junk := filepath.Join(dir, "junk.etl")
 	os.WriteFile(junk, []byte("not an etl file"), 0o644)
-	exp := filepath.Join("..", "..", "probes", "testdata", "section.expect.json")
+	exp := filepath.Join("..", "..", "verify", "testdata", "section.expect.json")
 	reportJSON := filepath.Join(dir, "report.json")
 	os.WriteFile(reportJSON, []byte(`{"model_version": 3, "pipes": []}`), 0o644)
 	cases := []struct {

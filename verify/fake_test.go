@@ -1,4 +1,4 @@
-package probes
+package verify
 
 import (
 	"fmt"
@@ -73,7 +73,7 @@ func fakePipe(clients, count, size int, mode string, transact bool) *Expectation
 			Start: srvRead, End: c.us(40), Seq: count, Status: 109})
 		c.us(100)
 	}
-	e.Latency = summarize(e.Clock, rtts)
+	e.Latency = Summarize(e.Clock, rtts)
 	return e
 }
 

@@ -1,11 +1,13 @@
-// Package probes generates reference IPC traffic with known counts, sizes
-// and timing (Windows), writes what it did to an expectation file, and
-// checks a recorded trace against that file (verify, any OS).
+// Package verify checks a recorded trace against an expectation file: the
+// traffic a probe (package probes, Windows) says it generated, with known
+// counts, sizes and timing. It runs on any OS, reads the trace once through
+// the pipeline, and can also write the trace an expectation describes
+// (SynthTrace, `ipctrace synth --expect`).
 //
 // The expectation format is defined in this file. Every probe writes one
 // Expectation as indented JSON. docs/README.md#contract (probe, verify), docs/events.md#named-pipes
 // (pipes), docs/events.md#mapfile (sections), docs/events.md#rpc and docs/rules.md A1–A7 (RPC over ALPC).
-package probes
+package verify
 
 import (
 	"encoding/json"
@@ -348,4 +350,14 @@ func (e *Expectation) Process(pid uint32) *Process {
 		}
 	}
 	return nil
+}
+
+// Summarize turns QPC round-trip samples measured by a probe into the
+// latency summary its expectation carries.
+func Summarize(c Clock, rtts []int64) latency.Summary {
+	var h latency.Hist
+	for _, d := range rtts {
+		h.Record(c.Ticks(d))
+	}
+	return h.Summary()
 }

@@ -1,4 +1,4 @@
-package probes
+package verify
 
 import (
 	"crypto/rand"
@@ -15,9 +15,9 @@ func randomSuffix() string {
 	return fmt.Sprintf("%x", b[:])
 }
 
-// uniqueName returns ipctrace-probe-<pid>-<random>, the base of every
+// UniqueName returns ipctrace-probe-<pid>-<random>, the base of every
 // object a probe creates, so that verify can find it in a trace.
-func uniqueName(pid int) string {
+func UniqueName(pid int) string {
 	return fmt.Sprintf("ipctrace-probe-%d-%s", pid, randomSuffix())
 }
 
