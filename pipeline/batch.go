@@ -193,6 +193,9 @@ func (b *batch) own(c *decoders.Decoded) {
 		c.Event = b.comCall.put(*ev)
 	case *decoders.COMCliModalLoopDelay:
 		c.Event = b.comModal.put(*ev)
+	case *decoders.SystemConfigCPU:
+		cp := *ev // about once per trace: its computer name (package fleet)
+		c.Event = &cp
 	default:
 		c.Event = nil
 	}
