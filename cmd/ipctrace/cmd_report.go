@@ -64,7 +64,7 @@ Exit status: 0 success, 1 usage or I/O error, 2 no file could be read at all,
 
 func init() {
 	f := reportCmd.Flags()
-	f.StringVarP(&reportOpts.output, "format", "o", "table", "output format: table (or text), json, jsonl, perfetto (a trace for ui.perfetto.dev: redirect it to a file) html (one self-contained page) or parquet (a dataset of tables in the --out directory, docs/parquet.md)")
+	f.StringVarP(&reportOpts.output, "format", "o", "table", "output format: table (or text), json, jsonl, perfetto (a trace for ui.perfetto.dev: redirect it to a file), html (one self-contained page) or parquet (a dataset of tables in the --out directory, docs/parquet.md)")
 	f.StringVar(&reportOpts.out, "out", "", "-o parquet: the directory to write the tables to (created when missing; its table files are replaced)")
 	f.StringVar(&reportOpts.machine, "machine", "", "-o parquet: machine name for files whose trace records no computer name (default: the file's base name)")
 	f.StringVar(&reportOpts.output, "output", "table", "old name of --format")
