@@ -35,6 +35,7 @@ type wmSend struct {
 	rpid, rtid uint32
 	msg        uint32
 	hwnd       uint64
+	pq         uint64
 	t          int64
 	retrieved  int64 // RetrieveSendMessageStart time, 0 until then
 	handled    int64 // RetrieveSendMessageStop time, 0 until then
@@ -110,7 +111,7 @@ func (e *Engine) win32kMessage(d *decoders.Decoded, ev *decoders.Win32kMessage) 
 			return
 		}
 		w.sends[ev.Pqmsg] = &wmSend{spid: d.PID, stid: d.TID, rpid: ev.ReceiverPID, rtid: ev.ReceiverTID,
-			msg: ev.Message, hwnd: ev.Hwnd, t: d.Time, out: e.out, flow: e.newFlow()}
+			msg: ev.Message, hwnd: ev.Hwnd, pq: ev.Pqmsg, t: d.Time, out: e.out, flow: e.newFlow()}
 	case decoders.Win32kRetrieveSendMessageStartID:
 		if s := w.sends[ev.Pqmsg]; s != nil && s.retrieved == 0 {
 			s.retrieved = d.Time
@@ -266,13 +267,23 @@ func wmStuckRule(s *wmSend) (rule, detail string) {
 }
 
 // wmWaits adds the graph's edges for the open sends at least --stuck-after
-// long: sender thread → receiver thread.
+// long: sender thread → receiver thread, one per sender thread. A thread
+// blocks in one SendMessage at a time: of nested ones (a handler that
+// sends in turn) the latest is the one it waits in; and a trace whose
+// stops are missing cannot make a thread the source of many edges.
 func (e *Engine) wmWaits(edges []waitEdge, end int64) []waitEdge {
+	latest := make(map[waitNode]*wmSend)
 	for _, s := range e.w.sends {
 		if s.rtid == 0 || end-s.t < e.stuckAfter {
 			continue
 		}
-		edges = append(edges, waitEdge{waitNode{s.spid, s.stid}, waitNode{s.rpid, s.rtid}, wmObject(s.msg, s.hwnd),
+		n := waitNode{s.spid, s.stid}
+		if l := latest[n]; l == nil || s.t > l.t || (s.t == l.t && s.pq > l.pq) {
+			latest[n] = s
+		}
+	}
+	for n, s := range latest {
+		edges = append(edges, waitEdge{n, waitNode{s.rpid, s.rtid}, wmObject(s.msg, s.hwnd),
 			"window-message", "sendmessage", end - s.t})
 	}
 	return edges
