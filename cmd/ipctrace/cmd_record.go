@@ -27,6 +27,8 @@ type recordFlags struct {
 	handles    bool
 	handlesRaw bool
 	noRundown  bool
+	messages   bool
+	com        bool
 	probe      string
 	probeCount int
 	probeSize  int
@@ -39,7 +41,7 @@ type recordFlags struct {
 var recordOpts recordFlags
 
 var recordCmd = &cobra.Command{
-	Use:   "record -o FILE.etl [--duration D] [--pipes] [--alpc] [--sections] [--rpc] [--security] [--ring SIZE]",
+	Use:   "record --out FILE.etl [--duration D] [--pipes] [--alpc] [--sections] [--rpc] [--messages] [--com] [--security] [--max-size SIZE] [--ring SIZE]",
 	Short: "Record IPC activity into an .etl file (Windows, elevated)",
 	Long: `record starts a private ETW system-logger session named ipctrace-<pid> (never the
 shared "NT Kernel Logger" unless --classic), with the kernel FileIo, FileIoInit,
@@ -70,12 +72,16 @@ Sizes: a number with K, M or G (binary units, optional B); a bare number is MB.`
 func init() {
 	f := recordCmd.Flags()
 	o := &recordOpts
-	f.StringVarP(&o.output, "output", "o", "", "the .etl file to write")
+	f.StringVarP(&o.output, "out", "o", "", "the .etl file to write")
+	f.StringVar(&o.output, "output", "", "same as --out")
+	_ = f.MarkHidden("output")
 	f.DurationVar(&o.duration, "duration", 0, "stop after this long (default: until Ctrl-C)")
 	f.BoolVar(&o.pipes, "pipes", false, "named pipes: FileIo kernel events and Microsoft-Windows-Kernel-File")
 	f.BoolVar(&o.alpc, "alpc", false, "ALPC kernel events")
 	f.BoolVar(&o.sections, "sections", false, "sections: MapFile (VaMap) kernel events")
 	f.BoolVar(&o.rpc, "rpc", false, "Microsoft-Windows-RPC events")
+	f.BoolVar(&o.messages, "messages", false, "window messages and hung pumps: Microsoft-Windows-Win32k MessagePump and UIUnresponsiveness (chatty: thousands of events/s on a desktop; off by default)")
+	f.BoolVar(&o.com, "com", false, "COM call and modal-loop delays: Microsoft-Windows-COMRuntime (keywords 0x3)")
 	f.BoolVar(&o.security, "security", false, "write security-descriptor snapshots of pipes, sections and ALPC ports at start and stop")
 	f.StringVar(&o.ring, "ring", "", "circular file: keep only the last SIZE")
 	f.StringVar(&o.maxSize, "max-size", "", "stop when the file reaches SIZE (default 4G; 0: no limit)")
@@ -86,10 +92,10 @@ func init() {
 	f.BoolVar(&o.handlesRaw, "handles-raw-mask", false, "like --handles, storing 0x80000040 in Masks[4] (docs/rules.md C8)")
 	f.BoolVar(&o.noRundown, "no-start-rundown", false, "skip the file-name rundown at start")
 	f.StringVar(&o.probe, "probe", "", "run a reference probe (pipe, section or rpc) inside the recording")
-	f.IntVar(&o.probeCount, "count", 0, "with --probe: exchanges, messages or calls")
-	f.IntVar(&o.probeSize, "size", 0, "with --probe: bytes per message")
+	f.IntVar(&o.probeCount, "count", 100, "with --probe: exchanges, messages or calls")
+	f.IntVar(&o.probeSize, "size", 4096, "with --probe: bytes per message")
 	f.StringVar(&o.probeMode, "mode", "", "with --probe pipe: byte or message")
-	f.IntVar(&o.clients, "clients", 0, "with --probe pipe: client processes")
+	f.IntVar(&o.clients, "clients", 1, "with --probe pipe: client processes")
 	f.BoolVar(&o.transact, "transact", false, "with --probe pipe: clients use TransactNamedPipe (needs --mode message)")
 	f.StringVar(&o.expect, "expect", "", "with --probe: expectation file to write (default FILE.expect.json)")
 	rootCmd.AddCommand(recordCmd)

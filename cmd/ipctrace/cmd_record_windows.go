@@ -81,7 +81,7 @@ func runRecord(cmd *cobra.Command, o *recordFlags) error {
 		return withCode(exitUsage, err)
 	}
 	cfg := live.Config{
-		Options: live.Options{Pipes: o.pipes, ALPC: o.alpc, Sections: o.sections, RPC: o.rpc,
+		Options: live.Options{Pipes: o.pipes, ALPC: o.alpc, Sections: o.sections, RPC: o.rpc, Messages: o.messages, COM: o.com,
 			Handles: o.handles, HandlesRawMask: o.handlesRaw, NoStartRundown: o.noRundown, Classic: o.classic},
 		LogFile: out,
 		// A counting real-time consumer feeds the events/s status line; a

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ipctrace/ipctrace/model"
@@ -119,13 +117,11 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 	}
 	opt := correlate.Options{StuckAfter: fl.stuckAfter, Process: fl.process, PipeGlob: fl.pipe,
 		Timeline: fl.output == "perfetto" || fl.output == "html"}
-	for _, s := range fl.pids {
-		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
-		if err != nil {
-			return withCode(exitUsage, fmt.Errorf("report: --pid %q: not a process id", s))
-		}
-		opt.PIDs = append(opt.PIDs, uint32(v))
+	pids, err := parsePIDs("report", fl.pids)
+	if err != nil {
+		return err
 	}
+	opt.PIDs = pids
 	if fl.interfaces != "" {
 		t := rpcif.New()
 		if err := t.LoadFile(fl.interfaces); err != nil {
@@ -144,7 +140,6 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 		}
 		start = st
 	}
-	var err error
 	if opt.Since, err = parseWhen(fl.since, start); err != nil {
 		return withCode(exitUsage, fmt.Errorf("report: --since: %w", err))
 	}

@@ -20,7 +20,7 @@ type watchFlags struct {
 	stuckAfter                 time.Duration
 	duration                   time.Duration
 	top                        int
-	pids                       []uint
+	pids                       []string
 	process                    string
 	pipeGlob                   string
 	classic                    bool
@@ -38,6 +38,9 @@ waiting longer than --stuck-after. On a terminal the view is redrawn in place;
 otherwise each refresh is appended. Stop it with Ctrl-C.`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
+		if _, err := parsePIDs("watch", watchOpts.pids); err != nil {
+			return err
+		}
 		return runWatch(cmd, &watchOpts)
 	},
 }
@@ -54,7 +57,7 @@ func init() {
 	f.DurationVar(&o.stuckAfter, "stuck-after", 2*time.Second, "report operations waiting longer than this")
 	f.DurationVar(&o.duration, "duration", 0, "stop after this long (default: until Ctrl-C)")
 	f.IntVar(&o.top, "top", 15, "rows per section")
-	f.UintSliceVar(&o.pids, "pid", nil, "only conversations involving these PIDs")
+	f.StringSliceVar(&o.pids, "pid", nil, "only conversations involving these process ids (repeat or comma-separate)")
 	f.StringVar(&o.process, "process", "", "only conversations involving this image name")
 	f.StringVar(&o.pipeGlob, "pipe", "", "only pipes matching this glob")
 	f.BoolVar(&o.classic, "classic", false, "use the shared NT Kernel Logger session")

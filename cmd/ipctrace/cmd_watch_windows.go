@@ -143,8 +143,6 @@ func remaining(d time.Duration, start time.Time) time.Duration {
 // watchCorrelateOptions maps the flags onto correlate.Options.
 func (o *watchFlags) correlateOptions() correlate.Options {
 	opt := correlate.Options{StuckAfter: o.stuckAfter, Process: o.process, PipeGlob: o.pipeGlob}
-	for _, p := range o.pids {
-		opt.PIDs = append(opt.PIDs, uint32(p))
-	}
+	opt.PIDs, _ = parsePIDs("watch", o.pids) // checked before runWatch
 	return opt
 }

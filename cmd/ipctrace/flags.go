@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -70,4 +71,18 @@ func addFormatFlags(fs *pflag.FlagSet, allowed []string, jsonTo string) *formatF
 		fl.NoOptDefVal = "true"
 	}
 	return f
+}
+
+// parsePIDs reads the --pid values of cmd (report, watch): decimal
+// process ids, given repeated or comma-separated.
+func parsePIDs(cmd string, vals []string) ([]uint32, error) {
+	var out []uint32
+	for _, s := range vals {
+		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
+		if err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("%s: --pid %q: not a process id", cmd, s))
+		}
+		out = append(out, uint32(v))
+	}
+	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
 )
 
@@ -282,6 +283,8 @@ func TestMakePlan(t *testing.T) {
 		{"rpc", Options{RPC: true}, 0x00000007, 0, []string{rpcName}},
 		{"pipes no rundown", Options{Pipes: true, NoStartRundown: true}, 0x06000207, 0, []string{kernelFileName}},
 		{"classic", Options{Classic: true}, 0x06108207, 0, nil},
+		{"messages and com", Options{Pipes: true, Messages: true, COM: true}, 0x06000207, 0, []string{kernelFileName, win32kName, comName, kernelRundownName}},
+		{"classic drops messages", Options{Classic: true, Messages: true}, 0x06108207, 0, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := makePlan(tc.o)
@@ -295,6 +298,14 @@ func TestMakePlan(t *testing.T) {
 				case kernelFileGUID:
 					if pr.MatchAny != 0x3F0 || pr.Level != 4 {
 						t.Errorf("Kernel-File kw %#x level %d", pr.MatchAny, pr.Level)
+					}
+				case decoders.Win32kGUID:
+					if pr.MatchAny != 0x440000 || pr.Level != 4 {
+						t.Errorf("Win32k kw %#x level %d", pr.MatchAny, pr.Level)
+					}
+				case decoders.COMRuntimeGUID:
+					if pr.MatchAny != 0x3 || pr.Level != 4 {
+						t.Errorf("COMRuntime kw %#x level %d", pr.MatchAny, pr.Level)
 					}
 				case rpcGUID:
 					if pr.MatchAny != ^uint64(0) || pr.Level != 4 {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
 )
 
@@ -49,6 +50,13 @@ type Options struct {
 	// Classic uses the NT Kernel Logger instead of a private system logger
 	// (no manifest providers in that session, docs/recording.md#sessions).
 	Classic bool
+
+	// Messages adds Microsoft-Windows-Win32k with the MessagePump and
+	// UIUnresponsiveness keywords (window messages, hung pumps); COM adds
+	// Microsoft-Windows-COMRuntime (call and modal-loop delays). Both are
+	// off unless asked for: MessagePump is chatty. Neither changes the
+	// default of enabling all four kernel classes.
+	Messages, COM bool
 }
 
 // Provider is one EnableTraceEx2 call (docs/recording.md#call-sequence, step 5).
@@ -75,6 +83,8 @@ const (
 	kernelFileKeywords    uint64 = 0x3F0 // FILENAME|FILEIO|OP_END|CREATE|READ|WRITE
 	rpcKeywords           uint64 = 0xFFFFFFFFFFFFFFFF
 	kernelRundownKeywords uint64 = 0x10 // file-name rundown (FileRundown 36)
+	win32kKeywords        uint64 = decoders.Win32kKeywordMessagePump | decoders.Win32kKeywordUIUnresponsiveness
+	comKeywords           uint64 = 0x3 // ComCallDelay and CliModalLoopDelay (docs/events.md#com)
 )
 
 // Provider names used in messages.
@@ -82,6 +92,8 @@ const (
 	kernelFileName    = "Microsoft-Windows-Kernel-File"
 	rpcName           = "Microsoft-Windows-RPC"
 	kernelRundownName = "KernelRundown (file names)"
+	win32kName        = "Microsoft-Windows-Win32k"
+	comName           = "Microsoft-Windows-COMRuntime"
 )
 
 // makePlan computes the kernel flags and providers for o:
@@ -127,6 +139,14 @@ func makePlan(o Options) Plan {
 	if o.RPC {
 		p.Providers = append(p.Providers, Provider{Name: rpcName, GUID: rpcGUID,
 			Level: levelInformational, MatchAny: rpcKeywords})
+	}
+	if o.Messages {
+		p.Providers = append(p.Providers, Provider{Name: win32kName, GUID: decoders.Win32kGUID,
+			Level: levelInformational, MatchAny: win32kKeywords})
+	}
+	if o.COM {
+		p.Providers = append(p.Providers, Provider{Name: comName, GUID: decoders.COMRuntimeGUID,
+			Level: levelInformational, MatchAny: comKeywords})
 	}
 	if p.EnableFlags&flagDiskFileIO != 0 && !o.NoStartRundown {
 		p.Providers = append(p.Providers, Provider{Name: kernelRundownName, GUID: kernelRundownGUID,
