@@ -53,7 +53,7 @@ func slug(heading string) string {
 var (
 	headingRe  = regexp.MustCompile(`^#{1,6}\s+(.*?)\s*#*\s*$`)
 	explicitRe = regexp.MustCompile(`<a id="([^"]+)"></a>`)
-	ruleHeadRe = regexp.MustCompile(`^#{2,6}\s+([A-Z][0-9]+)\b`)
+	ruleHeadRe = regexp.MustCompile(`^#{2,6}\s+([A-Z]{1,3}[0-9]+)\b`)
 	fenceRe    = regexp.MustCompile("^\\s*(```|~~~)")
 )
 
@@ -136,8 +136,8 @@ type citation struct {
 
 var (
 	sectionRe = regexp.MustCompile(`docs/([A-Za-z0-9_.-]+?\.md)(?:#([A-Za-z0-9_-]+))?`)
-	ruleRefRe = regexp.MustCompile(`docs/rules\.md ([A-Z][0-9]+(?:(?:[–-][A-Z]?[0-9]+)|(?:, ?[A-Z][0-9]+))*)`)
-	idRe      = regexp.MustCompile(`[A-Z]?[0-9]+`)
+	ruleRefRe = regexp.MustCompile(`docs/rules\.md ([A-Z]{1,3}[0-9]+(?:(?:[–-](?:[A-Z]{1,3})?[0-9]+)|(?:, ?[A-Z]{1,3}[0-9]+))*)`)
+	idRe      = regexp.MustCompile(`[A-Z]{0,3}[0-9]+`)
 )
 
 // extract finds the citations of one line.
@@ -156,8 +156,8 @@ func extract(where, line string) []citation {
 	return out
 }
 
-// ruleIDs expands "P4–P6, A6" into P4, P5, P6, A6; a range end without a
-// letter ("C1–5") takes the start's letter.
+// ruleIDs expands "P4–P6, A6" into P4, P5, P6, A6 (and "WM1–WM4" into
+// WM1…WM4); a range end without letters ("C1–5") takes the start's.
 func ruleIDs(spec string) []string {
 	var ids []string
 	for _, part := range strings.Split(spec, ",") {
@@ -170,15 +170,15 @@ func ruleIDs(spec string) []string {
 			ids = append(ids, ends[0])
 			continue
 		}
-		letter := ends[0][:1]
-		lo, err1 := strconv.Atoi(ends[0][1:])
+		letter := strings.TrimRight(ends[0], "0123456789")
+		lo, err1 := strconv.Atoi(ends[0][len(letter):])
 		hiS := ends[1]
-		if hiS[0] >= 'A' && hiS[0] <= 'Z' {
-			if hiS[:1] != letter {
+		if hl := strings.TrimRight(hiS, "0123456789"); hl != "" {
+			if hl != letter {
 				ids = append(ids, ends[0], hiS) // mixed letters: check both ends
 				continue
 			}
-			hiS = hiS[1:]
+			hiS = hiS[len(hl):]
 		}
 		hi, err2 := strconv.Atoi(hiS)
 		if err1 != nil || err2 != nil || hi < lo || hi-lo > 50 {
@@ -284,7 +284,7 @@ func TestNoResearchNoteCitations(t *testing.T) {
 func TestRuleValuesDocumented(t *testing.T) {
 	root := repoRoot(t)
 	rules := loadDocs(t, root)["rules.md"].rules
-	lit := regexp.MustCompile(`\b(?:Rule|ID)\s*:\s*"([A-Z][0-9]{1,2})"`)
+	lit := regexp.MustCompile(`\b(?:Rule|ID)\s*:\s*"([A-Z]{1,3}[0-9]{1,2})"`)
 	n := 0
 	for _, rel := range sources(t, root) {
 		if !strings.HasSuffix(rel, ".go") {
