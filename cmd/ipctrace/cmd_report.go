@@ -157,7 +157,7 @@ func runReport(stdout, stderr io.Writer, paths []string, fl reportFlags) error {
 	if len(paths) == 0 {
 		m, err = correlate.AnalyzeReader("demo.etl (embedded demo trace)", bytes.NewReader(ipctrace.Demo), int64(len(ipctrace.Demo)), opt)
 	} else {
-		m, err = correlate.AnalyzeFiles(paths, opt)
+		m, err = analyzePaths(paths, opt)
 	}
 	var oe *pipeline.OpenError
 	if err != nil && len(paths) == 1 && errors.As(err, &oe) {

@@ -2,11 +2,15 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 
+	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/internal/progress"
+	"github.com/ipctrace/ipctrace/model"
+	"github.com/ipctrace/ipctrace/pipeline"
 )
 
 // openTrace opens an .etl file for a command that reads it whole, with a
@@ -51,4 +55,36 @@ func unreadableCode(paths []string) int {
 		f.Close()
 	}
 	return code
+}
+
+// analyzePaths is correlate.AnalyzeFiles with a progress meter per file on
+// stderr when stderr is a terminal: bytes read of the file's size while it
+// is analysed, and its events at the end.
+func analyzePaths(paths []string, opt correlate.Options) (*model.Model, error) {
+	var srcs []pipeline.Source
+	var meters []*progress.Meter
+	var openErrs []error
+	for _, p := range paths {
+		f, m, closeFn, err := openTrace(p)
+		if err != nil {
+			openErrs = append(openErrs, &pipeline.OpenError{Path: p, Err: err})
+			continue
+		}
+		defer closeFn()
+		srcs = append(srcs, pipeline.Source{Name: p, File: f})
+		meters = append(meters, m)
+	}
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("%w: %w", correlate.ErrNoInput, errors.Join(openErrs...))
+	}
+	m := correlate.Analyze(srcs, opt)
+	for _, mt := range meters {
+		mt.Done()
+	}
+	var warns []string
+	for _, err := range openErrs {
+		warns = append(warns, err.Error())
+	}
+	m.Warnings = append(warns, m.Warnings...)
+	return m, nil
 }
