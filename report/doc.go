@@ -192,7 +192,9 @@
 // Objects carry the fields above (the trace line has_ipc, processes_shown and
 // lossy_windows_merged too); in "stuck" lines the stuck kind is "stuck_kind",
 // in "idle" lines "idle_kind", and in "section" lines the section kind is
-// "section_kind".
+// "section_kind". Every line also says where it came from, as the Parquet
+// tables do (docs/parquet.md): "file" (when the report is of one file) and
+// "trace_start"; with several PID namespaces, entities carry "ns".
 //
 // # Perfetto (-o perfetto)
 //

@@ -87,139 +87,173 @@ func JSONL(w io.Writer, m *model.Model) error {
 	enc.SetEscapeHTML(false)
 	put := func(v any) error { return enc.Encode(v) }
 	j := newJSONModel(m)
+	prov := provenanceOf(m)
 	if err := put(struct {
 		Kind string `json:"kind"`
+		jsonlProvenance
 		*jsonTrace
-	}{KindTrace, &j.Trace}); err != nil {
+	}{KindTrace, prov, &j.Trace}); err != nil {
 		return err
 	}
 	for i := range j.Processes {
 		if err := put(struct {
 			Kind string `json:"kind"`
+			jsonlProvenance
 			*jsonProcess
-		}{KindProcess, &j.Processes[i]}); err != nil {
+		}{KindProcess, prov, &j.Processes[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.Pipes {
 		if err := put(struct {
 			Kind string `json:"kind"`
+			jsonlProvenance
 			*model.Pipe
-		}{KindPipe, &m.Pipes[i]}); err != nil {
+		}{KindPipe, prov, &m.Pipes[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.ALPC {
 		if err := put(struct {
 			Kind string `json:"kind"`
+			jsonlProvenance
 			*model.ALPC
-		}{KindALPC, &m.ALPC[i]}); err != nil {
+		}{KindALPC, prov, &m.ALPC[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.RPC {
 		if err := put(struct {
 			Kind string `json:"kind"`
+			jsonlProvenance
 			*model.RPC
-		}{KindRPC, &m.RPC[i]}); err != nil {
+		}{KindRPC, prov, &m.RPC[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.Sections {
 		// Section.Kind (the section type) moves to "section_kind".
 		if err := put(struct {
-			Kind        string `json:"kind"`
+			Kind string `json:"kind"`
+			jsonlProvenance
 			SectionKind string `json:"section_kind,omitempty"`
 			*model.Section
-		}{KindSection, m.Sections[i].Kind, &m.Sections[i]}); err != nil {
+		}{KindSection, prov, m.Sections[i].Kind, &m.Sections[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.Stuck {
 		// Stuck.Kind (what is waited for) moves to "stuck_kind".
 		if err := put(struct {
-			Kind      string `json:"kind"`
+			Kind string `json:"kind"`
+			jsonlProvenance
 			StuckKind string `json:"stuck_kind"`
 			*model.Stuck
-		}{KindStuck, m.Stuck[i].Kind, &m.Stuck[i]}); err != nil {
+		}{KindStuck, prov, m.Stuck[i].Kind, &m.Stuck[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.Idle {
 		// Idle.Kind moves to "idle_kind" like Stuck.Kind.
 		if err := put(struct {
-			Kind     string `json:"kind"`
+			Kind string `json:"kind"`
+			jsonlProvenance
 			IdleKind string `json:"idle_kind"`
 			*model.Idle
-		}{KindIdle, m.Idle[i].Kind, &m.Idle[i]}); err != nil {
+		}{KindIdle, prov, m.Idle[i].Kind, &m.Idle[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.Deadlocks {
 		if err := put(struct {
 			Kind string `json:"kind"`
+			jsonlProvenance
 			*model.Cycle
-		}{KindDeadlock, &m.Deadlocks[i]}); err != nil {
+		}{KindDeadlock, prov, &m.Deadlocks[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.Security {
 		if err := put(struct {
 			Kind string `json:"kind"`
+			jsonlProvenance
 			*model.Exposed
-		}{KindSecurity, &m.Security[i]}); err != nil {
+		}{KindSecurity, prov, &m.Security[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.HungPumps {
 		if err := put(struct {
 			Kind string `json:"kind"`
+			jsonlProvenance
 			*model.HungPump
-		}{KindHungPump, &m.HungPumps[i]}); err != nil {
+		}{KindHungPump, prov, &m.HungPumps[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.WindowMessages {
 		if err := put(struct {
 			Kind string `json:"kind"`
+			jsonlProvenance
 			*model.WindowMessages
-		}{KindWindowMessages, &m.WindowMessages[i]}); err != nil {
+		}{KindWindowMessages, prov, &m.WindowMessages[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.PostedQueues {
 		if err := put(struct {
 			Kind string `json:"kind"`
+			jsonlProvenance
 			*model.PostedQueue
-		}{KindPostedQueue, &m.PostedQueues[i]}); err != nil {
+		}{KindPostedQueue, prov, &m.PostedQueues[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.COM {
 		// COMCall.Kind ("call-delay", "modal-loop") moves to "com_kind".
 		if err := put(struct {
-			Kind    string `json:"kind"`
+			Kind string `json:"kind"`
+			jsonlProvenance
 			COMKind string `json:"com_kind"`
 			*model.COMCall
-		}{KindCOM, m.COM[i].Kind, &m.COM[i]}); err != nil {
+		}{KindCOM, prov, m.COM[i].Kind, &m.COM[i]}); err != nil {
 			return err
 		}
 	}
 	for i := range m.Mailslots {
 		if err := put(struct {
 			Kind string `json:"kind"`
+			jsonlProvenance
 			*model.Mailslot
-		}{KindMailslot, &m.Mailslots[i]}); err != nil {
+		}{KindMailslot, prov, &m.Mailslots[i]}); err != nil {
 			return err
 		}
 	}
 	for _, s := range m.Warnings {
 		if err := put(struct {
-			Kind    string `json:"kind"`
+			Kind string `json:"kind"`
+			jsonlProvenance
 			Message string `json:"message"`
-		}{KindWarning, s}); err != nil {
+		}{KindWarning, prov, s}); err != nil {
 			return err
 		}
 	}
 	return bw.Flush()
+}
+
+// jsonlProvenance is what every JSON Lines row carries of where it came
+// from, as the Parquet tables do (docs/parquet.md): the file, when the
+// model is of one file, and the trace's start. Rows of a model of several
+// namespaces carry "ns" as well.
+type jsonlProvenance struct {
+	File       string     `json:"file,omitempty"`
+	TraceStart model.Time `json:"trace_start,omitempty"`
+}
+
+func provenanceOf(m *model.Model) jsonlProvenance {
+	p := jsonlProvenance{TraceStart: m.Trace.Start}
+	if len(m.Trace.Files) == 1 {
+		p.File = m.Trace.Files[0]
+	}
+	return p
 }
