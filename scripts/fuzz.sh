@@ -96,7 +96,11 @@ while read -r dir target; do
 		[ "$(grep -cE '^    [^ ]' "$log")" -eq 1 ]; then
 		flake=yes
 	fi
-	if [ "$rc" -eq 0 ]; then
+	if [ "$rc" -eq 0 ] && [ -z "$execs" ]; then
+		# A target that did not run (moved, or "no test files") is no pass.
+		failed=$((failed + 1))
+		result="FAIL (the target did not run; see $log)"
+	elif [ "$rc" -eq 0 ]; then
 		result="ok"
 	elif [ "$flake" = yes ]; then
 		result="ok (deadline race go.dev/issue/75804, no finding)"
