@@ -55,7 +55,7 @@ func TestVerifyCorrectTrace(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			etl, exp := writeSynth(t, tempDir(t), c.e, SynthOptions{Seed: 1})
+			etl, exp := writeSynth(t, t.TempDir(), c.e, SynthOptions{Seed: 1})
 			e, err := LoadExpectation(exp)
 			if err != nil {
 				t.Fatal(err)
@@ -103,7 +103,7 @@ func TestVerifyFaultyTrace(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			etl, _ := writeSynth(t, tempDir(t), c.e, c.o)
+			etl, _ := writeSynth(t, t.TempDir(), c.e, c.o)
 			r, err := VerifyFile(etl, c.e, DefaultTolerance)
 			if err != nil {
 				t.Fatal(err)
