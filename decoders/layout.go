@@ -672,7 +672,7 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 			at := len(dst)
 			dst = appendUTF16(dst, *f.ref(e).(*string))
 			if len(dst)-at > 2*f.n {
-				return dst[:start], fmt.Errorf("decoders: %s longer than %d UTF-16 units", f.name, f.n)
+				return dst[:start], fmt.Errorf("%s longer than %d UTF-16 units", f.name, f.n)
 			}
 			for len(dst)-at < 2*f.n {
 				dst = append(dst, 0)
@@ -681,7 +681,7 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 			s := f.sid(e)
 			raw, err := sidBytes(s, f.str, e)
 			if err != nil {
-				return dst[:start], fmt.Errorf("decoders: %s: %w", f.name, err)
+				return dst[:start], fmt.Errorf("%s: %w", f.name, err)
 			}
 			if raw == nil {
 				dst = le.AppendUint32(dst, 0)
@@ -703,10 +703,10 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 		case kSID:
 			raw, err := sidBytes(f.sid(e), f.str, e)
 			if err != nil {
-				return dst[:start], fmt.Errorf("decoders: %s: %w", f.name, err)
+				return dst[:start], fmt.Errorf("%s: %w", f.name, err)
 			}
 			if raw == nil {
-				return dst[:start], fmt.Errorf("decoders: %s: a SID is required", f.name)
+				return dst[:start], fmt.Errorf("%s: a SID is required", f.name)
 			}
 			dst = append(dst, raw...)
 		case kAlignP:
@@ -716,7 +716,7 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 		case kSizedBytes:
 			b := *f.ref(e).(*[]byte)
 			if uint32(len(b)) != last {
-				return dst[:start], fmt.Errorf("decoders: %s has %d bytes but its size field says %d", f.name, len(b), last)
+				return dst[:start], fmt.Errorf("%s has %d bytes but its size field says %d", f.name, len(b), last)
 			}
 			dst = append(dst, b...)
 		case kRest:

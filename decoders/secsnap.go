@@ -55,7 +55,7 @@ var ipcTraceProvider = etw.TLProviderMeta{Name: IpcTraceProviderName}
 // extended-item blobs and the user data of ev (Level 4, Informational).
 func EncodeSecuritySnapshot(ev *SecuritySnapshot) (traits, schema, data []byte, err error) {
 	if len(ev.SD) > 0xFFFF {
-		return nil, nil, nil, fmt.Errorf("decoders: security descriptor of %d bytes exceeds 65535", len(ev.SD))
+		return nil, nil, nil, fmt.Errorf("security descriptor of %d bytes exceeds 65535", len(ev.SD))
 	}
 	sd := ev.SD
 	if sd == nil {

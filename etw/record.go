@@ -78,7 +78,7 @@ func (g *GUID) UnmarshalText(b []byte) error {
 }
 
 // ErrBadGUID is returned by ParseGUID for text that is not a GUID.
-var ErrBadGUID = errors.New("etw: malformed GUID")
+var ErrBadGUID = errors.New("malformed GUID")
 
 // ParseGUID parses "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", with or without braces, any case.
 func ParseGUID(s string) (GUID, error) {

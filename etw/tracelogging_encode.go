@@ -15,7 +15,7 @@ import (
 )
 
 // ErrTLEncode is wrapped by the errors of EncodeTraceLogging.
-var ErrTLEncode = errors.New("etw: cannot encode TraceLogging event")
+var ErrTLEncode = errors.New("cannot encode TraceLogging event")
 
 // TLProviderMeta describes a TraceLogging provider for its PROV_TRAITS blob.
 type TLProviderMeta struct {

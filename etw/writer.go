@@ -56,7 +56,7 @@ const (
 )
 
 // ErrWriterClosed is returned by methods called after Close.
-var ErrWriterClosed = errors.New("etw: writer closed")
+var ErrWriterClosed = errors.New("writer closed")
 
 // WriteError reports a record the Writer cannot store.
 type WriteError struct {
@@ -65,7 +65,7 @@ type WriteError struct {
 }
 
 func (e *WriteError) Error() string {
-	return fmt.Sprintf("etw: writing record %d: %s", e.Index, e.What)
+	return fmt.Sprintf("writing record %d: %s", e.Index, e.What)
 }
 
 // Writer writes an .etl file (docs/format.md): buffer 0 with the logfile
@@ -130,25 +130,25 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 		opts.BufferSize = DefaultBufferSize
 	}
 	if opts.BufferSize < 1024 || opts.BufferSize%8 != 0 {
-		return nil, fmt.Errorf("etw: writer: buffer size %d is not a multiple of 8 >= 1024", opts.BufferSize)
+		return nil, fmt.Errorf("writer: buffer size %d is not a multiple of 8 >= 1024", opts.BufferSize)
 	}
 	if opts.PointerSize == 0 {
 		opts.PointerSize = 8
 	}
 	if opts.PointerSize != 4 && opts.PointerSize != 8 {
-		return nil, fmt.Errorf("etw: writer: pointer size %d is not 4 or 8", opts.PointerSize)
+		return nil, fmt.Errorf("writer: pointer size %d is not 4 or 8", opts.PointerSize)
 	}
 	if opts.ClockType == 0 {
 		opts.ClockType = ClockQPC
 	}
 	if opts.ClockType != ClockQPC && opts.ClockType != ClockSystemTime {
-		return nil, fmt.Errorf("etw: writer: clock type %d not supported", opts.ClockType)
+		return nil, fmt.Errorf("writer: clock type %d not supported", opts.ClockType)
 	}
 	if opts.PerfFreq == 0 {
 		opts.PerfFreq = DefaultPerfFreq
 	}
 	if opts.PerfFreq < 0 {
-		return nil, fmt.Errorf("etw: writer: PerfFreq %d", opts.PerfFreq)
+		return nil, fmt.Errorf("writer: PerfFreq %d", opts.PerfFreq)
 	}
 	if opts.StartTime == 0 {
 		opts.StartTime = DefaultStartTime
@@ -214,7 +214,7 @@ func (w *Writer) put(b []byte) error {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		w.err = fmt.Errorf("etw: writer: %w", err)
+		w.err = fmt.Errorf("writer: %w", err)
 	}
 	return w.err
 }
@@ -678,18 +678,18 @@ func (w *Writer) Close() error {
 	end := w.base + w.written
 	hdr := w.buffer0()
 	if len(hdr) != len(w.hdr0) {
-		return fmt.Errorf("etw: writer: buffer 0 changed size")
+		return fmt.Errorf("writer: buffer 0 changed size")
 	}
 	if _, err := w.ws.Seek(w.base, io.SeekStart); err != nil {
-		w.err = fmt.Errorf("etw: writer: %w", err)
+		w.err = fmt.Errorf("writer: %w", err)
 		return w.err
 	}
 	if _, err := w.ws.Write(hdr); err != nil {
-		w.err = fmt.Errorf("etw: writer: %w", err)
+		w.err = fmt.Errorf("writer: %w", err)
 		return w.err
 	}
 	if _, err := w.ws.Seek(end, io.SeekStart); err != nil {
-		w.err = fmt.Errorf("etw: writer: %w", err)
+		w.err = fmt.Errorf("writer: %w", err)
 	}
 	return w.err
 }

@@ -73,7 +73,7 @@ func Create(dir string) (*Writer, error) {
 // Add appends the rows of m, each starting with the provenance columns p.
 func (w *Writer) Add(m *model.Model, p Provenance) error {
 	if w.closed {
-		return errors.New("fleet: Add after Close")
+		return errors.New("Add after Close")
 	}
 	for _, t := range w.outs {
 		n := t.ent.appendRows(t.rb, m, &p)

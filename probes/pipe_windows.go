@@ -68,7 +68,7 @@ func runPipe(ctx context.Context, o RunOptions) (*verify.Expectation, error) {
 			for _, in := range insts[:i] {
 				windows.CloseHandle(in.h)
 			}
-			return nil, fmt.Errorf("probes: CreateNamedPipe %s: %w", name, err)
+			return nil, fmt.Errorf("CreateNamedPipe %s: %w", name, err)
 		}
 		insts[i] = &pipeInstance{h: h}
 	}
@@ -129,7 +129,7 @@ func runPipe(ctx context.Context, o RunOptions) (*verify.Expectation, error) {
 	used := make([]bool, len(insts))
 	for k, in := range insts {
 		if in.err != nil {
-			return nil, fmt.Errorf("probes: pipe server instance %d: %w", k+1, in.err)
+			return nil, fmt.Errorf("pipe server instance %d: %w", k+1, in.err)
 		}
 		conv := -1
 		for i, r := range reports {
@@ -138,7 +138,7 @@ func runPipe(ctx context.Context, o RunOptions) (*verify.Expectation, error) {
 			}
 		}
 		if conv < 0 || used[conv] {
-			return nil, fmt.Errorf("probes: pipe server instance %d: cannot tell which client it served (client %d, pid %d)", k+1, in.client, in.clientPID)
+			return nil, fmt.Errorf("pipe server instance %d: cannot tell which client it served (client %d, pid %d)", k+1, in.client, in.clientPID)
 		}
 		used[conv] = true
 		for _, op := range in.ops {

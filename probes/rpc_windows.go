@@ -58,13 +58,13 @@ func runRPC(ctx context.Context, o RunOptions) (*verify.Expectation, error) {
 	var sb *uint16
 	if st, _, _ := procRpcStringBindingComposeW.Call(0, uintptr(unsafe.Pointer(protseq)), 0,
 		uintptr(unsafe.Pointer(ep)), 0, uintptr(unsafe.Pointer(&sb))); st != 0 {
-		return nil, fmt.Errorf("probes: RpcStringBindingCompose: %w", windows.Errno(st))
+		return nil, fmt.Errorf("RpcStringBindingCompose: %w", windows.Errno(st))
 	}
 	var binding uintptr
 	st, _, _ := procRpcBindingFromStringBindingW.Call(uintptr(unsafe.Pointer(sb)), uintptr(unsafe.Pointer(&binding)))
 	procRpcStringFreeW.Call(uintptr(unsafe.Pointer(&sb)))
 	if st != 0 {
-		return nil, fmt.Errorf("probes: RpcBindingFromStringBinding ncalrpc:[%s]: %w", o.Target, windows.Errno(st))
+		return nil, fmt.Errorf("RpcBindingFromStringBinding ncalrpc:[%s]: %w", o.Target, windows.Errno(st))
 	}
 	defer procRpcBindingFree.Call(uintptr(unsafe.Pointer(&binding)))
 	procRpcMgmtSetComTimeout.Call(binding, 5) // RPC_C_BINDING_DEFAULT_TIMEOUT

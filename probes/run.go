@@ -30,11 +30,11 @@ type RunOptions struct {
 }
 
 // ErrUnsupported is returned by Run on systems other than Windows.
-var ErrUnsupported = errors.New("probes: traffic probes run on Windows only")
+var ErrUnsupported = errors.New("traffic probes run on Windows only")
 
 // ErrSkipped is wrapped by Run when a probe cannot run on this system (for
 // example ALPC under Wine); the Expectation returned with it has Skipped set.
-var ErrSkipped = errors.New("probes: probe skipped")
+var ErrSkipped = errors.New("probe skipped")
 
 func (o *RunOptions) normalize(kind string) error {
 	if o.Count == 0 {
@@ -57,17 +57,17 @@ func (o *RunOptions) normalize(kind string) error {
 	}
 	switch {
 	case o.Count < 1 || o.Count > 10_000_000:
-		return fmt.Errorf("probes: --count %d out of range 1..10000000", o.Count)
+		return fmt.Errorf("--count %d out of range 1..10000000", o.Count)
 	case o.Size < 1 || o.Size > 64<<20:
-		return fmt.Errorf("probes: --size %d out of range 1..67108864", o.Size)
+		return fmt.Errorf("--size %d out of range 1..67108864", o.Size)
 	case o.Mode != "byte" && o.Mode != "message":
-		return fmt.Errorf("probes: --mode %q: want byte or message", o.Mode)
+		return fmt.Errorf("--mode %q: want byte or message", o.Mode)
 	case o.Clients < 1 || o.Clients > 64:
-		return fmt.Errorf("probes: --clients %d out of range 1..64", o.Clients)
+		return fmt.Errorf("--clients %d out of range 1..64", o.Clients)
 	case o.Transact && o.Mode != "message":
-		return errors.New("probes: --transact needs --mode message (TransactNamedPipe requires a message-mode pipe)")
+		return errors.New("--transact needs --mode message (TransactNamedPipe requires a message-mode pipe)")
 	case kind == verify.KindConnect && o.Target == "":
-		return errors.New("probes: connect needs a pipe name")
+		return errors.New("connect needs a pipe name")
 	}
 	return nil
 }
@@ -81,7 +81,7 @@ func Run(ctx context.Context, kind string, opts RunOptions) (*verify.Expectation
 	switch kind {
 	case verify.KindPipe, verify.KindSection, verify.KindRPC, verify.KindConnect:
 	default:
-		return nil, fmt.Errorf("probes: unknown probe %q (want pipe, section, rpc or connect)", kind)
+		return nil, fmt.Errorf("unknown probe %q (want pipe, section, rpc or connect)", kind)
 	}
 	if err := opts.normalize(kind); err != nil {
 		return nil, err

@@ -56,7 +56,7 @@ func runChild(a childArgs) childReport {
 func startChildren(ctx context.Context, n int, args func(i int) childArgs) ([]childReport, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("probes: locating this executable to start peers: %w", err)
+		return nil, fmt.Errorf("locating this executable to start peers: %w", err)
 	}
 	reports := make([]childReport, n)
 	errs := make([]error, n)
@@ -72,7 +72,7 @@ func startChildren(ctx context.Context, n int, args func(i int) childArgs) ([]ch
 		cmd.Stdout = &stdout
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("probes: starting peer %d: %w", i+1, err)
+			return nil, fmt.Errorf("starting peer %d: %w", i+1, err)
 		}
 		wg.Add(1)
 		go func() {
@@ -80,11 +80,11 @@ func startChildren(ctx context.Context, n int, args func(i int) childArgs) ([]ch
 			werr := cmd.Wait()
 			var rep childReport
 			if err := json.Unmarshal(lastLine(stdout.Bytes()), &rep); err != nil {
-				errs[i] = fmt.Errorf("probes: peer %d (pid %d): %v; no report (%v): %s", i+1, cmd.Process.Pid, werr, err, bytes.TrimSpace(stderr.Bytes()))
+				errs[i] = fmt.Errorf("peer %d (pid %d): %v; no report (%v): %s", i+1, cmd.Process.Pid, werr, err, bytes.TrimSpace(stderr.Bytes()))
 				return
 			}
 			if rep.Error != "" {
-				errs[i] = fmt.Errorf("probes: peer %d (pid %d): %s", i+1, rep.PID, rep.Error)
+				errs[i] = fmt.Errorf("peer %d (pid %d): %s", i+1, rep.PID, rep.Error)
 			}
 			reports[i] = rep
 		}()

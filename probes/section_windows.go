@@ -38,7 +38,7 @@ func runSection(ctx context.Context, o RunOptions) (*verify.Expectation, error) 
 	hsec, err := windows.CreateFileMapping(windows.InvalidHandle, nil, windows.PAGE_READWRITE,
 		uint32(uint64(o.Size)>>32), uint32(o.Size), wname)
 	if err != nil {
-		return nil, fmt.Errorf("probes: CreateFileMapping %s: %w", name, err)
+		return nil, fmt.Errorf("CreateFileMapping %s: %w", name, err)
 	}
 	defer windows.CloseHandle(hsec)
 	ready, err := createEvent(evReady)
@@ -54,7 +54,7 @@ func runSection(ctx context.Context, o RunOptions) (*verify.Expectation, error) 
 	addr, err := windows.MapViewOfFile(hsec, windows.FILE_MAP_READ|windows.FILE_MAP_WRITE, 0, 0, uintptr(o.Size))
 	t1 := qpc()
 	if err != nil {
-		return nil, fmt.Errorf("probes: MapViewOfFile %s: %w", name, err)
+		return nil, fmt.Errorf("MapViewOfFile %s: %w", name, err)
 	}
 	defer windows.UnmapViewOfFile(addr)
 	e.Ops = append(e.Ops, verify.Operation{Kind: verify.OpMap, PID: pid, TID: tid, Size: int64(o.Size), Bytes: viewSize(o.Size), Start: t0, End: t1})
@@ -84,10 +84,10 @@ func runSection(ctx context.Context, o RunOptions) (*verify.Expectation, error) 
 		s1 := qpc()
 		e.Ops = append(e.Ops, verify.Operation{Kind: verify.OpSignal, PID: pid, TID: tid, Start: s0, End: s1, Seq: seq, Status: errno(err)})
 		if err != nil {
-			return nil, fmt.Errorf("probes: SetEvent %s: %w", evReady, err)
+			return nil, fmt.Errorf("SetEvent %s: %w", evReady, err)
 		}
 		if _, err := waitEither(ack, wait, resc); err != nil {
-			return nil, fmt.Errorf("probes: section message %d: %w", seq, err)
+			return nil, fmt.Errorf("section message %d: %w", seq, err)
 		}
 		rtts = append(rtts, qpc()-w0)
 	}
@@ -208,7 +208,7 @@ func createEvent(name string) (windows.Handle, error) {
 	}
 	h, err := windows.CreateEvent(nil, 0, 0, p)
 	if err != nil {
-		return 0, fmt.Errorf("probes: CreateEvent %s: %w", name, err)
+		return 0, fmt.Errorf("CreateEvent %s: %w", name, err)
 	}
 	return h, nil
 }

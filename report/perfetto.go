@@ -16,7 +16,7 @@ import (
 
 // ErrNoTimeline is returned by Perfetto for a model built without
 // correlate.Options.Timeline.
-var ErrNoTimeline = errors.New("report: the model has no timeline (correlate.Options.Timeline)")
+var ErrNoTimeline = errors.New("the model has no timeline (correlate.Options.Timeline)")
 
 // Perfetto protobuf field numbers (perfetto/trace/trace_packet.proto,
 // track_event/track_descriptor.proto, track_event/track_event.proto).

@@ -271,13 +271,13 @@ func (b *Builder) emitKernel(t int64, class etw.GUID, group uint8, op decoders.O
 func (b *Builder) encode(key decoders.Key, ev decoders.Event) (*item, []byte, bool) {
 	ent, ok := decoders.Lookup(key)
 	if !ok {
-		b.fail(fmt.Errorf("synth: no encoder for %s", key))
+		b.fail(fmt.Errorf("no encoder for %s", key))
 		return nil, nil, false
 	}
 	it := b.newItem()
 	payload, err := ent.Encode(it.buf[:0], ev, b.ptr())
 	if err != nil {
-		b.fail(fmt.Errorf("synth: encoding %s: %w", key, err))
+		b.fail(fmt.Errorf("encoding %s: %w", key, err))
 		b.recycle(it)
 		return nil, nil, false
 	}
@@ -321,7 +321,7 @@ func (b *Builder) ptr() int {
 // queue adds a record at time t (dropped and counted as lost while loss is simulated).
 func (b *Builder) queue(t int64, it *item, e Emitted) {
 	if t < b.mark {
-		b.fail(fmt.Errorf("synth: event %s at %d before the synced time %d", e.Key, t, b.mark))
+		b.fail(fmt.Errorf("event %s at %d before the synced time %d", e.Key, t, b.mark))
 		b.recycle(it)
 		return
 	}
@@ -447,14 +447,14 @@ func (b *Builder) Lose(on bool, t int64) {
 // Call Finish at the end. opts.NumberOfProcessors defaults to NumProcessors.
 func (b *Builder) Stream(w io.Writer, opts etw.WriterOptions) error {
 	if b.w != nil {
-		return fmt.Errorf("synth: already streaming")
+		return fmt.Errorf("already streaming")
 	}
 	if opts.NumberOfProcessors == 0 {
 		opts.NumberOfProcessors = NumProcessors
 	}
 	opts.StartTime = b.start
 	if opts.PointerSize != 0 && opts.PointerSize != 8 && b.seq > 0 {
-		return fmt.Errorf("synth: pointer size must be chosen before the first event")
+		return fmt.Errorf("pointer size must be chosen before the first event")
 	}
 	b.opts = opts
 	if b.ptr() == 4 && b.seq == 0 {
@@ -505,7 +505,7 @@ func (b *Builder) Finish() error {
 		return b.err
 	}
 	if b.w == nil {
-		return fmt.Errorf("synth: Finish without Stream")
+		return fmt.Errorf("Finish without Stream")
 	}
 	b.finished = true
 	end := b.lastTime + b.US(100)

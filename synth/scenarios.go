@@ -133,7 +133,7 @@ func scenarioParts(name string) ([]part, error) {
 	}
 	f, ok := mk[name]
 	if !ok {
-		return nil, fmt.Errorf("synth: unknown scenario %q (known: %s)", name, strings.Join(Scenarios, ", "))
+		return nil, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(Scenarios, ", "))
 	}
 	return []part{f(1000)}, nil
 }

@@ -21,12 +21,12 @@ import (
 func (b *Builder) SecuritySnapshot(t int64, th *Thread, objectType, name, sddl string) {
 	sd, err := secdesc.ParseSDDL(sddl, nil)
 	if err != nil {
-		b.fail(fmt.Errorf("synth: SDDL %q: %w", sddl, err))
+		b.fail(fmt.Errorf("SDDL %q: %w", sddl, err))
 		return
 	}
 	raw, err := sd.MarshalBinary()
 	if err != nil {
-		b.fail(fmt.Errorf("synth: SDDL %q: %w", sddl, err))
+		b.fail(fmt.Errorf("SDDL %q: %w", sddl, err))
 		return
 	}
 	ev := &decoders.SecuritySnapshot{Phase: "start", ObjectType: objectType, Name: name, OwnerPID: th.Proc.PID, SD: raw}
@@ -59,7 +59,7 @@ func (b *Builder) SecuritySnapshot(t int64, th *Thread, objectType, name, sddl s
 func (b *Builder) emitSnapshot(t int64, th *Thread, ev *decoders.SecuritySnapshot) {
 	traits, schema, data, err := decoders.EncodeSecuritySnapshot(ev)
 	if err != nil {
-		b.fail(fmt.Errorf("synth: encoding security snapshot: %w", err))
+		b.fail(fmt.Errorf("encoding security snapshot: %w", err))
 		return
 	}
 	ext := etw.AppendExtItem(nil, etw.ExtProvTraits, traits, false)

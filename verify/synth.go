@@ -29,7 +29,7 @@ type SynthOptions struct {
 }
 
 // ErrSynthKind is returned by SynthTrace for probe kinds it cannot model.
-var ErrSynthKind = errors.New("probes: no synthetic trace for this probe kind")
+var ErrSynthKind = errors.New("no synthetic trace for this probe kind")
 
 // Win32 errors of a failed pipe open and their NTSTATUS in the trace.
 var openStatus = map[uint32]uint32{
@@ -86,20 +86,20 @@ const maxSpan = 24 * 3600
 func checkTimes(e *Expectation) error {
 	f := e.Clock.Frequency
 	if f < 1000 || f > 1e11 {
-		return fmt.Errorf("probes: expectation: QPC frequency %d out of range", f)
+		return fmt.Errorf("expectation: QPC frequency %d out of range", f)
 	}
 	if len(e.Ops) == 0 {
-		return errors.New("probes: expectation: no operation")
+		return errors.New("expectation: no operation")
 	}
 	lo, hi := e.Ops[0].Start, e.Ops[0].Start
 	for i, op := range e.Ops {
 		if op.End < op.Start {
-			return fmt.Errorf("probes: expectation: op %d ends before it starts", i)
+			return fmt.Errorf("expectation: op %d ends before it starts", i)
 		}
 		lo, hi = min(lo, op.Start), max(hi, op.End)
 	}
 	if hi-lo < 0 || (hi-lo)/f > maxSpan {
-		return fmt.Errorf("probes: expectation: operations span more than %d s", maxSpan)
+		return fmt.Errorf("expectation: operations span more than %d s", maxSpan)
 	}
 	return nil
 }
@@ -124,7 +124,7 @@ func (s *synthRun) at(q int64) int64 {
 func (s *synthRun) processes() error {
 	s.procs = map[uint32]*synth.Proc{}
 	if len(s.e.Processes) == 0 {
-		return errors.New("probes: the expectation lists no process")
+		return errors.New("the expectation lists no process")
 	}
 	parent := s.e.Processes[0].PID
 	for i, p := range s.e.Processes {
@@ -163,7 +163,7 @@ func (s *synthRun) thread(pid, tid uint32) (*synth.Thread, error) {
 	}
 	pr := s.procs[pid]
 	if pr == nil {
-		return nil, fmt.Errorf("probes: operation of pid %d, which the expectation does not list", pid)
+		return nil, fmt.Errorf("operation of pid %d, which the expectation does not list", pid)
 	}
 	th := pr.Thread(s.b, tid)
 	s.threads[tid] = th
@@ -190,7 +190,7 @@ func (s *synthRun) lose(i int, t int64) {
 func (s *synthRun) pipes() error {
 	e := s.e
 	if len(e.Pipes) == 0 {
-		return errors.New("probes: pipe expectation without pipes")
+		return errors.New("pipe expectation without pipes")
 	}
 	name := PipePath(e.Pipes[0].Name)[len(`\\.\pipe\`):]
 	message := e.Pipes[0].Mode == "message"
@@ -290,7 +290,7 @@ func (s *synthRun) pipes() error {
 			end = servers[op.Conv]
 		}
 		if op.Kind != OpConnect && end == nil {
-			return fmt.Errorf("probes: %s by pid %d on conversation %d before its connection", op.Kind, op.PID, op.Conv)
+			return fmt.Errorf("%s by pid %d on conversation %d before its connection", op.Kind, op.PID, op.Conv)
 		}
 		switch op.Kind {
 		case OpConnect:
@@ -305,7 +305,7 @@ func (s *synthRun) pipes() error {
 			}
 			c, _ := s.b.Connect(t, th, name)
 			if c == nil {
-				return fmt.Errorf("probes: client %d connects to %s with no listening instance", op.PID, name)
+				return fmt.Errorf("client %d connects to %s with no listening instance", op.PID, name)
 			}
 			clients[op.Conv], servers[op.Conv] = c, byInstance[c.Instance]
 		case OpWrite:
@@ -368,7 +368,7 @@ func cmpInt64(a, b int64) int {
 func (s *synthRun) sections() error {
 	e := s.e
 	if len(e.Sections) != 1 {
-		return fmt.Errorf("probes: section expectation with %d sections", len(e.Sections))
+		return fmt.Errorf("section expectation with %d sections", len(e.Sections))
 	}
 	sec := s.b.PagefileSection()
 	views := map[uint32]*synth.View{}

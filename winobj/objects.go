@@ -33,7 +33,7 @@ const (
 const NamedPipeDir = ntdefs.NamedPipeDevice
 
 // ErrObjectInfo is wrapped by the errors of the object-information parsers.
-var ErrObjectInfo = errors.New("winobj: malformed object information")
+var ErrObjectInfo = errors.New("malformed object information")
 
 func objErr(off int, what string) error {
 	return fmt.Errorf("%w: %s at offset %#x", ErrObjectInfo, what, off)

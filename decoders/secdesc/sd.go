@@ -538,15 +538,15 @@ func (sd *SecurityDescriptor) MarshalBinary() ([]byte, error) {
 			continue
 		}
 		if len(l.acl.ACEs) > 0xFFFF {
-			return nil, fmt.Errorf("secdesc: %s has %d ACEs (max 65535)", l.name, len(l.acl.ACEs))
+			return nil, fmt.Errorf("%s has %d ACEs (max 65535)", l.name, len(l.acl.ACEs))
 		}
 		for i := range l.acl.ACEs {
 			if n := l.acl.ACEs[i].Len(); n > 0xFFFF {
-				return nil, fmt.Errorf("secdesc: %s ACE %d is %d bytes (max 65535)", l.name, i, n)
+				return nil, fmt.Errorf("%s ACE %d is %d bytes (max 65535)", l.name, i, n)
 			}
 		}
 		if n := l.acl.Len(); n > 0xFFFF {
-			return nil, fmt.Errorf("secdesc: %s is %d bytes (max 65535)", l.name, n)
+			return nil, fmt.Errorf("%s is %d bytes (max 65535)", l.name, n)
 		}
 	}
 	size := 20

@@ -155,7 +155,7 @@ func (c *Consumer) Close() error {
 }
 
 // ErrConsumerTimeout reports a ProcessTrace that did not return in time.
-var ErrConsumerTimeout = errors.New("live: ProcessTrace did not return in time")
+var ErrConsumerTimeout = errors.New("ProcessTrace did not return in time")
 
 // Wait waits until ProcessTrace returns (at most timeout) and returns its error.
 func (c *Consumer) Wait(timeout time.Duration) error {

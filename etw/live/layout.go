@@ -280,7 +280,7 @@ type propertiesConfig struct {
 }
 
 // errBadName is returned for a session or file name that cannot be encoded.
-var errBadName = errors.New("live: invalid session or log file name")
+var errBadName = errors.New("invalid session or log file name")
 
 // utf16z encodes s as NUL-terminated UTF-16LE.
 func utf16z(s string) ([]byte, error) {
@@ -398,7 +398,7 @@ type Properties struct {
 }
 
 // errShortProperties is returned by decodeProperties for a buffer shorter than 120 bytes.
-var errShortProperties = errors.New("live: EVENT_TRACE_PROPERTIES buffer too short")
+var errShortProperties = errors.New("EVENT_TRACE_PROPERTIES buffer too short")
 
 // decodeProperties reads an EVENT_TRACE_PROPERTIES buffer as Windows filled
 // it. Names are read at their offsets when they lie inside b; a name offset
@@ -443,7 +443,7 @@ func decodeProperties(b []byte) (Properties, error) {
 }
 
 // errNameOutside reports a name offset that points outside the buffer.
-var errNameOutside = errors.New("live: name offset outside the properties buffer")
+var errNameOutside = errors.New("name offset outside the properties buffer")
 
 // utf16At reads a NUL-terminated UTF-16LE string at off; an unterminated
 // string ends at the end of b.

@@ -38,7 +38,7 @@ type Feed interface {
 // ErrKernelFlagsRefused is returned by Backend.EnableKernel when Windows
 // refused the group masks and the session must be restarted with the kernel
 // flags in EVENT_TRACE_PROPERTIES.EnableFlags instead.
-var ErrKernelFlagsRefused = errors.New("live: kernel group masks refused; restart with EnableFlags")
+var ErrKernelFlagsRefused = errors.New("kernel group masks refused; restart with EnableFlags")
 
 // Backend is one session under the lifecycle's control. Every method is one
 // step; the Recorder decides their order.
@@ -114,7 +114,7 @@ type Recorder struct {
 }
 
 // ErrInterrupted is returned by Begin when a signal arrived during the start.
-var ErrInterrupted = errors.New("live: interrupted while starting")
+var ErrInterrupted = errors.New("interrupted while starting")
 
 func (r *Recorder) logf(format string, args ...any) {
 	if r.Log != nil {

@@ -169,7 +169,7 @@ type sessionConfig struct {
 }
 
 // errConfig reports an impossible session configuration.
-var errConfig = errors.New("live: invalid session configuration")
+var errConfig = errors.New("invalid session configuration")
 
 // Properties returns the propertiesConfig for c (docs/recording.md#call-sequence, step 2):
 // 64 KB buffers, MinimumBuffers = 2×CPUs (at least 4), MaximumBuffers =

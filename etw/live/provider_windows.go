@@ -43,12 +43,12 @@ func RegisterTraceLogging(guid etw.GUID, traits []byte) (*TLWriter, error) {
 }
 
 // ErrWriterClosed is returned by Write after Close.
-var ErrWriterClosed = errors.New("live: TraceLogging provider is unregistered")
+var ErrWriterClosed = errors.New("TraceLogging provider is unregistered")
 
 // ErrNotEnabled is returned by Write when no session enables the provider
 // at the event's level and keyword: EventWriteTransfer would succeed and
 // the event would go nowhere, so it is not written and not counted.
-var ErrNotEnabled = errors.New("live: no session enables the provider for this event")
+var ErrNotEnabled = errors.New("no session enables the provider for this event")
 
 // Enabled reports whether a session enables the provider for level and
 // keyword (EventProviderEnabled).

@@ -49,7 +49,7 @@ func encodeExtItems(items []extData) []byte {
 }
 
 // errShortEventRecord is returned for an EVENT_RECORD copy shorter than 88 bytes.
-var errShortEventRecord = errors.New("live: EVENT_RECORD shorter than its header and buffer context")
+var errShortEventRecord = errors.New("EVENT_RECORD shorter than its header and buffer context")
 
 // recordFromEvent builds the etw.Record for one real-time event from the
 // first 88 bytes of its EVENT_RECORD (EVENT_HEADER and BufferContext,

@@ -47,7 +47,7 @@ type Session struct {
 }
 
 // ErrUnsupportedWindows reports a Windows older than 8 / Server 2012 (build 9200).
-var ErrUnsupportedWindows = errors.New("live: system-logger sessions need Windows 8 / Server 2012 (build 9200) or later")
+var ErrUnsupportedWindows = errors.New("system-logger sessions need Windows 8 / Server 2012 (build 9200) or later")
 
 // CheckPreconditions verifies what StartTrace needs (docs/recording.md#call-sequence, step 0):
 // Windows build >= 9200 and an elevated token.
@@ -91,7 +91,7 @@ func randomGUID() (etw.GUID, error) {
 // (lifecycle.go) chooses: StartTrace, EnableKernel, EnableProviders, Rundown.
 func NewSession(cfg Config) (*Session, error) {
 	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
-		return nil, fmt.Errorf("live: unsupported architecture %s (amd64 and arm64 only)", runtime.GOARCH)
+		return nil, fmt.Errorf("unsupported architecture %s (amd64 and arm64 only)", runtime.GOARCH)
 	}
 	if cfg.Name == "" {
 		cfg.Name = SessionName(os.Getpid())

@@ -26,9 +26,9 @@ import (
 var (
 	// ErrCorrupt reports a stream that is truncated or refers to bytes
 	// before the start of the output.
-	ErrCorrupt = errors.New("xpress: corrupt input")
+	ErrCorrupt = errors.New("corrupt input")
 	// ErrTooLarge reports a stream whose output would exceed the limit.
-	ErrTooLarge = errors.New("xpress: output exceeds limit")
+	ErrTooLarge = errors.New("output exceeds limit")
 )
 
 // Error is a decompression error at input offset Off.
