@@ -268,6 +268,9 @@ func (e *Engine) finishRPC(m *model.Model) {
 	for _, row := range e.r.order {
 		row.m.Latency = row.lat.Summary()
 		row.m.ServerTime = row.srv.Summary()
+		if row.m.Protocol == "ncacn_np" {
+			row.m.Transport = pipeTransport(m.Pipes, row.m)
+		}
 		if !e.keepPIDs(row.m.ClientPID, row.m.ServerPID) {
 			continue
 		}
@@ -276,4 +279,24 @@ func (e *Engine) finishRPC(m *model.Model) {
 		}
 		m.RPC = append(m.RPC, row.m)
 	}
+}
+
+// pipeTransport is the pipe conversation carrying the ncacn_np calls of
+// row (docs/rules.md R3): the endpoint \pipe\X names the pipe, and the
+// conversation is between the same client and server processes.
+func pipeTransport(pipes []model.Pipe, row model.RPC) string {
+	ep := row.Endpoint
+	for _, prefix := range []string{`\pipe\`, `\PIPE\`, `\\.\pipe\`} {
+		if strings.HasPrefix(ep, prefix) {
+			ep = ep[len(prefix):]
+			break
+		}
+	}
+	want := `\\.\pipe\` + ep
+	for _, p := range pipes {
+		if strings.EqualFold(p.Name, want) && p.ServerPID == row.ServerPID && p.ClientPID == row.ClientPID {
+			return p.Name
+		}
+	}
+	return ""
 }

@@ -189,6 +189,7 @@ var tables = []entity{
 		one(
 			str("interface_name", func(r *model.RPC) string { return r.InterfaceName }),
 			str("method", func(r *model.RPC) string { return r.Method }),
+			str("transport", func(r *model.RPC) string { return r.Transport }),
 		),
 	)),
 	newTable("sections", func(m *model.Model) []model.Section { return m.Sections }, one(

@@ -198,6 +198,11 @@ type RPC struct {
 	// interface table (built-in or --interfaces), when it knows them.
 	InterfaceName string `json:"interface_name,omitempty"`
 	Method        string `json:"method,omitempty"`
+	// Transport is the named-pipe conversation (\\.\pipe\X) that carries
+	// the calls of an ncacn_np method between the same two processes
+	// (docs/rules.md R3); "" for other protocols or when no conversation
+	// matches.
+	Transport string `json:"transport,omitempty"`
 }
 
 // Section is one section (FileKey) mapped by views.

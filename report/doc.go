@@ -112,7 +112,9 @@
 // 0), latency_us (client call start → stop; server-side duration when the
 // client is not in the trace), server_time_us (server call start → stop),
 // interface_name and method (from the interface table, built-in or
-// --interfaces; omitted when it does not know them).
+// --interfaces; omitted when it does not know them), transport (ncacn_np:
+// the pipe conversation \\.\pipe\X that carries the calls, docs/rules.md R3;
+// omitted otherwise).
 //
 // sections[] (docs/rules.md#conversations, docs/events.md#mapfile): key (FileKey, 0x hex), name
 // (backing file when known), pids, views (views mapped during or at the

@@ -9,6 +9,7 @@ import (
 // RPC constants (docs/events.md#rpc).
 const (
 	RPCProtocolLRPC   = 3
+	RPCProtocolNP     = 2 // ncacn_np
 	rpcAuthnLevelPkt  = 6
 	rpcAuthnKernel    = 0x14
 	rpcImpImpersonate = 3
@@ -27,6 +28,9 @@ type RPCCall struct {
 	Interface etw.GUID
 	ProcNum   uint32
 	Status    uint32 // client stop status (0 = success)
+	// Pipe, when set, makes the call ncacn_np over the named pipe of that
+	// name (endpoint \pipe\NAME) instead of ncalrpc.
+	Pipe string
 }
 
 type alpcKey struct {
@@ -55,6 +59,7 @@ type rpcKey struct {
 	procnum        uint32
 	endpoint       string
 	client, server uint32
+	pipe           string // ncacn_np: the pipe that carries the calls
 }
 
 type rpcConv struct {
@@ -138,7 +143,11 @@ func (b *Builder) AlpcUnwait(t int64, th *Thread, status uint32) {
 }
 
 func rpcStartEvent(server bool, port string, c *RPCCall) *decoders.RPCCallStart {
-	return &decoders.RPCCallStart{Server: server, InterfaceUUID: c.Interface, ProcNum: c.ProcNum, Protocol: RPCProtocolLRPC,
+	proto := uint32(RPCProtocolLRPC)
+	if c.Pipe != "" {
+		proto, port = RPCProtocolNP, `\pipe\`+c.Pipe
+	}
+	return &decoders.RPCCallStart{Server: server, InterfaceUUID: c.Interface, ProcNum: c.ProcNum, Protocol: proto,
 		Endpoint: port, AuthenticationLevel: rpcAuthnLevelPkt, AuthenticationService: rpcAuthnKernel, ImpersonationLevel: rpcImpImpersonate}
 }
 
@@ -256,7 +265,10 @@ func (b *Builder) alpcConv(client, server uint32, port string) *alpcConv {
 }
 
 func (b *Builder) rpcConv(rpc *RPCCall, port string, client, server uint32) *rpcConv {
-	k := rpcKey{rpc.Interface, rpc.ProcNum, port, client, server}
+	k := rpcKey{rpc.Interface, rpc.ProcNum, port, client, server, rpc.Pipe}
+	if rpc.Pipe != "" {
+		k.endpoint = `\pipe\` + rpc.Pipe
+	}
 	c := b.rpcs[k]
 	if c == nil {
 		c = &rpcConv{}
@@ -303,4 +315,35 @@ func (b *Builder) AlpcStuckCall(t int64, client *Thread, port *Port, server *Thr
 		b.stuck = append(b.stuck, op)
 	}
 	return m
+}
+
+// RPCOverPipe is one ncacn_np call on connected pipe ends: the client's
+// RPC start, a TRANSCEIVE of req bytes that the server's pending read
+// takes, the server's RPC call, its reply of reply bytes, and the client's
+// RPC stop (docs/rules.md R3). It returns the time the client call ended.
+func (b *Builder) RPCOverPipe(t int64, cli, srv *PipeEnd, rpc *RPCCall, req, reply int64) int64 {
+	call := *rpc
+	call.Pipe = cli.Name
+	cact, sact := b.activity(), b.activity()
+	b.Read(t, srv.Thread, srv, 4096)
+	cstart := t + b.US(10)
+	b.RPCStart(cstart, cli.Thread, false, "", &call, cact)
+	b.Transceive(t+b.US(15), cli.Thread, cli, req, 4096)
+	sstart := t + b.US(40)
+	b.RPCStart(sstart, srv.Thread, true, "", &call, sact)
+	sstop := sstart + b.US(30)
+	b.RPCStop(sstop, srv.Thread, true, 0, sact)
+	wend := b.Write(sstop+b.US(5), srv.Thread, srv, reply)
+	cstop := wend + b.US(20)
+	b.RPCStop(cstop, cli.Thread, false, call.Status, cact)
+	if !b.suppress {
+		r := b.rpcConv(&call, "", cli.Thread.Proc.PID, srv.Thread.Proc.PID)
+		r.calls++
+		if call.Status != 0 {
+			r.failed++
+		}
+		r.lat.Record(cstop - cstart)
+		r.server.Record(sstop - sstart)
+	}
+	return cstop
 }

@@ -109,6 +109,7 @@ func busyMachine(hang bool) func(base uint32) part {
 		var hangSrv, hangCli *PipeEnd
 		var alpcClient, alpcWorker *Thread
 		var pre []conn // connected before the trace, named only by the rundown
+		var np conn    // RPC over named pipes (ncacn_np)
 		var port *Port
 		const rounds = 40
 		return part{
@@ -149,6 +150,15 @@ func busyMachine(hang bool) func(base uint32) part {
 					s, c := b.PreOpenedPipe(id.thread(b, sp), id.thread(b, cp), fmt.Sprintf("oldsvc%d", i))
 					pre = append(pre, conn{s, c})
 				}
+				{
+					sp := id.proc(b, "spoolsv.exe", "spoolsv.exe", sidSystem)
+					cp := id.proc(b, "printui.exe", "printui.exe", sidUser)
+					s, e := b.CreatePipe(t, id.thread(b, sp), "ipctrace-spoolss", true)
+					b.Listen(e+b.US(5), s)
+					c, e := b.Connect(e+b.US(40), id.thread(b, cp), "ipctrace-spoolss")
+					np = conn{s, c}
+					t = e + b.US(10)
+				}
 				rp := id.proc(b, "rpcss.exe", "rpcss.exe", sidSystem)
 				alpcWorker = id.thread(b, rp)
 				port = b.Port("LRPC-ipctrace-busy", rp)
@@ -169,6 +179,9 @@ func busyMachine(hang bool) func(base uint32) part {
 					for i, c := range conns {
 						end = max(end, pingPong(b, t+int64(i)*b.US(40), c.srv, c.cli, r, 64, 128))
 					}
+				}
+				if r < 8 {
+					end = max(end, b.RPCOverPipe(t+b.US(400), np.cli, np.srv, &RPCCall{Interface: ifaceB, ProcNum: 9}, 120, 64))
 				}
 				if r < 10 {
 					for i, c := range pre {

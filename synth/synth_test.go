@@ -303,6 +303,15 @@ func TestTruthFacts(t *testing.T) {
 		if kinds["pipe-listen I1"] < 30 || kinds["pipe-read I2"] != 4 || kinds["alpc-receive I4"] != 1 {
 			t.Errorf("idle by kind %v", kinds)
 		}
+		np := 0
+		for _, r := range m.RPC {
+			if r.Protocol == "ncacn_np" && r.Transport == `\\.\pipe\ipctrace-spoolss` && r.Calls > 0 {
+				np++
+			}
+		}
+		if np != 1 {
+			t.Errorf("RPC over named pipes: %+v", m.RPC)
+		}
 		if h := model("busy-machine-healthy"); len(h.Stuck) != 0 || len(h.Idle) == 0 {
 			t.Errorf("healthy machine: stuck %+v idle %d", h.Stuck, len(h.Idle))
 		}

@@ -269,9 +269,13 @@ func (b *Builder) buildTruth() *model.Model {
 	}
 	for _, k := range b.rpcOrder {
 		c := b.rpcs[k]
-		m.RPC = append(m.RPC, model.RPC{Interface: k.iface.String(), ProcNum: k.procnum, Endpoint: k.endpoint, Protocol: "ncalrpc",
+		r := model.RPC{Interface: k.iface.String(), ProcNum: k.procnum, Endpoint: k.endpoint, Protocol: "ncalrpc",
 			ClientPID: k.client, ServerPID: k.server, Calls: c.calls, Failed: c.failed, Latency: c.lat.Summary(),
-			ServerTime: c.server.Summary()})
+			ServerTime: c.server.Summary()}
+		if k.pipe != "" {
+			r.Protocol, r.Transport = "ncacn_np", pipeDisplay(k.pipe)
+		}
+		m.RPC = append(m.RPC, r)
 	}
 	for _, s := range b.sections {
 		if len(s.pids) < 2 {
