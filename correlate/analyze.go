@@ -116,34 +116,18 @@ func Merge(parts []*model.Model) *model.Model {
 		t.KernelFileIgnored += pt.KernelFileIgnored
 		t.LostEventRecords += pt.LostEventRecords
 		t.LossyWindows = append(t.LossyWindows, pt.LossyWindows...)
-		for _, x := range p.Processes {
-			x.NS = ns
-			out.Processes = append(out.Processes, x)
-		}
-		for _, x := range p.Pipes {
-			x.NS = ns
-			out.Pipes = append(out.Pipes, x)
-		}
-		for _, x := range p.ALPC {
-			x.NS = ns
-			out.ALPC = append(out.ALPC, x)
-		}
-		for _, x := range p.RPC {
-			x.NS = ns
-			out.RPC = append(out.RPC, x)
-		}
-		for _, x := range p.Sections {
-			x.NS = ns
-			out.Sections = append(out.Sections, x)
-		}
-		for _, x := range p.Stuck {
-			x.NS = ns
-			out.Stuck = append(out.Stuck, x)
-		}
-		for _, x := range p.Idle {
-			x.NS = ns
-			out.Idle = append(out.Idle, x)
-		}
+		out.Processes = appendNS(out.Processes, p.Processes, ns, func(x *model.Process) *int { return &x.NS })
+		out.Pipes = appendNS(out.Pipes, p.Pipes, ns, func(x *model.Pipe) *int { return &x.NS })
+		out.ALPC = appendNS(out.ALPC, p.ALPC, ns, func(x *model.ALPC) *int { return &x.NS })
+		out.RPC = appendNS(out.RPC, p.RPC, ns, func(x *model.RPC) *int { return &x.NS })
+		out.Sections = appendNS(out.Sections, p.Sections, ns, func(x *model.Section) *int { return &x.NS })
+		out.Stuck = appendNS(out.Stuck, p.Stuck, ns, func(x *model.Stuck) *int { return &x.NS })
+		out.Idle = appendNS(out.Idle, p.Idle, ns, func(x *model.Idle) *int { return &x.NS })
+		out.WindowMessages = appendNS(out.WindowMessages, p.WindowMessages, ns, func(x *model.WindowMessages) *int { return &x.NS })
+		out.PostedQueues = appendNS(out.PostedQueues, p.PostedQueues, ns, func(x *model.PostedQueue) *int { return &x.NS })
+		out.HungPumps = appendNS(out.HungPumps, p.HungPumps, ns, func(x *model.HungPump) *int { return &x.NS })
+		out.COM = appendNS(out.COM, p.COM, ns, func(x *model.COMCall) *int { return &x.NS })
+		out.Mailslots = appendNS(out.Mailslots, p.Mailslots, ns, func(x *model.Mailslot) *int { return &x.NS })
 		for _, c := range p.Deadlocks {
 			c.Cycle = slices.Clone(c.Cycle)
 			for j := range c.Cycle {
@@ -167,4 +151,14 @@ func Merge(parts []*model.Model) *model.Model {
 	slices.SortStableFunc(out.Stuck, func(a, b model.Stuck) int { return cmp.Compare(a.Since, b.Since) })
 	slices.SortStableFunc(t.LossyWindows, func(a, b model.Window) int { return cmp.Compare(a.Start, b.Start) })
 	return out
+}
+
+// appendNS appends the items of one namespace's model to dst, each
+// marked with that namespace.
+func appendNS[T any](dst, src []T, ns int, nsOf func(*T) *int) []T {
+	for _, x := range src {
+		*nsOf(&x) = ns
+		dst = append(dst, x)
+	}
+	return dst
 }

@@ -449,6 +449,20 @@ func TestNamespaces(t *testing.T) {
 			t.Errorf("stuck without namespace: %+v", s)
 		}
 	}
+	// Every section of a namespace's model survives the merge.
+	p3, t3 := write("winmsg-send")
+	m3, err := correlate.AnalyzeFiles([]string{p1, p3}, correlate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(t3.WindowMessages) == 0 || len(m3.WindowMessages) != len(t3.WindowMessages) {
+		t.Errorf("window-message conversations: %d after the merge, %d in the file", len(m3.WindowMessages), len(t3.WindowMessages))
+	}
+	for _, w := range m3.WindowMessages {
+		if w.NS != 2 {
+			t.Errorf("window messages of the second file in namespace %d", w.NS)
+		}
+	}
 
 	// One session in two files: split the records of one trace by time.
 	whole, wt := write("mixed")
