@@ -41,7 +41,7 @@ type recordFlags struct {
 var recordOpts recordFlags
 
 var recordCmd = &cobra.Command{
-	Use:   "record --out FILE.etl [--duration D] [--pipes] [--alpc] [--sections] [--rpc] [--messages] [--com] [--security] [--max-size SIZE] [--ring SIZE]",
+	Use:   "record --out FILE.etl [--duration D] [--pipes] [--alpc] [--sections] [--rpc] [--messages] [--com]",
 	Short: "Record IPC activity into an .etl file (Windows, elevated)",
 	Long: `record starts a private ETW system-logger session named ipctrace-<pid> (never the
 shared "NT Kernel Logger" unless --classic), with the kernel FileIo, FileIoInit,

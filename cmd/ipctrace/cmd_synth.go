@@ -29,14 +29,14 @@ var synthFlags struct {
 }
 
 var synthCmd = &cobra.Command{
-	Use:   "synth SCENARIO|--expect FILE.json --out FILE.etl [--seed N] [--scale K] [--truth FILE.json] [--compress]",
-	Short: "Write a synthetic .etl trace of a named IPC scenario or of a probe's expectation, with its known right answer",
+	Use:   "synth SCENARIO|--expect FILE.json --out FILE.etl [--seed N] [--scale K] [--truth FILE.json]",
+	Short: "Write a synthetic .etl trace of a named IPC scenario or a probe's expectation, with its right answer",
 	Long: `synth writes a trace that follows the ETL container format and the event layouts
 of docs/events.md, built from a scenario whose right answer is known. --truth writes that
 answer as the JSON model the report produces (see package synth for how every number
 is defined).
 
-Scenarios: ` + strings.Join(synth.Scenarios, ", ") + `.
+Scenarios: ` + wrapList(synth.Scenarios, helpWidth-len("Scenarios: ")-1) + `.
 
 --scale K multiplies the traffic rounds; the trace is streamed to disk, so memory stays
 bounded whatever K is (mixed --scale 13000 gives about 1.1 GB).
@@ -149,4 +149,27 @@ func sizeNote(path string) string {
 		return ""
 	}
 	return fmt.Sprintf(", %d bytes", st.Size())
+}
+
+// wrapList joins items with ", ", breaking lines before width columns;
+// continuation lines are indented to line up after "Scenarios: ".
+func wrapList(items []string, width int) string {
+	var b strings.Builder
+	col := 0
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(",")
+			col++
+			if col+1+len(it) > width {
+				b.WriteString("\n" + strings.Repeat(" ", len("Scenarios: ")))
+				col = 0
+			} else {
+				b.WriteString(" ")
+				col++
+			}
+		}
+		b.WriteString(it)
+		col += len(it)
+	}
+	return b.String()
 }

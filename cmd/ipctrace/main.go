@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -57,6 +59,19 @@ them into conversations: who talks to whom, how much, how fast, what is stuck,
 and who is allowed to connect. Analysis commands run on any OS from a .etl file.`,
 	SilenceUsage:  true,
 	SilenceErrors: true,
+}
+
+// helpWidth is the width flag descriptions in --help are wrapped to, so
+// that help fits the 120 columns tables fit.
+const helpWidth = 120
+
+func init() {
+	// Cobra's template prints each flag's description on one line; wrap
+	// them instead (every subcommand inherits the root's template).
+	t := strings.ReplaceAll(rootCmd.UsageTemplate(), ".FlagUsages", ".FlagUsagesWrapped "+strconv.Itoa(helpWidth))
+	t = strings.ReplaceAll(t, "{{.LocalFlags.FlagUsagesWrapped "+strconv.Itoa(helpWidth)+" |", "{{(.LocalFlags.FlagUsagesWrapped "+strconv.Itoa(helpWidth)+") |")
+	t = strings.ReplaceAll(t, "{{.InheritedFlags.FlagUsagesWrapped "+strconv.Itoa(helpWidth)+" |", "{{(.InheritedFlags.FlagUsagesWrapped "+strconv.Itoa(helpWidth)+") |")
+	rootCmd.SetUsageTemplate(t)
 }
 
 // fileError wraps err from opening or reading path with the exit code the
