@@ -13,6 +13,16 @@ func TestHelpFits(t *testing.T) {
 	for _, c := range rootCmd.Commands() {
 		cmds = append(cmds, []string{c.Name(), "--help"})
 	}
+	// Cobra keeps --help set on a command after it ran; clear it so the
+	// tests that run after this one are not answered with help.
+	defer func() {
+		for _, c := range append(rootCmd.Commands(), rootCmd) {
+			if f := c.Flags().Lookup("help"); f != nil {
+				f.Value.Set("false")
+				f.Changed = false
+			}
+		}
+	}()
 	for _, args := range cmds {
 		_, out := runOut(t, args...)
 		if !strings.Contains(out, "Usage:") {
