@@ -28,6 +28,7 @@ type decodedStream struct {
 	wi   int   // next warning of cur
 	key  int64 // merge key of cur.evs[i]
 	ord  int   // processor order, for ties
+	m    *merger
 }
 
 // decodeStream reads and decodes bufs in order into s.full.
@@ -76,12 +77,29 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 	}
 }
 
-// next moves s to its next batch; false at the end of the stream.
+// next moves s to its next batch; false at the end of the stream. The
+// batch it leaves is handed back to its decoder once the consumer has
+// passed the chunk that holds its last event (m.release).
 func (s *decodedStream) next() bool {
 	if s.cur != nil {
-		s.free <- s.cur
+		s.m.release(s, s.cur)
 	}
-	b, ok := <-s.full
+	var b *batch
+	var ok bool
+	select {
+	case b, ok = <-s.full:
+	default:
+		// The decoder may be waiting for a batch held by the chunk being
+		// filled: hand that chunk over before waiting for this stream.
+		if !s.m.flush() {
+			return false
+		}
+		select {
+		case b, ok = <-s.full:
+		case <-s.m.stop:
+			return false
+		}
+	}
 	s.cur, s.i, s.wi = b, 0, 0
 	if ok {
 		s.key = b.keys[0]
@@ -101,10 +119,91 @@ func (s *decodedStream) Next() bool {
 	return s.next()
 }
 
+// chunkSize is the number of merged events handed at once from the merging
+// goroutine to the consuming one.
+const chunkSize = 4096
+
+// chunks is the number of chunks in flight: one being filled, one being
+// consumed, one waiting.
+const chunks = 3
+
+// chunk is a run of merged events: pointers into batches, the decoder
+// warnings to report before them, and the batches whose last event is in
+// this chunk or an earlier one, free once the consumer is past it.
+type chunk struct {
+	evs   []*decoders.Decoded
+	warns []batchWarn // i indexes evs
+	done  []release
+}
+
+type release struct {
+	s *decodedStream
+	b *batch
+}
+
+// merger fills chunks in time order on its own goroutine, so that merging
+// and correlating run side by side.
+type merger struct {
+	cur  *chunk
+	out  chan *chunk // filled chunks, in order; closed at the end
+	free chan *chunk
+	stop <-chan struct{}
+	// stopped is set once stop is seen; only the merging goroutine reads it.
+	stopped bool
+}
+
+// release records that b's events have all been merged.
+func (m *merger) release(s *decodedStream, b *batch) {
+	m.cur.done = append(m.cur.done, release{s, b})
+}
+
+// flush hands the chunk being filled to the consumer, if it holds
+// anything, and takes an empty one; false once stopped. A stopped merger
+// keeps a chunk, so that every release still reaches the cleanup.
+func (m *merger) flush() bool {
+	if m.stopped {
+		return false
+	}
+	if len(m.cur.evs) == 0 && len(m.cur.done) == 0 {
+		return true
+	}
+	select {
+	case m.out <- m.cur:
+	case <-m.stop:
+		m.stopped = true
+		return false
+	}
+	select {
+	case m.cur = <-m.free:
+		return true
+	case <-m.stop:
+		m.cur, m.stopped = &chunk{}, true
+		return false
+	}
+}
+
+// add appends s's current event, and the warnings met before it.
+func (m *merger) add(s *decodedStream) bool {
+	if m.stopped {
+		return false
+	}
+	b := s.cur
+	for s.wi < len(b.warns) && b.warns[s.wi].i == s.i {
+		m.cur.warns = append(m.cur.warns, batchWarn{i: len(m.cur.evs), s: b.warns[s.wi].s})
+		s.wi++
+	}
+	m.cur.evs = append(m.cur.evs, &b.evs[s.i])
+	if len(m.cur.evs) == chunkSize {
+		return m.flush()
+	}
+	return true
+}
+
 // decode reads and decodes every processor stream of every source on
-// worker goroutines and passes the events to add here, in one time order
-// (etw.MergeKey; ties to the earlier source, then the lower processor).
-// Decoder problems go to warn, each before the event it names.
+// worker goroutines, merges them on another, and passes the events to add
+// here, in one time order (etw.MergeKey; ties to the earlier source, then
+// the lower processor). Decoder problems go to warn, each before the event
+// it names.
 func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
 	type group struct {
 		src  int
@@ -118,10 +217,15 @@ func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
 	}
 	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
 	stop := make(chan struct{})
+	m := &merger{out: make(chan *chunk, chunks-2), free: make(chan *chunk, chunks), stop: stop}
+	for range chunks - 1 {
+		m.free <- &chunk{evs: make([]*decoders.Decoded, 0, chunkSize)}
+	}
+	m.cur = &chunk{evs: make([]*decoders.Decoded, 0, chunkSize)}
 	size := min(batchSize, max(minBatchSize, batchEvents/(batchesPerStream*max(len(groups), 1))))
 	all := make([]*decodedStream, 0, len(groups))
 	for i, g := range groups {
-		s := &decodedStream{full: make(chan *batch, batchesPerStream-1), free: make(chan *batch, batchesPerStream), ord: i}
+		s := &decodedStream{full: make(chan *batch, batchesPerStream-1), free: make(chan *batch, batchesPerStream), ord: i, m: m}
 		// A small stream gets small batches: records take 24 bytes or more.
 		var bytes int64
 		for _, b := range g.bufs {
@@ -135,29 +239,53 @@ func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
 		go decodeStream(src.File, src.Name, g.bufs, s, sem, stop)
 		all = append(all, s)
 	}
-	// On return (add may panic) stop the decoders and drain every stream,
-	// so no goroutine stays blocked.
+	merged := make(chan struct{})
+	go func() {
+		defer close(merged)
+		defer close(m.out)
+		var live []*decodedStream
+		for _, s := range all {
+			if s.next() {
+				live = append(live, s)
+			}
+		}
+		kmerge.Merge(live, m.add)
+		m.flush()
+	}()
+	// On return (add may panic) stop the merger and the decoders and drain
+	// every channel, so no goroutine stays blocked.
 	defer func() {
 		close(stop)
+		for c := range m.out {
+			for _, r := range c.done {
+				r.s.free <- r.b // never blocks: free holds every batch
+			}
+		}
+		<-merged
+		for _, r := range m.cur.done {
+			r.s.free <- r.b
+		}
 		for _, s := range all {
 			for b := range s.full {
-				s.free <- b // never blocks: free holds every batch
+				s.free <- b
 			}
 		}
 	}()
-	var live []*decodedStream
-	for _, s := range all {
-		if s.next() {
-			live = append(live, s)
+	for c := range m.out {
+		wi := 0
+		for i, d := range c.evs {
+			for wi < len(c.warns) && c.warns[wi].i == i {
+				warn(c.warns[wi].s)
+				wi++
+			}
+			add(d)
 		}
+		for _, r := range c.done {
+			r.s.free <- r.b
+		}
+		clear(c.evs)
+		clear(c.warns)
+		c.evs, c.warns, c.done = c.evs[:0], c.warns[:0], c.done[:0]
+		m.free <- c
 	}
-	kmerge.Merge(live, func(s *decodedStream) bool {
-		b := s.cur
-		for s.wi < len(b.warns) && b.warns[s.wi].i == s.i {
-			warn(b.warns[s.wi].s)
-			s.wi++
-		}
-		add(&b.evs[s.i])
-		return true
-	})
 }
