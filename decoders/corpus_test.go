@@ -317,3 +317,54 @@ func TestCorpusTraceLogging(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusWant: with Parser.Want, a record whose layout is refused keeps
+// its header fields and Key and gets no Event and no error, and every
+// accepted record decodes exactly as without Want. It also counts, per
+// corpus file, how many records Want spared from decoding.
+func TestCorpusWant(t *testing.T) {
+	onlyALPC := func(e *Entry) bool { _, ok := e.New().(*AlpcMessage); return ok }
+	for _, path := range shared.CorpusFiles(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			f, err := etw.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			all, some := NewParser(), NewParser()
+			some.Want = onlyALPC
+			skipped, kept := 0, 0
+			for rec, err := range f.Records() {
+				if err != nil {
+					continue
+				}
+				want, wok, werr := all.Decode(rec)
+				got, gok, gerr := some.Decode(rec)
+				if gok != wok || got.Key != want.Key || got.Time != want.Time || got.PID != want.PID ||
+					got.TID != want.TID || got.Processor != want.Processor || got.ActivityID != want.ActivityID {
+					t.Fatalf("record at %#x+%#x: header %+v ok=%v, want %+v ok=%v", rec.BufferOffset, rec.Pos, got, gok, want, wok)
+				}
+				e, registered := Lookup(want.Key)
+				if registered && !onlyALPC(e) {
+					if got.Event != nil || gerr != nil {
+						t.Fatalf("%s: refused layout decoded: %v, %v", want.Key, got.Event, gerr)
+					}
+					skipped++
+					continue
+				}
+				if (gerr == nil) != (werr == nil) {
+					t.Fatalf("%s: error %v, want %v", want.Key, gerr, werr)
+				}
+				if want.Event != nil {
+					kept++
+					a, _ := json.Marshal(got.Event)
+					b, _ := json.Marshal(want.Event)
+					if !bytes.Equal(a, b) {
+						t.Fatalf("%s: %s, want %s", want.Key, a, b)
+					}
+				}
+			}
+			t.Logf("%d records not decoded, %d decoded", skipped, kept)
+		})
+	}
+}

@@ -19,6 +19,14 @@ type Parser struct {
 	// record's header kind (docs/events.md#conventions).
 	PointerSize int
 
+	// Want, when set, chooses the registered layouts to decode: a record
+	// whose layout it refuses gets its header fields and Key, and a nil
+	// Event, without its payload being read (so without decoder errors).
+	// It is asked once per layout; TraceLogging events are always decoded.
+	Want func(*Entry) bool
+	// wanted caches Want by Entry.index: 0 not asked yet, 1 yes, 2 no.
+	wanted []uint8
+
 	in interner
 
 	// cache is a small direct-mapped cache of registry lookups (hits and
@@ -104,6 +112,22 @@ func (p *Parser) lookup(key Key) *Entry {
 	return e
 }
 
+// wants reports whether p.Want accepts e, asking it once per entry.
+func (p *Parser) wants(e *Entry) bool {
+	if e.index >= len(p.wanted) {
+		p.wanted = append(p.wanted, make([]uint8, len(registry)-len(p.wanted))...)
+	}
+	w := p.wanted[e.index]
+	if w == 0 {
+		w = 2
+		if p.Want(e) {
+			w = 1
+		}
+		p.wanted[e.index] = w
+	}
+	return w == 1
+}
+
 // NewParser returns a Parser.
 func NewParser() *Parser { return &Parser{} }
 
@@ -176,6 +200,9 @@ func (p *Parser) DecodeInto(rec *etw.Record, d *Decoded) (bool, error) {
 		e = p.lookup(d.Key)
 	}
 	if e != nil {
+		if p.Want != nil && !p.wants(e) {
+			return true, nil
+		}
 		ev, err := e.Decode(p, rec.Payload, ptr)
 		d.Event = ev
 		return true, err

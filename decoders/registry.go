@@ -115,6 +115,11 @@ type Entry struct {
 	// PointerFields are the JSON names of the event's pointer-sized fields
 	// (kernel addresses), which MarshalFields writes as hex strings.
 	PointerFields []string
+	// New returns a zero event of the type Decode produces, so that a
+	// caller can choose by type which events to decode (Parser.Want).
+	New func() Event
+
+	index int // registration order, for per-entry tables in the Parser
 }
 
 var registry = map[Key]*Entry{}
@@ -124,6 +129,7 @@ func register(e *Entry) {
 	if _, dup := registry[e.Key]; dup {
 		panic("decoders: duplicate key " + e.Key.String())
 	}
+	e.index = len(registry)
 	registry[e.Key] = e
 }
 
@@ -194,6 +200,7 @@ func (d def[T, PT]) add(key Key) {
 		Name:          d.name,
 		MinSize:       l.minSize,
 		PointerFields: l.pointerJSON(),
+		New:           func() Event { return PT(new(T)) },
 		Decode: func(p *Parser, payload []byte, ptr int) (Event, error) {
 			var e *T
 			var in *interner

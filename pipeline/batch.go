@@ -129,6 +129,15 @@ func (b *batch) reset() {
 	b.comModal.reset()
 }
 
+// engineUses reports whether batches keep the events of layout e for the
+// engine; the others are only counted, so decoding their payload would be
+// wasted (decoders.Parser.Want).
+func engineUses(e *decoders.Entry) bool {
+	b := newBatch(1)
+	b.add(&decoders.Decoded{Event: e.New()})
+	return b.evs[0].Event != nil
+}
+
 // add appends d, copying its Event when the engine uses that type; other
 // events are kept for counting only (Event nil).
 func (b *batch) add(d *decoders.Decoded) {

@@ -36,6 +36,7 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 	defer close(s.full)
 	br := f.NewBufferReader()
 	p := decoders.NewParser()
+	p.Want = engineUses
 	key := int64(math.MinInt64)
 	b := <-s.free
 	b.reset()
@@ -125,7 +126,7 @@ const chunkSize = 4096
 
 // chunks is the number of chunks in flight: one being filled, one being
 // consumed, one waiting.
-const chunks = 3
+const chunks = 10
 
 // chunk is a run of merged events: pointers into batches, the decoder
 // warnings to report before them, and the batches whose last event is in

@@ -71,6 +71,7 @@ func TestDecodeParallelOrder(t *testing.T) {
 		var want []seenEvent
 		var wantWarn []string
 		p := decoders.NewParser()
+		p.Want = pipeline.EngineUses
 		for rec, err := range f.Records(etw.TimeOrder()) {
 			if err != nil {
 				continue
