@@ -101,6 +101,16 @@ func (b *Builder) MailslotRead(t int64, ms *Mailslot, n, done int64) {
 	}
 }
 
+// MailslotReadTimeout is the reader's Read at t that no message satisfied:
+// it fails at done with STATUS_IO_TIMEOUT (the mailslot's read timeout).
+// A failed read counts nothing.
+func (b *Builder) MailslotReadTimeout(t int64, ms *Mailslot, done int64) {
+	irp := b.irp(t)
+	b.fileio(t, ms.Reader, decoders.OpRead, &decoders.FileReadWrite{Op: decoders.OpRead, IrpPtr: irp, FileObject: ms.fo,
+		TTID: ms.Reader.TID, IoSize: 424})
+	b.opEnd(done, ms.Reader, irp, 0, ntdefs.StatusIOTimeout)
+}
+
 // mailslotTruth adds the mailslots and their readers' idle reads.
 func (b *Builder) mailslotTruth(m *model.Model, end int64) {
 	for _, ms := range b.mailslots {

@@ -138,13 +138,26 @@ func (b *Builder) msgStop(t int64, th *Thread, id uint16, pq uint64) {
 //
 // It returns the time SendMessage returned.
 func (b *Builder) SendMessage(t int64, sender *Thread, w *Window, msg uint32, queue, handler int64) int64 {
-	pq := b.pv(b.addr())
-	b.sendStart(t, sender, w, msg, pq)
+	pq := b.pv(b.addr()) // drawn first: the jitter sequence of the scenarios stays as it was
 	r := t + queue
-	b.retrieveSend(r, w, msg, pq)
 	h := r + handler
-	b.msgStop(h, w.Thread, decoders.Win32kRetrieveSendMessageStopID, pq)
 	end := h + b.US(3)
+	b.sendMessage(pq, t, sender, w, msg, r, h, end)
+	return end
+}
+
+// SendMessageAt is SendMessage with every time given: sent at t, retrieved
+// by the window's thread at retrieved, its handler returning at handled,
+// SendMessage returning at end (t ≤ retrieved ≤ handled ≤ end), as a probe
+// measured them.
+func (b *Builder) SendMessageAt(t int64, sender *Thread, w *Window, msg uint32, retrieved, handled, end int64) {
+	b.sendMessage(b.pv(b.addr()), t, sender, w, msg, retrieved, handled, end)
+}
+
+func (b *Builder) sendMessage(pq uint64, t int64, sender *Thread, w *Window, msg uint32, retrieved, handled, end int64) {
+	b.sendStart(t, sender, w, msg, pq)
+	b.retrieveSend(retrieved, w, msg, pq)
+	b.msgStop(handled, w.Thread, decoders.Win32kRetrieveSendMessageStopID, pq)
 	b.msgStop(end, sender, decoders.Win32kSendMessageStopID, pq)
 	if !b.suppress {
 		c := b.wmConv(sender, w.Thread)
@@ -152,10 +165,9 @@ func (b *Builder) SendMessage(t int64, sender *Thread, w *Window, msg uint32, qu
 		c.msgs[msg]++
 		c.span(t, end)
 		c.lat.Record(end - t)
-		c.queue.Record(r - t)
-		c.handler.Record(h - r)
+		c.queue.Record(retrieved - t)
+		c.handler.Record(handled - retrieved)
 	}
-	return end
 }
 
 // SendMessageStuck is a SendMessage that never returns: the window's thread

@@ -6,7 +6,9 @@
 //
 // The expectation format is defined in this file. Every probe writes one
 // Expectation as indented JSON. docs/README.md#contract (probe, verify), docs/events.md#named-pipes
-// (pipes), docs/events.md#mapfile (sections), docs/events.md#rpc and docs/rules.md A1–A7 (RPC over ALPC).
+// (pipes), docs/events.md#mapfile (sections), docs/events.md#rpc and docs/rules.md A1–A7 (RPC over ALPC),
+// docs/events.md#window-messages and docs/rules.md WM1–WM3 (window messages), docs/rules.md MS1, I3
+// (mailslots).
 package verify
 
 import (
@@ -15,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/ipctrace/ipctrace/internal/latency"
 )
@@ -25,11 +28,16 @@ const FormatVersion = 1
 
 // Probe kinds.
 const (
-	KindPipe    = "pipe"
-	KindSection = "section"
-	KindRPC     = "rpc"
-	KindConnect = "connect"
+	KindPipe     = "pipe"
+	KindSection  = "section"
+	KindRPC      = "rpc"
+	KindConnect  = "connect"
+	KindWindow   = "window"
+	KindMailslot = "mailslot"
 )
+
+// Kinds lists every probe kind, in the order the command line shows them.
+var Kinds = []string{KindPipe, KindSection, KindRPC, KindConnect, KindWindow, KindMailslot}
 
 // Operation kinds.
 const (
@@ -39,7 +47,12 @@ const (
 	OpMap      = "map"      // MapViewOfFile of a section
 	OpSignal   = "signal"   // SetEvent on a named event
 	OpCall     = "call"     // one RPC call
-	OpConnect  = "connect"  // client open of a pipe (CreateFile)
+	OpConnect  = "connect"  // client open of a pipe or a mailslot (CreateFile)
+	OpCreate   = "create"   // CreateMailslot by the mailslot's reader
+	OpSend     = "send"     // SendMessage, on the sending thread
+	OpHandle   = "handle"   // the window procedure handling a sent message, on the window's thread
+	OpPost     = "post"     // PostMessage, on the posting thread
+	OpRetrieve = "retrieve" // the window procedure receiving a posted message (Start = End)
 )
 
 // Directions of an operation relative to the server (pipes) or the creator
@@ -54,7 +67,8 @@ const (
 type Expectation struct {
 	// Version is FormatVersion.
 	Version int `json:"version"`
-	// Kind is the probe kind: "pipe", "section", "rpc" or "connect".
+	// Kind is the probe kind: "pipe", "section", "rpc", "connect",
+	// "window" or "mailslot".
 	Kind string `json:"kind"`
 	// ID is the probe's unique name, ipctrace-probe-<pid>-<random>: the
 	// base of its pipe and section names and the probe_id of its marker
@@ -81,12 +95,18 @@ type Expectation struct {
 	RPC []RPC `json:"rpc,omitempty"`
 	// Connect is the result of `probe connect`.
 	Connect *Connect `json:"connect,omitempty"`
+	// Windows are the windows of `probe window` (one), with the messages
+	// sent and posted to them.
+	Windows []Window `json:"windows,omitempty"`
+	// Mailslots are the mailslots of `probe mailslot` (one).
+	Mailslots []Mailslot `json:"mailslots,omitempty"`
 	// Ops are all operations of the probe, in the order each process did
 	// them (grouped by process).
 	Ops []Operation `json:"ops"`
 	// Latency is the probe's own round-trip baseline (µs): one sample per
-	// request/response exchange (pipes), message hand-off (sections) or
-	// call (RPC).
+	// request/response exchange (pipes), message hand-off (sections), call
+	// (RPC), timed SendMessage (window: the hung one left out) or message
+	// from write to read (mailslot, messages of 16 bytes or more).
 	Latency latency.Summary `json:"latency_us"`
 	// Markers names the marker events the probe wrote through ipctrace's
 	// own provider, and why none were written when that failed.
@@ -101,6 +121,14 @@ type Options struct {
 	Clients  int    `json:"clients,omitempty"`  // pipes: client processes
 	Transact bool   `json:"transact,omitempty"` // pipes: clients use TransactNamedPipe
 	Target   string `json:"target,omitempty"`   // connect: pipe name; rpc: endpoint
+	// window: the handler's known time per message (µs), posted messages,
+	// --hang and how long the probe held the hung handler (µs).
+	HandlerUS int64 `json:"handler_us,omitempty"`
+	Posted    int   `json:"posted,omitempty"`
+	Hang      bool  `json:"hang,omitempty"`
+	HangUS    int64 `json:"hang_us,omitempty"`
+	// mailslot: writer processes (each writes Count messages of Size bytes).
+	Writers int `json:"writers,omitempty"`
 }
 
 // Clock maps QPC ticks to FILETIME: FileTime(q) = BaseFileTime +
@@ -131,9 +159,10 @@ func (c Clock) Ticks(dqpc int64) int64 {
 // Process is one process of the probe.
 type Process struct {
 	PID  uint32   `json:"pid"`
-	Role string   `json:"role"` // "server", "client", "creator", "peer", "caller"
+	Role string   `json:"role"` // "server", "client", "creator", "peer", "caller", "sender", "window", "reader", "writer"
 	TIDs []uint32 `json:"tids"` // threads that did operations
-	// Client is the 1-based client number for client processes.
+	// Client is the 1-based client number for client processes (pipes)
+	// and writer processes (mailslots).
 	Client int    `json:"client,omitempty"`
 	Image  string `json:"image,omitempty"`
 }
@@ -196,6 +225,79 @@ type Connect struct {
 	Note string `json:"note"`
 }
 
+// Window is the window of `probe window`: a message-only window (parent
+// HWND_MESSAGE) of the receiver process, run by one thread's
+// GetMessage/DispatchMessage loop; one thread of the sender process
+// SendMessages and posts to it.
+type Window struct {
+	Class       string `json:"class"` // window class: the probe's unique name
+	Hwnd        uint64 `json:"hwnd"`
+	SenderPID   uint32 `json:"sender_pid"`
+	SenderTID   uint32 `json:"sender_tid"`
+	ReceiverPID uint32 `json:"receiver_pid"` // the window's process
+	ReceiverTID uint32 `json:"receiver_tid"` // the thread that runs its message loop
+	// Sent counts the SendMessage calls that returned, the hung one
+	// included (it returns once released); Messages counts them by
+	// message number, as report's window_messages[].messages does.
+	Sent     int64          `json:"sent"`
+	Messages []MessageCount `json:"messages"`
+	// HandlerUS is the handler's known time: the window procedure held
+	// each timed message at least this long (by QPC). Handler is that
+	// time as the window's thread measured it (µs).
+	HandlerUS float64         `json:"handler_us"`
+	Handler   latency.Summary `json:"handler_measured_us"`
+	// Posted counts PostMessage calls; Retrieved the posted messages the
+	// window procedure received (all of them before the probe ended).
+	Posted    int64 `json:"posted"`
+	Retrieved int64 `json:"retrieved"`
+	// Hang is the SendMessage whose handler the probe blocked (--hang).
+	Hang *HungSend `json:"hang,omitempty"`
+}
+
+// MessageCount counts one window message number; Name is as the report
+// names it (WM_USER+1, …).
+type MessageCount struct {
+	Message uint32 `json:"message"`
+	Name    string `json:"name"`
+	Count   int64  `json:"count"`
+}
+
+// HungSend is the SendMessage of `probe window --hang`: its handler blocked
+// until the probe released it, HeldUS after the call was made. A trace that
+// ends before the release shows it stuck in the handler (docs/rules.md
+// WM1); one that ends later shows a send that took at least HeldUS.
+type HungSend struct {
+	Message   uint32  `json:"message"`
+	HeldUS    float64 `json:"held_us"`
+	LatencyUS float64 `json:"latency_us"` // the call's own time, release included
+}
+
+// Mailslot is the mailslot of `probe mailslot`: the reader (this process)
+// created it and read every message; writer processes wrote to it.
+type Mailslot struct {
+	Name      string           `json:"name"` // \\.\mailslot\ipctrace-probe-…
+	ReaderPID uint32           `json:"reader_pid"`
+	ReaderTID uint32           `json:"reader_tid"`
+	Writers   []MailslotWriter `json:"writers"`
+	// Messages and Bytes count the writes; Reads and ReadBytes the reads
+	// that took a message (every message was read).
+	Messages  int64 `json:"messages"`
+	Bytes     int64 `json:"bytes"`
+	Reads     int64 `json:"reads"`
+	ReadBytes int64 `json:"read_bytes"`
+	// IdleUS is how long the reader's last Read waited, with nothing left
+	// to read, before it timed out: idle (docs/rules.md I3), never stuck.
+	IdleUS float64 `json:"idle_us"`
+}
+
+// MailslotWriter is one writer process of a mailslot.
+type MailslotWriter struct {
+	PID      uint32 `json:"pid"`
+	Writer   int    `json:"writer"` // 1-based
+	Messages int64  `json:"messages"`
+	Bytes    int64  `json:"bytes"`
+}
+
 // Operation is one operation of the probe with the probe's own QPC
 // timestamps taken around the API call.
 type Operation struct {
@@ -215,6 +317,8 @@ type Operation struct {
 	// Seq is the exchange/message number (0-based) within the conversation.
 	Seq    int    `json:"seq"`
 	Status uint32 `json:"status,omitempty"` // Win32 error, 0 on success
+	// Message is the window message number (send, handle, post, retrieve).
+	Message uint32 `json:"message,omitempty"`
 }
 
 // MarkerInfo describes the probe's start/stop marker events.
@@ -317,9 +421,7 @@ func (e *Expectation) Save(path string) error {
 // Validate checks the internal consistency of e: known kind, operations
 // that reference existing conversations.
 func (e *Expectation) Validate() error {
-	switch e.Kind {
-	case KindPipe, KindSection, KindRPC, KindConnect:
-	default:
+	if !slices.Contains(Kinds, e.Kind) {
 		return fmt.Errorf("expectation: unknown kind %q", e.Kind)
 	}
 	n := 0
@@ -330,6 +432,10 @@ func (e *Expectation) Validate() error {
 		n = len(e.Sections)
 	case KindRPC:
 		n = len(e.RPC)
+	case KindWindow:
+		n = len(e.Windows)
+	case KindMailslot:
+		n = len(e.Mailslots)
 	}
 	for i, op := range e.Ops {
 		if op.Size < 0 || op.Bytes < 0 {

@@ -17,6 +17,9 @@ func TestGoldenExpectations(t *testing.T) {
 		"pipe-byte-2clients.expect.json": fakePipe(2, 50, 1000, "byte", false),
 		"pipe-message.expect.json":       fakePipe(1, 20, 256, "message", false),
 		"section.expect.json":            fakeSection(30, 8192),
+		"window.expect.json":             fakeWindow(20, 2000, 10, false),
+		"window-hang.expect.json":        fakeWindow(10, 1500, 5, true),
+		"mailslot.expect.json":           fakeMailslot(2, 25, 300),
 	}
 	for name, e := range cases {
 		var buf bytes.Buffer

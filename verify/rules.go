@@ -18,9 +18,9 @@ const (
 )
 
 // RuleResult is the verdict on one inferred ([I]) rule of docs/rules.md for one
-// trace, from the probe's own traffic (docs/rules.md C1–C11).
+// trace, from the probe's own traffic (docs/rules.md C1–C13).
 type RuleResult struct {
-	ID       string `json:"id"`   // "C1" … "C5"
+	ID       string `json:"id"`   // "C1" … "C5", "C12", "C13"
 	Rule     string `json:"rule"` // the rule in words
 	Verdict  string `json:"verdict"`
 	Evidence int    `json:"evidence"` // events or pairs that support the verdict
@@ -70,6 +70,7 @@ type Rules struct {
 	wantN    int   // successful reads the probe made
 	id       string
 	markers  map[string]int // ProbeMarker events of this probe by phase
+	msg      msgRules       // C12, C13 (rules_msg.go)
 }
 
 // NewRules returns a rule checker for the probe described by e.
@@ -99,6 +100,7 @@ func NewRules(e *Expectation) *Rules {
 			r.wantN++
 		}
 	}
+	r.msg.init(e)
 	return r
 }
 
@@ -110,6 +112,9 @@ func NTPipeName(name string) string {
 // Add consumes one decoded event.
 func (r *Rules) Add(d *decoders.Decoded) {
 	if d == nil || d.Event == nil {
+		return
+	}
+	if r.msg.add(d) {
 		return
 	}
 	switch ev := d.Event.(type) {
@@ -177,18 +182,21 @@ func (r *Rules) Add(d *decoders.Decoded) {
 	}
 }
 
-// Results returns the verdicts on C1–C5.
+// Results returns the verdicts on C1–C5, C12 and C13.
 func (r *Rules) Results() []RuleResult {
-	return []RuleResult{r.c1(), r.c2(), r.c3(), r.c4(), r.c5()}
+	return []RuleResult{r.c1(), r.c2(), r.c3(), r.c4(), r.c5(), r.msg.c12(), r.msg.c13()}
 }
 
 // rulesFor lists the rules a probe kind's own traffic can show: the pipe
 // rules (C1, C2, C4, C5) for the pipe probe, the ALPC rule C3 for the rpc
-// probe, none for the section and connect probes (a connect probe makes one
-// client open and no server-side event of its own).
+// probe, the Win32k rule C12 for the window probe, the mailslot rule C13
+// for the mailslot probe, none for the section and connect probes (a
+// connect probe makes one client open and no server-side event of its own).
 var rulesFor = map[string][]string{
-	KindPipe: {"C1", "C2", "C4", "C5"},
-	KindRPC:  {"C3"},
+	KindPipe:     {"C1", "C2", "C4", "C5"},
+	KindRPC:      {"C3"},
+	KindWindow:   {"C12"},
+	KindMailslot: {"C13"},
 }
 
 // ResultsFor returns the verdicts on the rules that apply to a probe of

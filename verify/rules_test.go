@@ -3,6 +3,7 @@ package verify
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ipctrace/ipctrace/decoders"
@@ -39,7 +40,8 @@ func TestRulesContradicted(t *testing.T) {
 	add(6000, &decoders.AlpcMessage{Op: decoders.OpAlpcSend, MessageID: 11})
 	add(5001, &decoders.AlpcMessage{Op: decoders.OpAlpcReceive, MessageID: 11})
 
-	want := map[string]string{"C1": Contradicted, "C2": Contradicted, "C3": Contradicted, "C4": Held, "C5": Contradicted}
+	want := map[string]string{"C1": Contradicted, "C2": Contradicted, "C3": Contradicted, "C4": Held, "C5": Contradicted,
+		"C12": NotObservable, "C13": NotObservable}
 	for _, x := range r.Results() {
 		if x.Verdict != want[x.ID] {
 			t.Errorf("%s: %s (%s), want %s", x.ID, x.Verdict, x.Detail, want[x.ID])
@@ -88,5 +90,41 @@ func BenchmarkSynthAndVerifyPipe(b *testing.B) {
 	}
 	if fi, err := os.Stat(etl); err == nil {
 		b.SetBytes(fi.Size())
+	}
+}
+
+// TestRulesMessagesContradicted: C12 and C13 say contradicted when the
+// Win32k events of the probe's window do not chain by pqmsg, and when the
+// mailslot's Creates or write sizes are not what MS1 expects.
+func TestRulesMessagesContradicted(t *testing.T) {
+	w := fakeWindow(1, 10, 1, false)
+	r := NewRules(w)
+	const hwnd = 0x30052
+	add := func(pid, tid uint32, x decoders.Event) { r.Add(&decoders.Decoded{PID: pid, TID: tid, Event: x}) }
+	// A send whose 60 names another thread, and a retrieve under another pqmsg.
+	add(4000, 4100, &decoders.Win32kMessage{ID: decoders.Win32kSendMessageStartID, Pqmsg: 1, Hwnd: hwnd, ReceiverPID: 5001, ReceiverTID: 9})
+	add(5001, 6001, &decoders.Win32kMessage{ID: decoders.Win32kRetrieveSendMessageStartID, Pqmsg: 1, Hwnd: hwnd})
+	add(5001, 6001, &decoders.Win32kMessageStop{ID: decoders.Win32kRetrieveSendMessageStopID, Pqmsg: 1})
+	add(4000, 4100, &decoders.Win32kMessageStop{ID: decoders.Win32kSendMessageStopID, Pqmsg: 1})
+	add(5001, 6001, &decoders.Win32kMessage{ID: decoders.Win32kRetrievePostMessageID, Pqmsg: 7, Hwnd: hwnd})
+	// Another window's events are not the probe's.
+	add(4000, 4100, &decoders.Win32kMessage{ID: decoders.Win32kSendMessageStartID, Pqmsg: 2, Hwnd: 0x999})
+	got := r.ResultsFor(KindWindow)
+	if len(got) != 1 || got[0].ID != "C12" || got[0].Verdict != Contradicted || got[0].Against != 2 {
+		t.Errorf("C12 = %+v", got)
+	}
+
+	m := fakeMailslot(1, 1, 10)
+	r = NewRules(m)
+	slot := `\Device\Mailslot\ipctrace-probe-4000-0123456789ab`
+	// The reader's Create with FILE_OPEN_IF (3), a write whose ExtraInfo is short.
+	add(4000, 4100, &decoders.FileCreate{Op: decoders.OpCreate, FileObject: 1, CreateOptions: 3 << 24, OpenPath: slot})
+	add(5001, 6001, &decoders.FileCreate{Op: decoders.OpCreate, FileObject: 2, CreateOptions: 1 << 24, OpenPath: slot})
+	add(5001, 6001, &decoders.FileReadWrite{Op: decoders.OpWrite, IrpPtr: 5, FileObject: 2, IoSize: 10})
+	add(5001, 6001, &decoders.FileOpEnd{IrpPtr: 5, ExtraInfo: 9})
+	got = r.ResultsFor(KindMailslot)
+	if len(got) != 1 || got[0].ID != "C13" || got[0].Verdict != Contradicted ||
+		!strings.Contains(got[0].Detail, "FILE_CREATE ×0, FILE_OPEN ×1, other ×1; writes in the trace 1, 9 bytes; probe 1, 10 bytes") {
+		t.Errorf("C13 = %+v", got)
 	}
 }

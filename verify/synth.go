@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/ntdefs"
 	"github.com/ipctrace/ipctrace/synth"
 )
 
@@ -15,13 +16,23 @@ import (
 // would have written.
 type SynthOptions struct {
 	Seed uint64
-	// DropWrite leaves out the n-th (1-based) client write, silently.
+	// DropWrite leaves out the n-th (1-based) client write (pipes), writer
+	// write (mailslots) or SendMessage (window: all four events of it),
+	// silently.
 	DropWrite int
-	// WrongBytes makes the n-th (1-based) client write one byte longer.
+	// WrongBytes makes the n-th (1-based) client or writer write one byte
+	// longer.
 	WrongBytes int
-	// MissingClient leaves out every event of client (pipes) or peer
-	// (sections, 1) number n: its process, its opens, its traffic.
+	// MissingClient leaves out every event of client (pipes), peer
+	// (sections, 1) or writer (mailslots) number n: its process, its opens,
+	// its traffic.
 	MissingClient int
+	// EndDuringWait ends the trace while the probe's last wait was open:
+	// the hung SendMessage of `probe window --hang` (the trace ends when
+	// the probe released the handler) or the mailslot reader's last, idle
+	// Read (the trace ends just before it timed out), as when the recording
+	// is stopped then.
+	EndDuringWait bool
 	// LoseFrom and LoseTo (1-based, inclusive, in time order of the
 	// operations) are the operations during which the recorder loses
 	// events; the trace then counts a lost buffer.
@@ -42,7 +53,8 @@ var openStatus = map[uint32]uint32{
 const synthUser = "S-1-5-21-1004336348-1177238915-682003330-1001"
 
 // SynthTrace writes to w the .etl trace that a correct recorder would have
-// written while the probe described by e ran (pipe and section probes):
+// written while the probe described by e ran (pipe, section, window and
+// mailslot probes):
 // process and thread rundown, then each operation at the probe's own time,
 // through the synth builder. Kernel-side completions follow the builder's
 // model (docs/rules.md P7–P9).
@@ -66,6 +78,10 @@ func SynthTrace(w io.Writer, e *Expectation, o SynthOptions) error {
 		err = s.pipes()
 	case KindSection:
 		err = s.sections()
+	case KindWindow:
+		err = s.windows()
+	case KindMailslot:
+		err = s.mailslots()
 	default:
 		err = fmt.Errorf("%w: %s", ErrSynthKind, e.Kind)
 	}
@@ -399,6 +415,171 @@ func (s *synthRun) sections() error {
 		if v := views[p.PID]; v != nil {
 			s.b.UnmapView(last[p.PID]+10*synth.Microsecond, mapper[p.PID], v)
 		}
+	}
+	return nil
+}
+
+// windows writes the Win32k MessagePump events of `probe window`
+// (docs/rules.md WM1, WM3) at the probe's own times: for each SendMessage
+// its start and return on the sender and the handler's start and end on
+// the window's thread; for each PostMessage the post and its retrieval.
+func (s *synthRun) windows() error {
+	e := s.e
+	if len(e.Windows) != 1 {
+		return fmt.Errorf("window expectation with %d windows", len(e.Windows))
+	}
+	if s.skipPID != 0 {
+		return errors.New("a window probe has no client process to leave out")
+	}
+	x := e.Windows[0]
+	sender, err := s.thread(x.SenderPID, x.SenderTID)
+	if err != nil {
+		return err
+	}
+	recv, err := s.thread(x.ReceiverPID, x.ReceiverTID)
+	if err != nil {
+		return err
+	}
+	w := &synth.Window{Hwnd: x.Hwnd, Thread: recv, Class: x.Class}
+	type key struct {
+		msg uint32
+		seq int
+	}
+	handled := map[key]Operation{}
+	retrieved := map[key]Operation{}
+	ops := s.sortedOps()
+	for _, op := range ops {
+		switch op.Kind {
+		case OpHandle:
+			handled[key{op.Message, op.Seq}] = op
+		case OpRetrieve:
+			retrieved[key{op.Message, op.Seq}] = op
+		}
+	}
+	sends := 0
+	cut := int64(0) // EndDuringWait: the end of the trace
+	for i, op := range ops {
+		t := s.at(op.Start)
+		if cut != 0 && t >= cut {
+			break
+		}
+		s.lose(i, t)
+		switch op.Kind {
+		case OpSend:
+			if op.Status != 0 {
+				continue // SendMessage failed: it reached no window
+			}
+			sends++
+			if sends == s.o.DropWrite {
+				continue
+			}
+			h, ok := handled[key{op.Message, op.Seq}]
+			if !ok {
+				return fmt.Errorf("send %d of message %#x: no handler operation", op.Seq, op.Message)
+			}
+			// QPC is system-wide: the handler ran within the call. Clamp
+			// anyway, so that a damaged file cannot order them otherwise.
+			hs := min(max(s.at(h.Start), t), s.at(op.End))
+			he := min(max(s.at(h.End), hs), s.at(op.End))
+			if x.Hang != nil && op.Message == x.Hang.Message && s.o.EndDuringWait {
+				s.b.SendMessageStuck(t, sender, w, op.Message, true, hs-t)
+				cut = he // the probe released the handler here
+				s.b.Advance(cut)
+				continue
+			}
+			s.b.SendMessageAt(t, sender, w, op.Message, hs, he, s.at(op.End))
+		case OpPost:
+			if op.Status != 0 {
+				continue
+			}
+			p := s.b.PostMessage(t, sender, w, op.Message)
+			if rt, ok := retrieved[key{op.Message, op.Seq}]; ok {
+				s.b.RetrievePost(max(s.at(rt.Start), t), p)
+			}
+		}
+	}
+	if s.o.LoseFrom > 0 && s.o.LoseTo >= len(ops) {
+		s.b.Lose(false, s.at(ops[len(ops)-1].End)+synth.Microsecond)
+	}
+	return nil
+}
+
+// mailslots writes the FileIo events of `probe mailslot` (docs/rules.md
+// MS1): the reader's CreateMailslot, each writer's open and writes, the
+// reader's reads, and its last Read, which times out (or is still pending
+// when the trace ends, EndDuringWait: idle, I3).
+func (s *synthRun) mailslots() error {
+	e := s.e
+	if len(e.Mailslots) != 1 {
+		return fmt.Errorf("mailslot expectation with %d mailslots", len(e.Mailslots))
+	}
+	x := e.Mailslots[0]
+	if !ntdefs.HasPrefixFold(x.Name, ntdefs.Win32MailRoot) || len(x.Name) == len(ntdefs.Win32MailRoot) {
+		return fmt.Errorf("mailslot name %q is not \\\\.\\mailslot\\NAME", x.Name)
+	}
+	name := x.Name[len(ntdefs.Win32MailRoot):]
+	var ms *synth.Mailslot
+	writers := map[uint32]*synth.MailslotWriter{}
+	writes := 0
+	cut := int64(0)
+	ops := s.sortedOps()
+	for i, op := range ops {
+		t := s.at(op.Start)
+		if cut != 0 && t >= cut {
+			break
+		}
+		s.lose(i, t)
+		if op.PID == s.skipPID {
+			continue
+		}
+		th, err := s.thread(op.PID, op.TID)
+		if err != nil {
+			return err
+		}
+		if op.Kind != OpCreate && ms == nil {
+			return fmt.Errorf("%s by pid %d before the mailslot was created", op.Kind, op.PID)
+		}
+		switch op.Kind {
+		case OpCreate:
+			if op.Status == 0 {
+				ms, _ = s.b.CreateMailslot(t, th, name)
+			}
+		case OpConnect:
+			if op.Status == 0 {
+				writers[op.PID], _ = s.b.OpenMailslot(t, th, ms)
+			}
+		case OpWrite:
+			wr := writers[op.PID]
+			if wr == nil {
+				return fmt.Errorf("write by pid %d, which did not open the mailslot", op.PID)
+			}
+			if op.Status != 0 {
+				continue
+			}
+			writes++
+			if writes == s.o.DropWrite {
+				continue
+			}
+			n := op.Bytes
+			if writes == s.o.WrongBytes {
+				n++
+			}
+			s.b.MailslotWrite(t, wr, n)
+		case OpRead:
+			switch {
+			case op.Status == 0:
+				s.b.MailslotRead(t, ms, op.Bytes, max(s.at(op.End), t))
+			case s.o.EndDuringWait:
+				s.b.MailslotRead(t, ms, 0, 0)
+				cut = max(s.at(op.End)-synth.Microsecond, t)
+				s.b.Advance(cut)
+			default:
+				s.b.MailslotReadTimeout(t, ms, max(s.at(op.End), t))
+			}
+		}
+	}
+	if s.o.LoseFrom > 0 && s.o.LoseTo >= len(ops) {
+		s.b.Lose(false, s.at(ops[len(ops)-1].End)+synth.Microsecond)
 	}
 	return nil
 }

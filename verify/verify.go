@@ -88,6 +88,10 @@ func Verify(m *model.Model, e *Expectation, rules *Rules, tol Tolerance) *Result
 		verifyRPC(r, m, e, tol)
 	case KindConnect:
 		verifyConnect(r, m, e)
+	case KindWindow:
+		verifyWindows(r, m, e, tol)
+	case KindMailslot:
+		verifyMailslots(r, m, e)
 	}
 	return r
 }
