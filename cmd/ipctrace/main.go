@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/internal/termsafe"
@@ -108,6 +109,7 @@ func main() { os.Exit(run(os.Args[1:])) }
 
 // run executes the command line and returns the process exit code.
 func run(args []string) int {
+	resetFlags(rootCmd)
 	rootCmd.SetArgs(args)
 	err := rootCmd.Execute()
 	if err == nil {
@@ -122,4 +124,24 @@ func run(args []string) int {
 	}
 	fmt.Fprintln(os.Stderr, "ipctrace:", termsafe.Text(err.Error()))
 	return exitUsage
+}
+
+// resetFlags sets every flag of c and its subcommands back to its default
+// and unmarks it as given. A process runs one command, so this changes
+// nothing there; it keeps a second run in the same process (the tests run
+// many) from inheriting the flags of the first.
+func resetFlags(c *cobra.Command) {
+	reset := func(f *pflag.Flag) {
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			_ = sv.Replace(nil)
+		} else {
+			_ = f.Value.Set(f.DefValue)
+		}
+		f.Changed = false
+	}
+	c.Flags().VisitAll(reset)
+	c.PersistentFlags().VisitAll(reset)
+	for _, sc := range c.Commands() {
+		resetFlags(sc)
+	}
 }

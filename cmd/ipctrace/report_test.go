@@ -61,14 +61,17 @@ func TestReportFailOnStuck(t *testing.T) {
 		args []string
 		code int
 	}{
-		{"healthy without flag", []string{healthy}, exitOK},
-		{"healthy with flag", []string{"--fail-on-stuck", healthy}, exitOK},
-		{"stuck without flag", []string{stuck}, exitOK},
-		{"stuck with flag", []string{"--fail-on-stuck", stuck}, exitStuck},
-		{"stuck json with flag", []string{"-o", "json", "--fail-on-stuck", stuck}, exitStuck},
+		// alpc-stuck's call waits for less than the default --stuck-after
+		// of 1 s when the trace ends: the cases that expect it name a 0.
+		{"healthy without flag", []string{"--stuck-after", "0", healthy}, exitOK},
+		{"healthy with flag", []string{"--fail-on-stuck", "--stuck-after", "0", healthy}, exitOK},
+		{"stuck without flag", []string{"--stuck-after", "0", stuck}, exitOK},
+		{"stuck with flag", []string{"--fail-on-stuck", "--stuck-after", "0", stuck}, exitStuck},
+		{"stuck json with flag", []string{"-o", "json", "--fail-on-stuck", "--stuck-after", "0", stuck}, exitStuck},
 		{"stuck but younger than --stuck-after", []string{"--fail-on-stuck", "--stuck-after", "1h", stuck}, exitOK},
-		{"stuck filtered out by --pid", []string{"--fail-on-stuck", "--pid", "4", stuck}, exitOK},
-		{"both files merged", []string{"--fail-on-stuck", healthy, stuck}, exitStuck},
+		{"stuck but younger than the default --stuck-after", []string{"--fail-on-stuck", stuck}, exitOK},
+		{"stuck filtered out by --pid", []string{"--fail-on-stuck", "--stuck-after", "0", "--pid", "4", stuck}, exitOK},
+		{"both files merged", []string{"--fail-on-stuck", "--stuck-after", "0", healthy, stuck}, exitStuck},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
