@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ipctrace/ipctrace/internal/memfile"
+	"github.com/ipctrace/ipctrace/internal/shared"
 
 	"github.com/ipctrace/ipctrace/correlate"
 	"github.com/ipctrace/ipctrace/decoders"
@@ -110,16 +111,7 @@ func BenchmarkAnalyzeFilesLarge(b *testing.B) {
 //	ipctrace synth mixed --scale 3000 -o /tmp/perf.etl
 //	IPCTRACE_BENCH_ETL=/tmp/perf.etl go test ./correlate -run XXX -bench FileEnv -benchtime 3x -cpuprofile cpu.prof
 func BenchmarkAnalyzeFileEnv(b *testing.B) {
-	path := os.Getenv("IPCTRACE_BENCH_ETL")
-	if path == "" {
-		b.Skip("IPCTRACE_BENCH_ETL not set")
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(st.Size())
-	b.ReportAllocs()
+	path := shared.BenchTrace(b)
 	var events int64
 	for b.Loop() {
 		m, err := correlate.AnalyzeFiles([]string{path}, correlate.Options{})

@@ -101,16 +101,7 @@ func BenchmarkRecordsTimeOrderParallel(b *testing.B) {
 // BenchmarkStatsEnv runs ComputeStats (as `ipctrace stats` does) on the
 // trace named by IPCTRACE_BENCH_ETL; skipped when unset.
 func BenchmarkStatsEnv(b *testing.B) {
-	path := os.Getenv("IPCTRACE_BENCH_ETL")
-	if path == "" {
-		b.Skip("IPCTRACE_BENCH_ETL not set")
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(st.Size())
-	b.ReportAllocs()
+	path := shared.BenchTrace(b)
 	events := 0
 	for b.Loop() {
 		f, err := Open(path)

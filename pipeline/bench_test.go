@@ -1,11 +1,11 @@
 package pipeline_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
+	"github.com/ipctrace/ipctrace/internal/shared"
 	"github.com/ipctrace/ipctrace/pipeline"
 )
 
@@ -27,16 +27,7 @@ func (s *countSink) Buffer(etw.BufferInfo) {}
 // not correlation. Compare with correlate's BenchmarkAnalyzeFileEnv on the
 // same file (docs/ARCHITECTURE.md#performance).
 func BenchmarkRunEnv(b *testing.B) {
-	path := os.Getenv("IPCTRACE_BENCH_ETL")
-	if path == "" {
-		b.Skip("IPCTRACE_BENCH_ETL not set")
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(st.Size())
-	b.ReportAllocs()
+	path := shared.BenchTrace(b)
 	var events int64
 	for b.Loop() {
 		srcs, errs := pipeline.Open([]string{path})

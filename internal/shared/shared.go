@@ -61,3 +61,25 @@ func CorpusFiles(t testing.TB) []string {
 	}
 	return m
 }
+
+// BenchEnv is the environment variable naming a trace for the *Env
+// benchmarks, which profile on a large trace of the user's choosing.
+const BenchEnv = "IPCTRACE_BENCH_ETL"
+
+// BenchTrace returns the trace named by $IPCTRACE_BENCH_ETL, with
+// b.SetBytes set to its size and allocations reported; it skips b when the
+// variable is unset.
+func BenchTrace(b *testing.B) string {
+	b.Helper()
+	path := os.Getenv(BenchEnv)
+	if path == "" {
+		b.Skip(BenchEnv + " not set")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	return path
+}
