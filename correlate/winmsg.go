@@ -76,8 +76,10 @@ type hungKey struct {
 }
 
 type wmState struct {
-	sends   map[uint64]*wmSend // by pqmsg
-	posts   map[uint64]*wmPost // by pqmsg
+	// Open sends and queued posts by pqmsg, held by value: one per message,
+	// so pointers would cost an allocation per message.
+	sends   map[uint64]wmSend
+	posts   map[uint64]wmPost
 	windows map[uint64]wmThread
 	convs   map[wmConvKey]*wmConv
 	order   []*wmConv
@@ -91,8 +93,8 @@ type wmState struct {
 type wmThread struct{ pid, tid uint32 }
 
 func (w *wmState) init() {
-	w.sends = make(map[uint64]*wmSend)
-	w.posts = make(map[uint64]*wmPost)
+	w.sends = make(map[uint64]wmSend)
+	w.posts = make(map[uint64]wmPost)
 	w.windows = make(map[uint64]wmThread)
 	w.convs = make(map[wmConvKey]*wmConv)
 	w.queues = make(map[wmThread]*wmQueue)
@@ -110,25 +112,26 @@ func (e *Engine) win32kMessage(d *decoders.Decoded, ev *decoders.Win32kMessage) 
 		if _, ok := w.sends[ev.Pqmsg]; !ok && len(w.sends) >= maxOpenWM {
 			return
 		}
-		w.sends[ev.Pqmsg] = &wmSend{spid: d.PID, stid: d.TID, rpid: ev.ReceiverPID, rtid: ev.ReceiverTID,
+		w.sends[ev.Pqmsg] = wmSend{spid: d.PID, stid: d.TID, rpid: ev.ReceiverPID, rtid: ev.ReceiverTID,
 			msg: ev.Message, hwnd: ev.Hwnd, pq: ev.Pqmsg, t: d.Time, out: e.out, flow: e.newFlow()}
 	case decoders.Win32kRetrieveSendMessageStartID:
-		if s := w.sends[ev.Pqmsg]; s != nil && s.retrieved == 0 {
+		if s, ok := w.sends[ev.Pqmsg]; ok && s.retrieved == 0 {
 			s.retrieved = d.Time
 			if s.rtid == 0 {
 				s.rpid, s.rtid = d.PID, d.TID
 			}
+			w.sends[ev.Pqmsg] = s
 		}
 		w.windows[ev.Hwnd] = wmThread{d.PID, d.TID}
 	case decoders.Win32kQueuePostMessageID:
 		if _, ok := w.posts[ev.Pqmsg]; !ok && len(w.posts) >= maxOpenWM {
 			return
 		}
-		w.posts[ev.Pqmsg] = &wmPost{ppid: d.PID, ptid: d.TID, hwnd: ev.Hwnd, t: d.Time, msg: ev.Message, flow: e.newFlow()}
+		w.posts[ev.Pqmsg] = wmPost{ppid: d.PID, ptid: d.TID, hwnd: ev.Hwnd, t: d.Time, msg: ev.Message, flow: e.newFlow()}
 	case decoders.Win32kRetrievePostMessageID:
 		w.windows[ev.Hwnd] = wmThread{d.PID, d.TID}
-		p := w.posts[ev.Pqmsg]
-		if p == nil {
+		p, ok := w.posts[ev.Pqmsg]
+		if !ok {
 			return
 		}
 		delete(w.posts, ev.Pqmsg)
@@ -151,14 +154,15 @@ func (e *Engine) win32kMessage(d *decoders.Decoded, ev *decoders.Win32kMessage) 
 
 func (e *Engine) win32kStop(d *decoders.Decoded, ev *decoders.Win32kMessageStop) {
 	e.touch(d.PID, d.TID, d.Time)
-	s := e.w.sends[ev.Pqmsg]
-	if s == nil {
+	s, ok := e.w.sends[ev.Pqmsg]
+	if !ok {
 		return
 	}
 	switch ev.ID {
 	case decoders.Win32kRetrieveSendMessageStopID:
 		if s.retrieved != 0 && s.handled == 0 {
 			s.handled = d.Time
+			e.w.sends[ev.Pqmsg] = s
 		}
 	case decoders.Win32kSendMessageStopID:
 		if d.TID != s.stid {
@@ -175,7 +179,7 @@ func (e *Engine) win32kStop(d *decoders.Decoded, ev *decoders.Win32kMessageStop)
 		if s.out || e.out {
 			return
 		}
-		c := e.wmConv(s)
+		c := e.wmConv(&s)
 		c.m.Sent++
 		c.msgs[s.msg]++
 		c.lat.Record(d.Time - s.t)
@@ -274,6 +278,7 @@ func wmStuckRule(s *wmSend) (rule, detail string) {
 func (e *Engine) wmWaits(edges []waitEdge, end int64) []waitEdge {
 	latest := make(map[waitNode]*wmSend)
 	for _, s := range e.w.sends {
+		s := &s
 		if s.rtid == 0 || end-s.t < e.stuckAfter {
 			continue
 		}
@@ -294,7 +299,7 @@ func (e *Engine) finishWinMsg(m *model.Model, end int64) {
 	// Open sends: pending in their conversation, stuck when long enough.
 	var open []*wmSend
 	for _, s := range w.sends {
-		open = append(open, s)
+		open = append(open, &s)
 	}
 	slices.SortFunc(open, func(a, b *wmSend) int {
 		return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.stid, b.stid))
@@ -346,7 +351,7 @@ func (e *Engine) finishWinMsg(m *model.Model, end int64) {
 	// Posts still queued: to the thread that owns the window, when known.
 	var queued []*wmPost
 	for _, p := range w.posts {
-		queued = append(queued, p)
+		queued = append(queued, &p)
 	}
 	slices.SortFunc(queued, func(a, b *wmPost) int { return cmp.Compare(a.t, b.t) })
 	for _, p := range queued {
