@@ -138,8 +138,9 @@ type chunk struct {
 }
 
 type release struct {
-	s *decodedStream
-	b *batch
+	s     *decodedStream
+	b     *batch
+	after int // b's events all precede evs[after]
 }
 
 // merger fills chunks in time order on its own goroutine, so that merging
@@ -153,9 +154,10 @@ type merger struct {
 	stopped bool
 }
 
-// release records that b's events have all been merged.
+// release records that b's events have all been merged: the consumer
+// hands b back as soon as it reaches the chunk's next event.
 func (m *merger) release(s *decodedStream, b *batch) {
-	m.cur.done = append(m.cur.done, release{s, b})
+	m.cur.done = append(m.cur.done, release{s, b, len(m.cur.evs)})
 }
 
 // flush hands the chunk being filled to the consumer, if it holds
@@ -253,10 +255,19 @@ func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
 		kmerge.Merge(live, m.add)
 		m.flush()
 	}()
+	// The chunk being consumed and how many of its batches went back: on a
+	// panic of add, the others must still go back.
+	var c *chunk
+	ri := 0
 	// On return (add may panic) stop the merger and the decoders and drain
 	// every channel, so no goroutine stays blocked.
 	defer func() {
 		close(stop)
+		if c != nil {
+			for _, r := range c.done[ri:] {
+				r.s.free <- r.b
+			}
+		}
 		for c := range m.out {
 			for _, r := range c.done {
 				r.s.free <- r.b // never blocks: free holds every batch
@@ -272,21 +283,27 @@ func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
 			}
 		}
 	}()
-	for c := range m.out {
+	for next := range m.out {
+		c, ri = next, 0
 		wi := 0
 		for i, d := range c.evs {
+			for ri < len(c.done) && c.done[ri].after <= i {
+				c.done[ri].s.free <- c.done[ri].b
+				ri++
+			}
 			for wi < len(c.warns) && c.warns[wi].i == i {
 				warn(c.warns[wi].s)
 				wi++
 			}
 			add(d)
 		}
-		for _, r := range c.done {
+		for _, r := range c.done[ri:] {
 			r.s.free <- r.b
 		}
-		clear(c.evs)
-		clear(c.warns)
-		c.evs, c.warns, c.done = c.evs[:0], c.warns[:0], c.done[:0]
-		m.free <- c
+		c = nil
+		clear(next.evs)
+		clear(next.warns)
+		next.evs, next.warns, next.done = next.evs[:0], next.warns[:0], next.done[:0]
+		m.free <- next
 	}
 }

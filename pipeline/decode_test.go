@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
@@ -108,8 +110,9 @@ func TestDecodeParallelOrder(t *testing.T) {
 	}
 }
 
-// TestDecodeParallelPanic checks that a panic while correlating stops the
-// decoding goroutines instead of leaving the call blocked.
+// TestDecodeParallelPanic checks that a panic while correlating, early,
+// mid-way or late, stops the merging and decoding goroutines instead of
+// leaving the call blocked or goroutines behind.
 func TestDecodeParallelPanic(t *testing.T) {
 	var buf memfile.File
 	if _, _, err := synth.Generate("mixed", &buf, synth.Options{Seed: 5, Scale: 20}); err != nil {
@@ -119,20 +122,32 @@ func TestDecodeParallelPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	func() {
-		defer func() {
-			if r := recover(); r != "stop" {
-				t.Errorf("recovered %v, want the panic of add", r)
-			}
+	before := runtime.NumGoroutine()
+	for _, at := range []int{1, 4097, 5000, 20000} {
+		n := 0
+		func() {
+			defer func() {
+				if r := recover(); r != "stop" {
+					t.Errorf("at %d: recovered %v, want the panic of add", at, r)
+				}
+			}()
+			pipeline.Decode([]pipeline.Source{{Name: "mixed", File: f}}, func(string) {}, func(*decoders.Decoded) {
+				if n++; n == at {
+					panic("stop")
+				}
+			})
 		}()
-		pipeline.Decode([]pipeline.Source{{Name: "mixed", File: f}}, func(string) {}, func(*decoders.Decoded) {
-			if n++; n == 5000 {
-				panic("stop")
-			}
-		})
-	}()
-	if n != 5000 {
-		t.Errorf("add called %d times after its panic", n-5000)
+		if n != at {
+			t.Errorf("add called %d times after its panic at %d", n-at, at)
+		}
+	}
+	// The goroutines end soon after Decode returns; wait for them, within
+	// bounds, rather than for a fixed time.
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > before {
+		t.Errorf("%d goroutines left behind", g-before)
 	}
 }
