@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Measures `report -o json` against `stats` on the same large traces, side
+# by side in one run, as README "Performance" states them.
+#
+#   scripts/perf.sh [RUNS] [DIR]
+#
+# Builds ipctrace, generates two traces of about 1 GiB in DIR (default: a
+# temporary directory, removed at the end; traces already in DIR are kept
+# and reused):
+#
+#   mixed.etl  synth mixed --scale 8000          IPC-heavy: every event correlated
+#   busy.etl   synth busy-machine --scale 7200   almost all disk I/O on ordinary files
+#
+# then runs stats and report alternately RUNS times (default 5) on each and
+# prints, per trace and command, the median wall time, the median CPU time
+# (user + system), the largest peak RSS, MB/s of file and the ratio of the
+# medians report/stats. Needs GNU time (/usr/bin/time). Run it on a quiet
+# machine: the figures are wall times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs="${1:-5}"
+dir="${2:-}"
+case "$runs" in
+'' | *[!0-9]*)
+	echo "usage: scripts/perf.sh [RUNS] [DIR]" >&2
+	exit 2
+	;;
+esac
+if [ ! -x /usr/bin/time ]; then
+	echo "perf.sh: needs GNU time at /usr/bin/time (Debian package time)" >&2
+	exit 1
+fi
+if [ -z "$dir" ]; then
+	dir=$(mktemp -d)
+	trap 'rm -rf "$dir"' EXIT
+fi
+mkdir -p "$dir"
+bin="$dir/ipctrace"
+CGO_ENABLED=0 go build -o "$bin" ./cmd/ipctrace
+
+gen() { # name scenario scale
+	[ -s "$dir/$1.etl" ] || "$bin" synth "$2" --scale "$3" --seed 1 --out "$dir/$1.etl" >/dev/null
+}
+gen mixed mixed 8000
+gen busy busy-machine 7200
+
+median() { sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -nE 's/^model name\s*: //p' /proc/cpuinfo | head -n 1); load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3-4)"
+printf '%-6s %-7s %10s %10s %10s %9s %8s\n' trace command wall_s cpu_s peak_MiB MB/s ratio
+for t in mixed busy; do
+	f="$dir/$t.etl"
+	size=$(stat -L -c %s "$f")
+	: >"$dir/stats.times"
+	: >"$dir/report.times"
+	for _ in $(seq "$runs"); do
+		/usr/bin/time -a -o "$dir/stats.times" -f '%e %U %S %M' "$bin" stats "$f" >/dev/null
+		/usr/bin/time -a -o "$dir/report.times" -f '%e %U %S %M' "$bin" report -o json "$f" >/dev/null
+	done
+	sw=$(awk '{print $1}' "$dir/stats.times" | median)
+	for c in stats report; do
+		w=$(awk '{print $1}' "$dir/$c.times" | median)
+		cpu=$(awk '{print $2 + $3}' "$dir/$c.times" | median)
+		rss=$(awk 'BEGIN {m = 0} {if ($4 > m) m = $4} END {printf "%.0f", m / 1024}' "$dir/$c.times")
+		mbs=$(awk -v s="$size" -v w="$w" 'BEGIN {printf "%.0f", s / 1e6 / w}')
+		ratio=$(awk -v a="$w" -v b="$sw" 'BEGIN {printf "%.2f", a / b}')
+		printf '%-6s %-7s %10s %10s %10s %9s %8s\n' "$t" "$c" "$w" "$cpu" "$rss" "$mbs" "$ratio"
+	done
+done
