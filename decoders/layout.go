@@ -619,7 +619,16 @@ func getUint(src any) uint64 {
 // scanUTF16z returns the string bytes (without terminator) and the number of
 // bytes consumed (with terminator, when present).
 func scanUTF16z(b []byte) (raw []byte, n int) {
-	for i := 0; i+1 < len(b); i += 2 {
+	// Four characters at a time while none of them is zero (the classic
+	// "has a zero lane" test on 16-bit lanes), then one at a time.
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if (w-0x0001_0001_0001_0001)&^w&0x8000_8000_8000_8000 != 0 {
+			break
+		}
+	}
+	for ; i+1 < len(b); i += 2 {
 		if b[i] == 0 && b[i+1] == 0 {
 			return b[:i], i + 2
 		}
