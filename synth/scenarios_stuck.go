@@ -105,7 +105,7 @@ func busyMachine(hang bool) func(base uint32) part {
 		id := ids{pid: base, tid: 10 * base}
 		type conn struct{ srv, cli *PipeEnd }
 		var conns []conn
-		var disk *Thread
+		var disk []*Thread // background disk I/O, one thread per processor
 		var hangSrv, hangCli *PipeEnd
 		var alpcClient, alpcWorker *Thread
 		var pre []conn // connected before the trace, named only by the rundown
@@ -164,14 +164,18 @@ func busyMachine(hang bool) func(base uint32) part {
 				port = b.Port("LRPC-ipctrace-busy", rp)
 				b.AlpcWaitForNewMessage(t, alpcWorker, port.Name)
 				alpcClient = id.thread(b, id.proc(b, "app.exe", "app.exe", sidUser))
-				disk = id.thread(b, id.proc(b, "indexer.exe", "indexer.exe", sidSystem))
+				// Consecutive threads run on consecutive processors, so the
+				// noise fills every processor's buffers, as on a real machine.
+				for _, img := range []string{"indexer.exe", "MsMpEng.exe", "SearchProtocolHost.exe", "backup.exe"} {
+					disk = append(disk, id.thread(b, id.proc(b, img, img, sidSystem)))
+				}
 				return t + b.US(10)
 			},
 			round: func(b *Builder, t int64, r, n int) int64 {
 				end := t
 				// Background: disk reads on ordinary files.
 				for k := range 6 {
-					end = max(end, b.DiskRead(t+int64(k)*b.US(20), disk, fmt.Sprintf(`\Device\HarddiskVolume3\Windows\Temp\f%d.dat`, (r*6+k)%50), 4096))
+					end = max(end, b.DiskRead(t+int64(k)*b.US(20), disk[(r*6+k)%len(disk)], fmt.Sprintf(`\Device\HarddiskVolume3\Windows\Temp\f%d.dat`, (r*6+k)%50), 4096))
 				}
 				// Request/response traffic early on; then the servers sit
 				// in a read, idle, having answered every request.
