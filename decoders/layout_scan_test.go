@@ -19,7 +19,7 @@ func scanUTF16zSlow(b []byte) ([]byte, int) {
 func TestScanUTF16z(t *testing.T) {
 	cases := [][]byte{
 		nil, {0}, {0, 0}, {'a', 0}, {'a', 0, 0, 0},
-		{'a', 0, 0, 1, 0, 0},    // U+0100 then the terminator: the zero pair at 1 is no terminator
+		{'a', 0, 0, 1, 0, 0},     // U+0100 then the terminator: the zero pair at 1 is no terminator
 		{0, 0x41, 0, 0, 0x42, 0}, // U+4100, then the terminator at 2
 		{1, 0, 0, 0, 0},          // odd length after the terminator
 		{0x41, 0, 0, 0x41, 0},    // odd pair only, no terminator, odd length
