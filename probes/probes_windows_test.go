@@ -252,14 +252,25 @@ func TestProbeThroughVerify(t *testing.T) {
 	cases := []struct {
 		kind string
 		opts RunOptions
+		o    verify.SynthOptions
 	}{
-		{verify.KindPipe, RunOptions{Count: 10, Size: 700, Mode: "byte", Clients: 2}},
-		{verify.KindPipe, RunOptions{Count: 10, Size: 300, Mode: "message", Clients: 2}},
-		{verify.KindPipe, RunOptions{Count: 10, Size: 64, Mode: "message", Transact: true}},
-		{verify.KindSection, RunOptions{Count: 10, Size: 5000}},
+		{kind: verify.KindPipe, opts: RunOptions{Count: 10, Size: 700, Mode: "byte", Clients: 2}},
+		{kind: verify.KindPipe, opts: RunOptions{Count: 10, Size: 300, Mode: "message", Clients: 2}},
+		{kind: verify.KindPipe, opts: RunOptions{Count: 10, Size: 64, Mode: "message", Transact: true}},
+		{kind: verify.KindSection, opts: RunOptions{Count: 10, Size: 5000}},
+		{kind: verify.KindWindow, opts: RunOptions{Count: 10, Handler: 2 * time.Millisecond, Posted: 5}},
+		{kind: verify.KindWindow, opts: RunOptions{Count: 5, Handler: time.Millisecond, Posted: 3, Hang: true, HangFor: 1200 * time.Millisecond}},
+		{kind: verify.KindWindow, opts: RunOptions{Count: 5, Handler: time.Millisecond, Hang: true, HangFor: 1200 * time.Millisecond},
+			o: verify.SynthOptions{EndDuringWait: true}},
+		{kind: verify.KindMailslot, opts: RunOptions{Count: 10, Size: 200, Writers: 2}},
+		{kind: verify.KindMailslot, opts: RunOptions{Count: 10, Size: 20, Writers: 3}, o: verify.SynthOptions{EndDuringWait: true}},
 	}
 	for _, c := range cases {
 		e, err := Run(context.Background(), c.kind, c.opts)
+		if errors.Is(err, ErrSkipped) {
+			t.Logf("%s %+v: %s", c.kind, c.opts, e.Skipped)
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +280,8 @@ func TestProbeThroughVerify(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := verify.SynthTrace(f, e, verify.SynthOptions{Seed: 7}); err != nil {
+		c.o.Seed = 7
+		if err := verify.SynthTrace(f, e, c.o); err != nil {
 			t.Fatal(err)
 		}
 		f.Close()
@@ -281,6 +293,11 @@ func TestProbeThroughVerify(t *testing.T) {
 			var sb strings.Builder
 			r.WriteText(&sb)
 			t.Errorf("%s %+v:\n%s", c.kind, c.opts, sb.String())
+		}
+		for _, x := range r.Rules {
+			if (c.kind == verify.KindWindow || c.kind == verify.KindMailslot) && x.Verdict != verify.Held {
+				t.Errorf("%s %+v: rule %s %s (%s)", c.kind, c.opts, x.ID, x.Verdict, x.Detail)
+			}
 		}
 	}
 }

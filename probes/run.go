@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ipctrace/ipctrace/verify"
@@ -15,12 +17,22 @@ import (
 // RunOptions are the options of Run. Zero values take the defaults
 // documented on each field.
 type RunOptions struct {
-	Count    int    // exchanges per client, messages, or calls (default 100)
-	Size     int    // bytes per message (default 4096; pipes and sections)
+	Count    int    // exchanges per client, messages (per writer), sends, or calls (default 100)
+	Size     int    // bytes per message (default 4096; pipes, sections, mailslots)
 	Mode     string // pipes: "byte" (default) or "message"
 	Clients  int    // pipes: client processes (default 1, at most 64)
 	Transact bool   // pipes: clients use TransactNamedPipe (needs message mode)
 	Target   string // connect: the pipe; rpc: the ncalrpc endpoint (default "epmapper")
+	// window: the handler's time per sent message (default 10 ms), the
+	// messages posted after the sends, and --hang: one more send whose
+	// handler blocks until the probe releases it HangFor (default 3 s)
+	// after the call.
+	Handler time.Duration
+	Posted  int
+	Hang    bool
+	HangFor time.Duration
+	// mailslot: writer processes (default 2, at most 64).
+	Writers int
 	// Log receives one-line progress notes; nil discards them.
 	Log io.Writer
 	// Timeout bounds the whole probe (default 2 minutes).
@@ -52,6 +64,15 @@ func (o *RunOptions) normalize(kind string) error {
 	if o.Timeout == 0 {
 		o.Timeout = 2 * time.Minute
 	}
+	if o.Handler == 0 {
+		o.Handler = 10 * time.Millisecond
+	}
+	if o.HangFor == 0 {
+		o.HangFor = 3 * time.Second
+	}
+	if o.Writers == 0 {
+		o.Writers = 2
+	}
 	if kind == verify.KindRPC && o.Target == "" {
 		o.Target = "epmapper"
 	}
@@ -68,20 +89,31 @@ func (o *RunOptions) normalize(kind string) error {
 		return errors.New("--transact needs --mode message (TransactNamedPipe requires a message-mode pipe)")
 	case kind == verify.KindConnect && o.Target == "":
 		return errors.New("connect needs a pipe name")
+	case o.Handler < 0 || o.Handler > 10*time.Second:
+		return fmt.Errorf("--handler %s out of range 0..10s", o.Handler)
+	case o.Posted < 0 || o.Posted > 100_000:
+		return fmt.Errorf("--posted %d out of range 0..100000", o.Posted)
+	case o.HangFor < time.Millisecond || o.HangFor >= o.Timeout:
+		return fmt.Errorf("--hang-for %s out of range 1ms..%s (the probe's time limit)", o.HangFor, o.Timeout)
+	case o.Writers < 1 || o.Writers > 64:
+		return fmt.Errorf("--writers %d out of range 1..64", o.Writers)
+	case kind == verify.KindMailslot && o.Size > maxMailslotMessage:
+		return fmt.Errorf("--size %d: mailslot messages wait in kernel memory until read; this probe keeps them to %d bytes", o.Size, maxMailslotMessage)
 	}
 	return nil
 }
 
+// maxMailslotMessage is the largest message `probe mailslot` writes.
+const maxMailslotMessage = 1 << 20
+
 // Run runs the probe of the given kind ("pipe", "section", "rpc",
-// "connect") and returns what it did. On systems other than Windows it
+// "connect", "window", "mailslot") and returns what it did. On systems other than Windows it
 // returns ErrUnsupported. When the probe cannot run here (RPC under Wine)
 // it returns an Expectation with Skipped set and an error wrapping
 // ErrSkipped.
 func Run(ctx context.Context, kind string, opts RunOptions) (*verify.Expectation, error) {
-	switch kind {
-	case verify.KindPipe, verify.KindSection, verify.KindRPC, verify.KindConnect:
-	default:
-		return nil, fmt.Errorf("unknown probe %q (want pipe, section, rpc or connect)", kind)
+	if !slices.Contains(verify.Kinds, kind) {
+		return nil, fmt.Errorf("unknown probe %q (want %s)", kind, strings.Join(verify.Kinds, ", "))
 	}
 	if err := opts.normalize(kind); err != nil {
 		return nil, err
@@ -99,8 +131,8 @@ const childEnv = "IPCTRACE_PROBE_CHILD"
 
 // childArgs tells a child process what to do.
 type childArgs struct {
-	Role      string    `json:"role"` // "pipe-client", "section-peer"
-	Name      string    `json:"name"` // pipe path or section name
+	Role      string    `json:"role"` // "pipe-client", "section-peer", "window-peer", "mailslot-writer"
+	Name      string    `json:"name"` // pipe path, section name, window class or mailslot path
 	Events    [2]string `json:"events,omitempty"`
 	Client    int       `json:"client,omitempty"`
 	Count     int       `json:"count"`
@@ -108,6 +140,11 @@ type childArgs struct {
 	Mode      string    `json:"mode,omitempty"`
 	Transact  bool      `json:"transact,omitempty"`
 	TimeoutMS int64     `json:"timeout_ms"`
+	// window-peer: the handler's time per timed message (µs), how many
+	// posted messages to expect, and whether a hung send follows.
+	HandlerUS int64 `json:"handler_us,omitempty"`
+	Posted    int   `json:"posted,omitempty"`
+	Hang      bool  `json:"hang,omitempty"`
 }
 
 // childReport is what a child prints.

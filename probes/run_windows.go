@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,6 +34,10 @@ func run(ctx context.Context, kind string, o RunOptions) (*verify.Expectation, e
 		e, err = runRPC(ctx, o)
 	case verify.KindConnect:
 		e, err = runConnect(ctx, o)
+	case verify.KindWindow:
+		e, err = runWindow(ctx, o)
+	case verify.KindMailslot:
+		e, err = runMailslot(ctx, o)
 	}
 	mk.write(kind, "stop")
 	if e != nil {
@@ -47,6 +52,10 @@ func runChild(a childArgs) childReport {
 		return pipeClient(a)
 	case "section-peer":
 		return sectionPeer(a)
+	case "window-peer":
+		return windowPeer(a)
+	case "mailslot-writer":
+		return mailslotWriter(a)
 	}
 	return childReport{PID: uint32(os.Getpid()), Error: fmt.Sprintf("unknown child role %q", a.Role)}
 }
@@ -68,6 +77,11 @@ func startChildren(ctx context.Context, n int, args func(i int) childArgs) ([]ch
 		}
 		cmd := exec.CommandContext(ctx, exe)
 		cmd.Env = append(os.Environ(), childEnv+"="+string(a))
+		// A process the peer started may hold its output pipes after the
+		// peer exits: Wine starts its desktop process (explorer.exe
+		// /desktop) from the first process that creates a window, handing
+		// it that process's stderr. The report is read by then.
+		cmd.WaitDelay = childWaitDelay
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout = &stdout
 		cmd.Stderr = &stderr
@@ -78,6 +92,9 @@ func startChildren(ctx context.Context, n int, args func(i int) childArgs) ([]ch
 		go func() {
 			defer wg.Done()
 			werr := cmd.Wait()
+			if errors.Is(werr, exec.ErrWaitDelay) {
+				werr = nil // exited; a process it started kept its pipes open
+			}
 			var rep childReport
 			if err := json.Unmarshal(lastLine(stdout.Bytes()), &rep); err != nil {
 				errs[i] = fmt.Errorf("peer %d (pid %d): %v; no report (%v): %s", i+1, cmd.Process.Pid, werr, err, bytes.TrimSpace(stderr.Bytes()))
@@ -97,6 +114,10 @@ func startChildren(ctx context.Context, n int, args func(i int) childArgs) ([]ch
 	}
 	return reports, nil
 }
+
+// childWaitDelay bounds the wait for a peer's output pipes to close once
+// the peer has exited.
+const childWaitDelay = 2 * time.Second
 
 // childResult is the outcome of startChildren.
 type childResult struct {
@@ -138,10 +159,21 @@ func newExpectation(kind string, o RunOptions) *verify.Expectation {
 		Options: verify.Options{Count: o.Count, Size: o.Size, Target: o.Target},
 		Started: time.Now().UTC().Format(timeLayout),
 	}
-	if kind == verify.KindPipe {
+	switch kind {
+	case verify.KindPipe:
 		e.Options.Mode = o.Mode
 		e.Options.Clients = o.Clients
 		e.Options.Transact = o.Transact
+	case verify.KindWindow:
+		e.Options.Size = 0
+		e.Options.HandlerUS = o.Handler.Microseconds()
+		e.Options.Posted = o.Posted
+		e.Options.Hang = o.Hang
+		if o.Hang {
+			e.Options.HangUS = o.HangFor.Microseconds()
+		}
+	case verify.KindMailslot:
+		e.Options.Writers = o.Writers
 	}
 	return e
 }
