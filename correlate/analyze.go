@@ -47,12 +47,25 @@ func AnalyzeReader(name string, r io.ReaderAt, size int64, opt Options) (*model.
 // Analyze correlates already opened traces: one engine per namespace,
 // the namespaces' models joined into one (Merge).
 func Analyze(srcs []pipeline.Source, opt Options) *model.Model {
+	return analyze(srcs, opt, !opt.Timeline)
+}
+
+// analyze is Analyze with each namespace on two engines (split.go) or one.
+func analyze(srcs []pipeline.Source, opt Options, split bool) *model.Model {
 	groups := pipeline.Groups(srcs)
 	parts := make([]*model.Model, len(groups))
 	for i, g := range groups {
-		e := New(opt)
 		var w pipeline.Warnings
-		pipeline.Run(g.Sources, e, w.Add)
+		var e *Engine
+		if !split {
+			e = New(opt)
+			pipeline.Run(g.Sources, e, w.Add)
+		} else {
+			var msgs *Engine
+			e, msgs = newSplit(opt)
+			pipeline.RunSplit(g.Sources, e, []pipeline.Sink{msgs}, w.Add)
+			e.absorb(msgs)
+		}
 		m := e.Finish()
 		for _, s := range g.Sources {
 			m.Trace.Files = append(m.Trace.Files, s.Name)
@@ -75,6 +88,9 @@ func Analyze(srcs []pipeline.Source, opt Options) *model.Model {
 
 // Begin, Buffer and Add make the engine a pipeline.Sink.
 func (e *Engine) Begin(src pipeline.Source) {
+	if e.part == partMessages {
+		return // the header's loss counts and the rundown's names are the file engine's
+	}
 	e.SetHeader(src.File.Header())
 	seedRundownNames(e, src.File)
 }

@@ -95,7 +95,10 @@ type Options struct {
 // Engine correlates a time-ordered stream of decoded events.
 // It is not safe for concurrent use.
 type Engine struct {
-	opt          Options
+	opt Options
+	// part, when not partAll, is the share of the work this engine does
+	// when Analyze splits a namespace between two engines (split.go).
+	part         part
 	since, until int64 // FILETIME bounds, 0 = open
 	stuckAfter   int64 // ticks
 	alpcExpiry   int64
@@ -248,6 +251,10 @@ func (e *Engine) Add(d *decoders.Decoded) {
 	if d == nil {
 		return
 	}
+	if e.part == partMessages {
+		e.addMessages(d)
+		return
+	}
 	e.events++
 	if d.Time != 0 {
 		if e.first == 0 || d.Time < e.first {
@@ -295,6 +302,9 @@ func (e *Engine) Add(d *decoders.Decoded) {
 		e.snapshot(ev)
 		return
 	}
+	if e.part == partFiles && isMessage(d.Event) {
+		return // the message engine's (split.go)
+	}
 	// The --since/--until window (docs/rules.md F2): events after it are
 	// left out; events before it still build state (names, ends, pairing,
 	// pending operations) but are not counted, so a conversation opened
@@ -315,6 +325,11 @@ func (e *Engine) Add(d *decoders.Decoded) {
 			return
 		}
 	}
+	e.dispatch(d)
+}
+
+// dispatch hands a mechanism event to its handler.
+func (e *Engine) dispatch(d *decoders.Decoded) {
 	switch ev := d.Event.(type) {
 	case *decoders.FileCreate:
 		e.mailslotCreate(d, ev)

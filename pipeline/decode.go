@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
@@ -121,20 +123,24 @@ func (s *decodedStream) Next() bool {
 }
 
 // chunkSize is the number of merged events handed at once from the merging
-// goroutine to the consuming one.
+// goroutine to the consuming ones.
 const chunkSize = 4096
 
-// chunks is the number of chunks in flight: one being filled, one being
-// consumed, one waiting.
-const chunks = 10
+// chunks is the number of chunks there are: enough for one being filled,
+// some waiting and one being consumed by each consumer.
+const chunks = 8
 
 // chunk is a run of merged events: pointers into batches, the decoder
 // warnings to report before them, and the batches whose last event is in
-// this chunk or an earlier one, free once the consumer is past it.
+// this chunk or an earlier one, free once every consumer is past it.
 type chunk struct {
 	evs   []*decoders.Decoded
 	warns []batchWarn // i indexes evs
 	done  []release
+	// refs counts the consumers not yet done with the chunk; released, how
+	// many of done went back early (one consumer only).
+	refs     atomic.Int32
+	released int
 }
 
 type release struct {
@@ -147,20 +153,20 @@ type release struct {
 // and correlating run side by side.
 type merger struct {
 	cur  *chunk
-	out  chan *chunk // filled chunks, in order; closed at the end
+	outs []chan *chunk // per consumer: filled chunks, in order; closed at the end
 	free chan *chunk
 	stop <-chan struct{}
 	// stopped is set once stop is seen; only the merging goroutine reads it.
 	stopped bool
 }
 
-// release records that b's events have all been merged: the consumer
-// hands b back as soon as it reaches the chunk's next event.
+// release records that b's events have all been merged: it goes back once
+// the consumers are past them.
 func (m *merger) release(s *decodedStream, b *batch) {
 	m.cur.done = append(m.cur.done, release{s, b, len(m.cur.evs)})
 }
 
-// flush hands the chunk being filled to the consumer, if it holds
+// flush hands the chunk being filled to every consumer, if it holds
 // anything, and takes an empty one; false once stopped. A stopped merger
 // keeps a chunk, so that every release still reaches the cleanup.
 func (m *merger) flush() bool {
@@ -170,11 +176,19 @@ func (m *merger) flush() bool {
 	if len(m.cur.evs) == 0 && len(m.cur.done) == 0 {
 		return true
 	}
-	select {
-	case m.out <- m.cur:
-	case <-m.stop:
-		m.stopped = true
-		return false
+	c := m.cur
+	c.refs.Store(int32(len(m.outs)))
+	for i, out := range m.outs {
+		select {
+		case out <- c:
+		case <-m.stop:
+			// The consumers not reached will never be done with c.
+			for range m.outs[i:] {
+				m.done(c)
+			}
+			m.cur, m.stopped = &chunk{}, true
+			return false
+		}
 	}
 	select {
 	case m.cur = <-m.free:
@@ -183,6 +197,21 @@ func (m *merger) flush() bool {
 		m.cur, m.stopped = &chunk{}, true
 		return false
 	}
+}
+
+// done is called once by each consumer of c when it is past c: the last one
+// hands c's batches back to their decoders and c to the merger.
+func (m *merger) done(c *chunk) {
+	if c.refs.Add(-1) != 0 {
+		return
+	}
+	for _, r := range c.done[c.released:] {
+		r.s.free <- r.b // never blocks: free holds every batch of its stream
+	}
+	clear(c.evs)
+	clear(c.warns)
+	c.evs, c.warns, c.done, c.released = c.evs[:0], c.warns[:0], c.done[:0], 0
+	m.free <- c // never blocks: free holds every chunk
 }
 
 // add appends s's current event, and the warnings met before it.
@@ -203,11 +232,13 @@ func (m *merger) add(s *decodedStream) bool {
 }
 
 // decode reads and decodes every processor stream of every source on
-// worker goroutines, merges them on another, and passes the events to add
-// here, in one time order (etw.MergeKey; ties to the earlier source, then
-// the lower processor). Decoder problems go to warn, each before the event
-// it names.
-func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
+// worker goroutines, merges them on another, and passes the events, in one
+// time order (etw.MergeKey; ties to the earlier source, then the lower
+// processor), to each of adds: adds[0] here, every other on a goroutine of
+// its own. Decoder problems go to warn, here, each before the event it
+// names. A panic of any add stops everything; decode then panics with it
+// here.
+func decode(srcs []Source, warn func(string), adds ...func(*decoders.Decoded)) {
 	type group struct {
 		src  int
 		bufs []etw.BufferInfo
@@ -220,7 +251,12 @@ func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
 	}
 	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
 	stop := make(chan struct{})
-	m := &merger{out: make(chan *chunk, chunks-2), free: make(chan *chunk, chunks), stop: stop}
+	var stopOnce sync.Once
+	stopAll := func() { stopOnce.Do(func() { close(stop) }) }
+	m := &merger{free: make(chan *chunk, chunks), stop: stop}
+	for range adds {
+		m.outs = append(m.outs, make(chan *chunk, 2))
+	}
 	for range chunks - 1 {
 		m.free <- &chunk{evs: make([]*decoders.Decoded, 0, chunkSize)}
 	}
@@ -245,7 +281,11 @@ func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
 	merged := make(chan struct{})
 	go func() {
 		defer close(merged)
-		defer close(m.out)
+		defer func() {
+			for _, out := range m.outs {
+				close(out)
+			}
+		}()
 		var live []*decodedStream
 		for _, s := range all {
 			if s.next() {
@@ -255,24 +295,60 @@ func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
 		kmerge.Merge(live, m.add)
 		m.flush()
 	}()
-	// The chunk being consumed and how many of its batches went back: on a
-	// panic of add, the others must still go back.
+
+	// The other consumers. After a panic of one, stop everything and
+	// keep draining, so that every chunk still goes back.
+	var others sync.WaitGroup
+	var panicked atomic.Pointer[any]
+	for k := 1; k < len(adds); k++ {
+		others.Add(1)
+		go func() {
+			defer others.Done()
+			var cur *chunk
+			defer func() {
+				if r := recover(); r != nil {
+					panicked.CompareAndSwap(nil, &r)
+					stopAll()
+					if cur != nil {
+						m.done(cur)
+					}
+					for c := range m.outs[k] {
+						m.done(c)
+					}
+				}
+			}()
+			for c := range m.outs[k] {
+				cur = c
+				select {
+				case <-stop:
+				default:
+					for _, d := range c.evs {
+						adds[k](d)
+					}
+				}
+				cur = nil
+				m.done(c)
+			}
+		}()
+	}
+
+	// The chunk being consumed here and how many of its batches went back:
+	// on a panic of adds[0], the others must still go back.
 	var c *chunk
 	ri := 0
-	// On return (add may panic) stop the merger and the decoders and drain
-	// every channel, so no goroutine stays blocked.
+	single := len(adds) == 1
+	// On return (adds[0] may panic) stop the merger and the decoders and
+	// drain every channel, so no goroutine stays blocked.
 	defer func() {
-		close(stop)
+		stopAll()
 		if c != nil {
-			for _, r := range c.done[ri:] {
-				r.s.free <- r.b
-			}
+			c.released = ri
+			m.done(c)
 		}
-		for c := range m.out {
-			for _, r := range c.done {
-				r.s.free <- r.b // never blocks: free holds every batch
-			}
+		for c := range m.outs[0] {
+			m.done(c)
 		}
+		others.Wait()
 		<-merged
 		for _, r := range m.cur.done {
 			r.s.free <- r.b
@@ -283,11 +359,12 @@ func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
 			}
 		}
 	}()
-	for next := range m.out {
+	for next := range m.outs[0] {
 		c, ri = next, 0
 		wi := 0
 		for i, d := range c.evs {
-			for ri < len(c.done) && c.done[ri].after <= i {
+			// With one consumer, a batch goes back as soon as it is past.
+			for single && ri < len(c.done) && c.done[ri].after <= i {
 				c.done[ri].s.free <- c.done[ri].b
 				ri++
 			}
@@ -295,15 +372,14 @@ func decode(srcs []Source, warn func(string), add func(*decoders.Decoded)) {
 				warn(c.warns[wi].s)
 				wi++
 			}
-			add(d)
+			adds[0](d)
 		}
-		for _, r := range c.done[ri:] {
-			r.s.free <- r.b
-		}
+		c.released = ri
 		c = nil
-		clear(next.evs)
-		clear(next.warns)
-		next.evs, next.warns, next.done = next.evs[:0], next.warns[:0], next.done[:0]
-		m.free <- next
+		m.done(next)
+	}
+	others.Wait() // before the deferred stop: they may still be consuming
+	if p := panicked.Load(); p != nil {
+		panic(*p)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -88,10 +89,22 @@ func TestDecodeParallelOrder(t *testing.T) {
 			}
 			want = append(want, seen(&d))
 		}
+		// One consumer, then three (the split engine's case): each sees
+		// every event in the same order.
 		var got []seenEvent
 		var gotWarn []string
 		pipeline.Decode([]pipeline.Source{{Name: in.name, File: f}}, func(s string) { gotWarn = append(gotWarn, s) },
 			func(d *decoders.Decoded) { got = append(got, seen(d)) })
+		var split [3][]seenEvent
+		pipeline.Decode([]pipeline.Source{{Name: in.name, File: f}}, func(string) {},
+			func(d *decoders.Decoded) { split[0] = append(split[0], seen(d)) },
+			func(d *decoders.Decoded) { split[1] = append(split[1], seen(d)) },
+			func(d *decoders.Decoded) { split[2] = append(split[2], seen(d)) })
+		for k, g := range split {
+			if !slices.Equal(g, want) {
+				t.Errorf("%s: consumer %d of 3 saw %d events, not the %d wanted, or in another order", in.name, k, len(g), len(want))
+			}
+		}
 		if len(got) != len(want) {
 			t.Errorf("%s: %d events, want %d", in.name, len(got), len(want))
 		}
@@ -123,22 +136,30 @@ func TestDecodeParallelPanic(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := runtime.NumGoroutine()
-	for _, at := range []int{1, 4097, 5000, 20000} {
-		n := 0
-		func() {
-			defer func() {
-				if r := recover(); r != "stop" {
-					t.Errorf("at %d: recovered %v, want the panic of add", at, r)
-				}
-			}()
-			pipeline.Decode([]pipeline.Source{{Name: "mixed", File: f}}, func(string) {}, func(*decoders.Decoded) {
+	// consumers: how many; which: the one that panics.
+	for _, c := range []struct{ consumers, which int }{{1, 0}, {2, 0}, {2, 1}, {3, 2}} {
+		for _, at := range []int{1, 4097, 5000, 20000} {
+			n := 0
+			adds := make([]func(*decoders.Decoded), c.consumers)
+			for k := range adds {
+				adds[k] = func(*decoders.Decoded) {}
+			}
+			adds[c.which] = func(*decoders.Decoded) {
 				if n++; n == at {
 					panic("stop")
 				}
-			})
-		}()
-		if n != at {
-			t.Errorf("add called %d times after its panic at %d", n-at, at)
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != "stop" {
+						t.Errorf("%d consumers, #%d panics at %d: recovered %v, want the panic of add", c.consumers, c.which, at, r)
+					}
+				}()
+				pipeline.Decode([]pipeline.Source{{Name: "mixed", File: f}}, func(string) {}, adds...)
+			}()
+			if n != at {
+				t.Errorf("%d consumers: add called %d times after its panic at %d", c.consumers, n-at, at)
+			}
 		}
 	}
 	// The goroutines end soon after Decode returns; wait for them, within

@@ -98,7 +98,14 @@ func (w *Warnings) List() []string {
 // pass over the buffer headers finds the lossy buffers beside the decoding.
 // Decoder problems go to warn as they are met; afterwards, every byte range
 // the reader skipped, per file in file order and offset order.
-func Run(srcs []Source, sink Sink, warn func(string)) {
+func Run(srcs []Source, sink Sink, warn func(string)) { RunSplit(srcs, sink, nil, warn) }
+
+// RunSplit is Run with more sinks: every one of others gets Begin for each
+// source and then every record, in the same time order, on a goroutine of
+// its own, so that sinks which divide the work between them run side by
+// side. Warnings and lossy buffers go to sink alone; RunSplit returns when
+// every sink has had every record.
+func RunSplit(srcs []Source, sink Sink, others []Sink, warn func(string)) {
 	lossy := make(chan []etw.BufferInfo, 1)
 	go func() {
 		var bs []etw.BufferInfo
@@ -111,10 +118,17 @@ func Run(srcs []Source, sink Sink, warn func(string)) {
 		}
 		lossy <- bs
 	}()
+	adds := []func(*decoders.Decoded){sink.Add}
 	for _, src := range srcs {
 		sink.Begin(src)
 	}
-	decode(srcs, warn, sink.Add)
+	for _, o := range others {
+		for _, src := range srcs {
+			o.Begin(src)
+		}
+		adds = append(adds, o.Add)
+	}
+	decode(srcs, warn, adds...)
 	for _, b := range <-lossy {
 		sink.Buffer(b)
 	}

@@ -1,0 +1,105 @@
+package correlate
+
+import "github.com/ipctrace/ipctrace/decoders"
+
+// Splitting a namespace between two engines (docs/ARCHITECTURE.md#performance).
+//
+// Correlation is one ordered pass, but its mechanisms do not look at each
+// other's state while events arrive: pipes, mailslots and sections (the
+// FileIo family) on one side, ALPC, RPC, window messages and COM on the
+// other. Analyze therefore runs two engines on the same ordered events, on
+// two goroutines: one keeps the file family and everything counted for the
+// trace, the other the message family; both keep the process and thread
+// tables, which every mechanism reads. At the end the first absorbs the
+// second's state and finishes alone, so cross-mechanism results (the wait
+// graph and its cycles, RPC over named pipes) see everything, as with one
+// engine. The timeline (-o perfetto) numbers its flows across mechanisms,
+// so it keeps one engine.
+
+// part is an engine's share of the work.
+type part uint8
+
+const (
+	partAll      part = iota // one engine does everything
+	partFiles                // file family, trace counters, loss, snapshots
+	partMessages             // ALPC, RPC, window messages, COM
+)
+
+// isMessage reports whether ev belongs to the message family.
+func isMessage(ev decoders.Event) bool {
+	switch ev.(type) {
+	case *decoders.AlpcMessage, *decoders.AlpcWaitNewMessage, *decoders.AlpcUnwait, *decoders.AlpcRaw,
+		*decoders.RPCCallStart, *decoders.RPCCallStop,
+		*decoders.Win32kMessage, *decoders.Win32kMessageStop, *decoders.Win32kUIDelay,
+		*decoders.COMCallDelay, *decoders.COMCliModalLoopDelay:
+		return true
+	}
+	return false
+}
+
+// newSplit returns the two engines of a split namespace.
+func newSplit(opt Options) (files, messages *Engine) {
+	files, messages = New(opt), New(opt)
+	files.part, messages.part = partFiles, partMessages
+	return files, messages
+}
+
+// addMessages is Add for the message engine: the process and thread tables
+// and the message family, counting nothing for the trace.
+func (e *Engine) addMessages(d *decoders.Decoded) {
+	switch ev := d.Event.(type) {
+	case nil:
+		return
+	case *decoders.Process:
+		e.process(d, ev)
+		return
+	case *decoders.Thread:
+		e.thread(ev)
+		return
+	case *decoders.KernelProcessStart:
+		e.kernelProcess(ev)
+		return
+	case *decoders.KernelThread:
+		if !ev.Stop {
+			e.thread(&decoders.Thread{Op: decoders.OpProcessStart, ProcessID: ev.ProcessID, ThreadID: ev.ThreadID})
+		}
+		return
+	}
+	if !isMessage(d.Event) {
+		return
+	}
+	// The same window as Add (docs/rules.md F2).
+	if e.until != 0 && d.Time > e.until {
+		e.excluded++
+		return
+	}
+	e.out = e.since != 0 && d.Time < e.since
+	if e.out {
+		e.excluded++
+	}
+	e.dispatch(d)
+}
+
+// absorb takes over the message engine m's state once both have seen every
+// event; e then finishes as one engine would.
+func (e *Engine) absorb(m *Engine) {
+	e.a, e.r, e.w, e.c = m.a, m.r, m.w, m.c
+	e.excluded += m.excluded
+	// Both built the tables from the same events; activity (touch) differs.
+	for pid, mp := range m.procs {
+		p := e.procs[pid]
+		if p == nil {
+			e.setProc(mp)
+			continue
+		}
+		if mp.last > p.last {
+			p.last, p.lastTID = mp.last, mp.lastTID
+		}
+	}
+	for tid, pid := range m.threads {
+		if _, ok := e.threads[tid]; !ok {
+			e.setThread(tid, pid)
+		}
+	}
+	e.part = partAll
+}
