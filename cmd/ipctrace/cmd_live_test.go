@@ -77,13 +77,22 @@ func TestRecordFlagValidation(t *testing.T) {
 		{output: "a.etl", ring: "1M", maxSize: "2M"},
 		{output: "a.etl", ring: "zz"},
 		{output: "a.etl", probe: "tcp"},
+		{output: "a.etl", probe: "window"},               // without --messages
+		{output: "a.etl", probe: "mailslot", alpc: true}, // FileIo narrowed away
 	} {
 		if err := o.validate(); err == nil {
 			t.Errorf("%+v accepted", o)
 		}
 	}
-	if err := (&recordFlags{output: "a.etl", ring: "64MB", probe: "pipe"}).validate(); err != nil {
-		t.Error(err)
+	for _, o := range []*recordFlags{
+		{output: "a.etl", ring: "64MB", probe: "pipe"},
+		{output: "a.etl", probe: "window", messages: true},
+		{output: "a.etl", probe: "mailslot"},
+		{output: "a.etl", probe: "mailslot", pipes: true, alpc: true},
+	} {
+		if err := o.validate(); err != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,11 +23,16 @@ var probeFlags struct {
 	clients  int
 	transact bool
 	expect   string
+	handler  time.Duration
+	posted   int
+	hang     bool
+	hangFor  time.Duration
+	writers  int
 }
 
-// probeKind is one registered probe. Adding a probe (window, mailslot) means
-// adding a row here and a case to probes.Run: the usage line, the help and
-// the list printed by a bare 'ipctrace probe' come from this table.
+// probeKind is one registered probe. Adding a probe means adding a row here
+// and a case to probes.Run: the usage line, the help and the list printed by
+// a bare 'ipctrace probe' come from this table.
 type probeKind struct {
 	name   string
 	target bool     // takes one argument: what to probe
@@ -48,6 +54,13 @@ var probeKinds = []probeKind{
 		`\\.\pipe\NAME: connect latency or why the open failed (busy, absent,`,
 		"denied), the server PID and the pipe's security descriptor explained.",
 		"This check is itself a client connection."}},
+	{verify.KindWindow, false, []string{
+		"a peer process with a message-only window and a message loop: --count",
+		"SendMessage calls whose handler takes --handler, then --posted PostMessages;",
+		"--hang: one more send blocked in its handler for --hang-for (stuck meanwhile)"}},
+	{verify.KindMailslot, false, []string{
+		"a mailslot read by this process; --writers processes each write --count",
+		"messages of --size bytes; the reader's last Read idles 1.5 s (never stuck)"}},
 }
 
 func probeKindNames() []string {
@@ -104,11 +117,16 @@ Without an argument, probe lists the probes.`,
 
 func init() {
 	f := probeCmd.Flags()
-	f.IntVar(&probeFlags.count, "count", 100, "exchanges per client, messages, or calls")
-	f.IntVar(&probeFlags.size, "size", 4096, "bytes per message (pipe, section)")
+	f.IntVar(&probeFlags.count, "count", 100, "exchanges per client, messages (per mailslot writer), sends or calls")
+	f.IntVar(&probeFlags.size, "size", 4096, "bytes per message (pipe, section, mailslot)")
 	f.StringVar(&probeFlags.mode, "mode", "byte", "pipe mode: byte or message")
 	f.IntVar(&probeFlags.clients, "clients", 1, "pipe client processes")
 	f.BoolVar(&probeFlags.transact, "transact", false, "pipe clients use TransactNamedPipe (needs --mode message)")
+	f.DurationVar(&probeFlags.handler, "handler", 10*time.Millisecond, "window: the handler's time per sent message")
+	f.IntVar(&probeFlags.posted, "posted", 10, "window: messages posted after the sends")
+	f.BoolVar(&probeFlags.hang, "hang", false, "window: one more send whose handler blocks for --hang-for (a stuck send meanwhile)")
+	f.DurationVar(&probeFlags.hangFor, "hang-for", 3*time.Second, "window --hang: how long the handler stays blocked")
+	f.IntVar(&probeFlags.writers, "writers", 2, "mailslot: writer processes")
 	f.StringVar(&probeFlags.expect, "expect", "", "expectation file to write (default ipctrace-probe-KIND.json)")
 	rootCmd.AddCommand(probeCmd)
 }
@@ -119,7 +137,17 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	}
 	kind := args[0]
 	o := probes.RunOptions{Count: probeFlags.count, Size: probeFlags.size, Mode: probeFlags.mode,
-		Clients: probeFlags.clients, Transact: probeFlags.transact, Log: stderr}
+		Clients: probeFlags.clients, Transact: probeFlags.transact, Handler: probeFlags.handler,
+		Posted: probeFlags.posted, Hang: probeFlags.hang, HangFor: probeFlags.hangFor, Writers: probeFlags.writers, Log: stderr}
+	switch {
+	case probeFlags.handler <= 0:
+		// probes.RunOptions takes 0 for its default: 0 here would not mean 0.
+		return withCode(exitUsage, fmt.Errorf("probe: --handler %s: give a positive time", probeFlags.handler))
+	case probeFlags.hangFor <= 0:
+		return withCode(exitUsage, fmt.Errorf("probe: --hang-for %s: give a positive time", probeFlags.hangFor))
+	case probeFlags.writers <= 0:
+		return withCode(exitUsage, fmt.Errorf("probe: --writers %d out of range 1..64", probeFlags.writers))
+	}
 	k, ok := lookupProbeKind(kind)
 	switch {
 	case !ok:
@@ -170,6 +198,25 @@ func printProbe(w io.Writer, e *verify.Expectation) {
 	for _, r := range e.RPC {
 		fmt.Fprintf(w, "  rpc %s:[%s]  %s  %d calls, %d failed\n", r.Protocol, r.Endpoint, r.Procedure, r.Calls, r.Failed)
 	}
+	for _, x := range e.Windows {
+		var msgs []string
+		for _, m := range x.Messages {
+			msgs = append(msgs, fmt.Sprintf("%s ×%d", m.Name, m.Count))
+		}
+		fmt.Fprintf(w, "  window %#x (class %s) of pid %d thread %d: %d sends from thread %d (%s)\n",
+			x.Hwnd, x.Class, x.ReceiverPID, x.ReceiverTID, x.Sent, x.SenderTID, strings.Join(msgs, ", "))
+		fmt.Fprintf(w, "    handler held each timed message %.0f µs or more: measured p50 %.1f µs, max %.1f µs; %d posted, %d retrieved\n",
+			x.HandlerUS, x.Handler.P50, x.Handler.Max, x.Posted, x.Retrieved)
+		if h := x.Hang; h != nil {
+			fmt.Fprintf(w, "    hung send: the handler blocked %.1f ms, SendMessage returned after %.1f ms (stuck in the handler meanwhile)\n",
+				h.HeldUS/1000, h.LatencyUS/1000)
+		}
+	}
+	for _, x := range e.Mailslots {
+		fmt.Fprintf(w, "  mailslot %s  reader %d  %d writers  %d messages, %d bytes written and read\n",
+			x.Name, x.ReaderPID, len(x.Writers), x.Messages, x.Bytes)
+		fmt.Fprintf(w, "    the reader's last Read waited %.1f ms with nothing to read and timed out (idle, never stuck)\n", x.IdleUS/1000)
+	}
 	if c := e.Connect; c != nil {
 		if c.OK {
 			fmt.Fprintf(w, "  connected to %s in %.1f µs; server pid %d\n", c.Pipe, c.LatencyUS, c.ServerPID)
@@ -204,8 +251,17 @@ func probeSummary(e *verify.Expectation) string {
 	if o.Count > 0 && e.Kind != verify.KindConnect {
 		parts = append(parts, fmt.Sprintf("count %d", o.Count))
 	}
-	if e.Kind == verify.KindPipe || e.Kind == verify.KindSection {
+	if e.Kind == verify.KindPipe || e.Kind == verify.KindSection || e.Kind == verify.KindMailslot {
 		parts = append(parts, fmt.Sprintf("size %d", o.Size))
+	}
+	switch e.Kind {
+	case verify.KindWindow:
+		parts = append(parts, fmt.Sprintf("handler %s", time.Duration(o.HandlerUS)*time.Microsecond), fmt.Sprintf("posted %d", o.Posted))
+		if o.Hang {
+			parts = append(parts, fmt.Sprintf("hang %s", time.Duration(o.HangUS)*time.Microsecond))
+		}
+	case verify.KindMailslot:
+		parts = append(parts, fmt.Sprintf("writers %d", o.Writers))
 	}
 	if e.Kind == verify.KindPipe {
 		parts = append(parts, "mode "+o.Mode, fmt.Sprintf("clients %d", o.Clients))

@@ -2,4 +2,4 @@
 
 package main
 
-const probeUnsupportedNote = "probes create named pipes, sections and RPC calls with Windows APIs; record the probe on Windows and run verify here"
+const probeUnsupportedNote = "probes create named pipes, sections, RPC calls, windows and mailslots with Windows APIs; record the probe on Windows and run verify here"

@@ -91,7 +91,7 @@ func init() {
 	f.BoolVar(&o.handles, "handles", false, "also record Object handle events (group mask PERF_OB_HANDLE)")
 	f.BoolVar(&o.handlesRaw, "handles-raw-mask", false, "like --handles, storing 0x80000040 in Masks[4] (docs/rules.md C8)")
 	f.BoolVar(&o.noRundown, "no-start-rundown", false, "skip the file-name rundown at start")
-	f.StringVar(&o.probe, "probe", "", "run a reference probe (pipe, section or rpc) inside the recording")
+	f.StringVar(&o.probe, "probe", "", "run a reference probe (pipe, section, rpc, window or mailslot) inside the recording")
 	f.IntVar(&o.probeCount, "count", 100, "with --probe: exchanges, messages or calls")
 	f.IntVar(&o.probeSize, "size", 4096, "with --probe: bytes per message")
 	f.StringVar(&o.probeMode, "mode", "", "with --probe pipe: byte or message")
@@ -179,9 +179,16 @@ func (o *recordFlags) validate() error {
 		}
 	}
 	switch o.probe {
-	case "", "pipe", "section", "rpc":
+	case "", "pipe", "section", "rpc", "mailslot":
+	case "window":
+		if !o.messages {
+			return withCode(exitUsage, errors.New("record: --probe window needs --messages (its traffic is in the Win32k events)"))
+		}
 	default:
-		return withCode(exitUsage, fmt.Errorf("record: --probe %q: want pipe, section or rpc", o.probe))
+		return withCode(exitUsage, fmt.Errorf("record: --probe %q: want pipe, section, rpc, window or mailslot", o.probe))
+	}
+	if o.probe == "mailslot" && !o.pipes && (o.alpc || o.sections || o.rpc) {
+		return withCode(exitUsage, errors.New("record: --probe mailslot needs --pipes (mailslot I/O is in the FileIo events)"))
 	}
 	if o.duration < 0 {
 		return withCode(exitUsage, errors.New("record: --duration must be positive"))

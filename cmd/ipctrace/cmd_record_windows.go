@@ -275,10 +275,14 @@ func writeSnapshots(stderr io.Writer, tl *live.TLWriter, phase string) {
 		phase, written, time.Since(t0).Round(time.Millisecond), unread, failed, notEnabled, winobj.PipeMethod)
 }
 
+// recordProbePosted is the messages a window probe posts inside a
+// recording (probe window's --posted default).
+const recordProbePosted = 10
+
 // runProbeInRecording runs the reference probe and saves its expectation.
 func runProbeInRecording(stderr io.Writer, o *recordFlags, out string) error {
 	exp, err := probes.Run(context.Background(), o.probe, probes.RunOptions{Count: o.probeCount, Size: o.probeSize,
-		Mode: o.probeMode, Clients: o.clients, Transact: o.transact, Log: stderr})
+		Mode: o.probeMode, Clients: o.clients, Transact: o.transact, Posted: recordProbePosted, Log: stderr})
 	if err != nil {
 		return err
 	}

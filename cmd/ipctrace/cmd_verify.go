@@ -32,8 +32,15 @@ there is any.
 
 It also reports which inferred [I] rules of docs/rules.md held in this trace (C1 FSCTL
 code in InfoClass, C2 FileKey pairing H1, C3 ALPC message ids, C4 CreateNamedPipe
-Create disposition, C5 read OperationEnd ExtraInfo = bytes): held, contradicted or
-not observable, with the evidence count.`,
+Create disposition, C5 read OperationEnd ExtraInfo = bytes, C12 Win32k message events
+chained by pqmsg, C13 mailslot Creates and write sizes): held, contradicted or not
+observable, with the evidence count.
+
+Window probes: the SendMessage conversation (counts by message, handler time at least
+the probe's handler, latencies), the posted queue, and the hung send of --hang: stuck
+in its handler (WM1) when the trace ends during the hang, else a send at least as long.
+Mailslot probes: reader, writers, messages and bytes, and the reader's last Read, idle
+(I3) when the trace ends during it, never stuck.`,
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		verifyFlags.json = verifyFlags.format.value == "json"

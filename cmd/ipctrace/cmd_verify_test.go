@@ -49,6 +49,8 @@ func synthProbeTrace(t *testing.T, name string, o verify.SynthOptions) (string, 
 
 func TestVerifyCommand(t *testing.T) {
 	const pipe = `pipe \\.\pipe\ipctrace-probe-4000-0123456789ab`
+	const win = "window 0x30052: sender 4000 tid 4100 → window thread 5001 tid 6001: "
+	const slot = `mailslot \\.\mailslot\ipctrace-probe-4000-0123456789ab: `
 	cases := []struct {
 		name    string
 		fixture string
@@ -75,6 +77,21 @@ func TestVerifyCommand(t *testing.T) {
 				"DIFF  " + pipe + " client 5002: no conversation in the trace (client 2 missing)"}},
 		{"missing-peer", "section.expect.json", verify.SynthOptions{MissingClient: 1}, exitMismatch,
 			[]string{"DIFF  process 5001 (peer): not in the trace"}},
+		{"correct-window", "window.expect.json", verify.SynthOptions{}, exitOK,
+			[]string{"verify window: the trace shows exactly the probe's traffic", win + "20 sends returned, 0 open, by message WM_USER+1 ×20",
+				win + "posted queue: 10 retrieved, none left queued", "C12 held"}},
+		{"window-hang-released", "window-hang.expect.json", verify.SynthOptions{}, exitOK,
+			[]string{win + "the hung send (WM_USER+2, handler held 1.5s): returned after the release"}},
+		{"window-hang-stuck", "window-hang.expect.json", verify.SynthOptions{EndDuringWait: true}, exitOK,
+			[]string{win + "10 sends returned, 1 open", "stuck in the window's handler (WM1"}},
+		{"window-dropped-send", "window.expect.json", verify.SynthOptions{DropWrite: 5}, exitMismatch,
+			[]string{"DIFF  " + win + "19 SendMessage calls returned, expected 20", "DIFF  " + win + "WM_USER+1 (0x401) sent 19 times, expected 20"}},
+		{"correct-mailslot", "mailslot.expect.json", verify.SynthOptions{}, exitOK,
+			[]string{"verify mailslot: the trace shows exactly the probe's traffic", slot + "reader 4000, 2 writers, 50 messages, 15000 bytes", "C13 held"}},
+		{"mailslot-idle", "mailslot.expect.json", verify.SynthOptions{EndDuringWait: true}, exitOK,
+			[]string{"pending at the end of the trace, idle (rule I3), not stuck"}},
+		{"mailslot-wrong-size", "mailslot.expect.json", verify.SynthOptions{WrongBytes: 9}, exitMismatch,
+			[]string{"DIFF  " + slot + "writer 1 (pid 5001): 7501 bytes, expected 7500", "C13 CONTRADICTED"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -34,12 +34,12 @@ func TestProbeList(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
-	for _, k := range []string{"probe pipe ", "probe section ", "probe rpc ", "probe connect "} {
+	for _, k := range []string{"probe pipe ", "probe section ", "probe rpc ", "probe connect ", "probe window ", "probe mailslot "} {
 		if !strings.Contains(out, k) {
 			t.Errorf("probe list lacks %q:\n%s", k, out)
 		}
 	}
-	if !strings.HasPrefix(probeCmd.Use, "probe pipe|section|rpc|connect ") {
+	if !strings.HasPrefix(probeCmd.Use, "probe pipe|section|rpc|connect|window|mailslot ") {
 		t.Errorf("usage %q", probeCmd.Use)
 	}
 }
