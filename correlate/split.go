@@ -7,10 +7,10 @@ import "github.com/ipctrace/ipctrace/decoders"
 // Correlation is one ordered pass, but its mechanisms do not look at each
 // other's state while events arrive: pipes, mailslots and sections (the
 // FileIo family) on one side, ALPC, RPC, window messages and COM on the
-// other. Analyze therefore runs two engines on the same ordered events, on
-// two goroutines: one keeps the file family and everything counted for the
-// trace, the other the message family; both keep the process and thread
-// tables, which every mechanism reads. At the end the first absorbs the
+// other. Analyze therefore runs two engines on the ordered events, on two
+// goroutines, each choosing its events (Wants): one takes the file family
+// and everything else the trace counts, the other the message family; both
+// take the process and thread tables, which every mechanism reads. At the end the first absorbs the
 // second's state and finishes alone, so cross-mechanism results (the wait
 // graph and its cycles, RPC over named pipes) see everything, as with one
 // engine. The timeline (-o perfetto) numbers its flows across mechanisms,
@@ -44,8 +44,31 @@ func newSplit(opt Options) (files, messages *Engine) {
 	return files, messages
 }
 
+// Wants makes an engine a pipeline.Chooser: of a split pair, the file
+// engine takes every event but the message family's, the message engine
+// that family and the process and thread tables.
+func (e *Engine) Wants(d *decoders.Decoded) bool {
+	switch e.part {
+	case partFiles:
+		return !isMessage(d.Event)
+	case partMessages:
+		return isMessage(d.Event) || isTable(d.Event)
+	}
+	return true
+}
+
+// isTable reports whether ev builds the process and thread tables.
+func isTable(ev decoders.Event) bool {
+	switch ev.(type) {
+	case *decoders.Process, *decoders.Thread, *decoders.KernelProcessStart, *decoders.KernelThread:
+		return true
+	}
+	return false
+}
+
 // addMessages is Add for the message engine: the process and thread tables
-// and the message family, counting nothing for the trace.
+// and the message family, whose events it also counts for the trace (the
+// file engine counts the rest).
 func (e *Engine) addMessages(d *decoders.Decoded) {
 	switch ev := d.Event.(type) {
 	case nil:
@@ -68,6 +91,16 @@ func (e *Engine) addMessages(d *decoders.Decoded) {
 	if !isMessage(d.Event) {
 		return
 	}
+	e.events++
+	if d.Time != 0 {
+		if e.first == 0 || d.Time < e.first {
+			e.first = d.Time
+		}
+		e.last = max(e.last, d.Time)
+	}
+	if isIPCProvider(d.Key.Provider) {
+		e.ipcEvents++
+	}
 	// The same window as Add (docs/rules.md F2).
 	if e.until != 0 && d.Time > e.until {
 		e.excluded++
@@ -85,6 +118,12 @@ func (e *Engine) addMessages(d *decoders.Decoded) {
 func (e *Engine) absorb(m *Engine) {
 	e.a, e.r, e.w, e.c = m.a, m.r, m.w, m.c
 	e.excluded += m.excluded
+	e.events += m.events
+	e.ipcEvents += m.ipcEvents
+	if m.first != 0 && (e.first == 0 || m.first < e.first) {
+		e.first = m.first
+	}
+	e.last = max(e.last, m.last)
 	// Both built the tables from the same events; activity (touch) differs.
 	for pid, mp := range m.procs {
 		p := e.procs[pid]

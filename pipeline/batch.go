@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"sync/atomic"
+
 	"github.com/ipctrace/ipctrace/decoders"
 )
 
@@ -24,6 +26,10 @@ type batch struct {
 	// decoder warnings, each before the event it names.
 	keys  []int64
 	warns []batchWarn
+	// masks routes every event to its consumers (bit k: consumer k).
+	masks []uint8
+	// refs counts the consumers not yet past the batch once it is merged.
+	refs atomic.Int32
 
 	fileCreate  arena[decoders.FileCreate]
 	fileSimple  arena[decoders.FileSimpleOp]
@@ -96,11 +102,11 @@ type batchWarn struct {
 
 // newBatch returns a batch of up to n events.
 func newBatch(n int) *batch {
-	return &batch{evs: make([]decoders.Decoded, 0, n), keys: make([]int64, 0, n)}
+	return &batch{evs: make([]decoders.Decoded, 0, n), keys: make([]int64, 0, n), masks: make([]uint8, 0, n)}
 }
 
 func (b *batch) reset() {
-	b.evs, b.keys = b.evs[:0], b.keys[:0]
+	b.evs, b.keys, b.masks = b.evs[:0], b.keys[:0], b.masks[:0]
 	clear(b.warns)
 	b.warns = b.warns[:0]
 	b.fileCreate.reset()

@@ -34,7 +34,7 @@ type decodedStream struct {
 }
 
 // decodeStream reads and decodes bufs in order into s.full.
-func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStream, sem chan struct{}, stop <-chan struct{}) {
+func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStream, choose []Chooser, sem chan struct{}, stop <-chan struct{}) {
 	defer close(s.full)
 	br := f.NewBufferReader()
 	p := decoders.NewParser()
@@ -72,6 +72,7 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 			}
 			b.own(d)
 			b.keys = append(b.keys, key)
+			b.masks = append(b.masks, route(choose, d))
 		}
 		<-sem
 	}
@@ -86,15 +87,16 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 func (s *decodedStream) next() bool {
 	if s.cur != nil {
 		s.m.release(s, s.cur)
+		s.cur = nil
 	}
 	var b *batch
 	var ok bool
 	select {
 	case b, ok = <-s.full:
 	default:
-		// The decoder may be waiting for a batch held by the chunk being
-		// filled: hand that chunk over before waiting for this stream.
-		if !s.m.flush() {
+		// The decoder may be waiting for a batch held by a chunk being
+		// filled: hand those chunks over before waiting for this stream.
+		if !s.m.flushAll() {
 			return false
 		}
 		select {
@@ -123,36 +125,56 @@ func (s *decodedStream) Next() bool {
 }
 
 // chunkSize is the number of merged events handed at once from the merging
-// goroutine to the consuming ones.
+// goroutine to a consuming one.
 const chunkSize = 4096
 
-// chunks is the number of chunks there are: enough for one being filled,
-// some waiting and one being consumed by each consumer.
-const chunks = 8
+// chunksPerConsumer is the number of chunks there are for each consumer:
+// one being filled, some waiting, one being consumed.
+const chunksPerConsumer = 4
 
-// chunk is a run of merged events: pointers into batches, the decoder
-// warnings to report before them, and the batches whose last event is in
-// this chunk or an earlier one, free once every consumer is past it.
+// Chooser is a Sink that takes only some events: RunSplit hands it those
+// for which Wants is true (asked on a decoding goroutine, once per event,
+// after decoding; it must not keep d) and no others.
+type Chooser interface {
+	Wants(d *decoders.Decoded) bool
+}
+
+// route is the set of consumers (bit k: consumer k; nil: that consumer
+// takes every event) that take d.
+func route(choose []Chooser, d *decoders.Decoded) uint8 {
+	var m uint8
+	for k, c := range choose {
+		if c == nil || c.Wants(d) {
+			m |= 1 << k
+		}
+	}
+	return m
+}
+
+// maxConsumers is the most consumers decode serves (the bits of a route).
+const maxConsumers = 8
+
+// chunk is a run of merged events for one consumer: pointers into batches,
+// the decoder warnings to report before them (first consumer only), and the
+// batches whose last event for this consumer lies before a given event.
 type chunk struct {
 	evs   []*decoders.Decoded
 	warns []batchWarn // i indexes evs
 	done  []release
-	// refs counts the consumers not yet done with the chunk; released, how
-	// many of done went back early (one consumer only).
-	refs     atomic.Int32
-	released int
 }
 
+// release is a batch merged up to evs[after] of a chunk: the consumer hands
+// it back there, the last of its consumers to its decoder.
 type release struct {
 	s     *decodedStream
 	b     *batch
-	after int // b's events all precede evs[after]
+	after int
 }
 
-// merger fills chunks in time order on its own goroutine, so that merging
-// and correlating run side by side.
+// merger fills chunks, one per consumer, in time order on its own
+// goroutine, so that merging and correlating run side by side.
 type merger struct {
-	cur  *chunk
+	cur  []*chunk      // per consumer: the chunk being filled
 	outs []chan *chunk // per consumer: filled chunks, in order; closed at the end
 	free chan *chunk
 	stop <-chan struct{}
@@ -160,85 +182,139 @@ type merger struct {
 	stopped bool
 }
 
-// release records that b's events have all been merged: it goes back once
-// the consumers are past them.
+// release records that b has been merged: every consumer hands it back
+// once past its events, the last one to its decoder.
 func (m *merger) release(s *decodedStream, b *batch) {
-	m.cur.done = append(m.cur.done, release{s, b, len(m.cur.evs)})
+	b.refs.Store(int32(len(m.cur)))
+	for _, c := range m.cur {
+		c.done = append(c.done, release{s, b, len(c.evs)})
+	}
 }
 
-// flush hands the chunk being filled to every consumer, if it holds
-// anything, and takes an empty one; false once stopped. A stopped merger
-// keeps a chunk, so that every release still reaches the cleanup.
-func (m *merger) flush() bool {
+// giveBack is called by each consumer of b when past it.
+func giveBack(r release) {
+	if r.b.refs.Add(-1) == 0 {
+		r.s.free <- r.b // never blocks: free holds every batch of its stream
+	}
+}
+
+// flush hands consumer k's chunk to it, if it holds anything, and takes an
+// empty one; false once stopped. A stopped merger keeps a chunk for each
+// consumer, so that every release still reaches the cleanup.
+func (m *merger) flush(k int) bool {
 	if m.stopped {
 		return false
 	}
-	if len(m.cur.evs) == 0 && len(m.cur.done) == 0 {
+	c := m.cur[k]
+	if len(c.evs) == 0 && len(c.done) == 0 {
 		return true
-	}
-	c := m.cur
-	c.refs.Store(int32(len(m.outs)))
-	for i, out := range m.outs {
-		select {
-		case out <- c:
-		case <-m.stop:
-			// The consumers not reached will never be done with c.
-			for range m.outs[i:] {
-				m.done(c)
-			}
-			m.cur, m.stopped = &chunk{}, true
-			return false
-		}
 	}
 	select {
-	case m.cur = <-m.free:
+	case m.outs[k] <- c:
+	case <-m.stop:
+		m.stopped = true
+		return false
+	}
+	select {
+	case m.cur[k] = <-m.free:
 		return true
 	case <-m.stop:
-		m.cur, m.stopped = &chunk{}, true
+		m.cur[k], m.stopped = &chunk{}, true
 		return false
 	}
 }
 
-// done is called once by each consumer of c when it is past c: the last one
-// hands c's batches back to their decoders and c to the merger.
-func (m *merger) done(c *chunk) {
-	if c.refs.Add(-1) != 0 {
-		return
+// flushAll flushes every consumer's chunk.
+func (m *merger) flushAll() bool {
+	for k := range m.cur {
+		if !m.flush(k) {
+			return false
+		}
 	}
-	for _, r := range c.done[c.released:] {
-		r.s.free <- r.b // never blocks: free holds every batch of its stream
-	}
-	clear(c.evs)
-	clear(c.warns)
-	c.evs, c.warns, c.done, c.released = c.evs[:0], c.warns[:0], c.done[:0], 0
-	m.free <- c // never blocks: free holds every chunk
+	return true
 }
 
-// add appends s's current event, and the warnings met before it.
+// add appends s's current event to the chunks of the consumers that take
+// it, and the warnings met before it to the first consumer's.
 func (m *merger) add(s *decodedStream) bool {
 	if m.stopped {
 		return false
 	}
 	b := s.cur
 	for s.wi < len(b.warns) && b.warns[s.wi].i == s.i {
-		m.cur.warns = append(m.cur.warns, batchWarn{i: len(m.cur.evs), s: b.warns[s.wi].s})
+		c := m.cur[0]
+		c.warns = append(c.warns, batchWarn{i: len(c.evs), s: b.warns[s.wi].s})
 		s.wi++
 	}
-	m.cur.evs = append(m.cur.evs, &b.evs[s.i])
-	if len(m.cur.evs) == chunkSize {
-		return m.flush()
+	d := &b.evs[s.i]
+	for k, mask := 0, b.masks[s.i]; mask != 0; k, mask = k+1, mask>>1 {
+		if mask&1 == 0 {
+			continue
+		}
+		c := m.cur[k]
+		c.evs = append(c.evs, d)
+		if len(c.evs) == chunkSize && !m.flush(k) {
+			return false
+		}
 	}
 	return true
+}
+
+// recycle empties c and gives it back to the merger.
+func (m *merger) recycle(c *chunk) {
+	clear(c.evs)
+	clear(c.warns)
+	c.evs, c.warns, c.done = c.evs[:0], c.warns[:0], c.done[:0]
+	m.free <- c // never blocks: free holds every chunk
+}
+
+// consume hands the events of each chunk from out to add, the warnings to
+// warn (nil: none come), and each batch back once past it. cur and ri say,
+// for a cleanup after a panic of add, which chunk was being consumed and
+// how many of its releases were done.
+func (m *merger) consume(out <-chan *chunk, add func(*decoders.Decoded), warn func(string), cur **chunk, ri *int, stop <-chan struct{}) {
+	for c := range out {
+		*cur, *ri = c, 0
+		wi := 0
+		select {
+		case <-stop:
+			// Stopped: drain, handing every batch back.
+		default:
+			for i, d := range c.evs {
+				for *ri < len(c.done) && c.done[*ri].after <= i {
+					giveBack(c.done[*ri])
+					*ri++
+				}
+				for wi < len(c.warns) && c.warns[wi].i == i {
+					warn(c.warns[wi].s)
+					wi++
+				}
+				add(d)
+			}
+		}
+		for ; *ri < len(c.done); *ri++ {
+			giveBack(c.done[*ri])
+		}
+		*cur = nil
+		m.recycle(c)
+	}
 }
 
 // decode reads and decodes every processor stream of every source on
 // worker goroutines, merges them on another, and passes the events, in one
 // time order (etw.MergeKey; ties to the earlier source, then the lower
 // processor), to each of adds: adds[0] here, every other on a goroutine of
-// its own. Decoder problems go to warn, here, each before the event it
-// names. A panic of any add stops everything; decode then panics with it
-// here.
-func decode(srcs []Source, warn func(string), adds ...func(*decoders.Decoded)) {
+// its own. choose[k], when not nil, picks the events adds[k] gets (nil
+// choose: every add gets every event). Decoder problems go to warn, here,
+// each before the event it names. A panic of any add stops everything;
+// decode then panics with it here.
+func decode(srcs []Source, warn func(string), choose []Chooser, adds ...func(*decoders.Decoded)) {
+	if len(adds) > maxConsumers {
+		panic("pipeline: too many consumers")
+	}
+	if len(choose) < len(adds) {
+		choose = append(choose, make([]Chooser, len(adds)-len(choose))...)
+	}
 	type group struct {
 		src  int
 		bufs []etw.BufferInfo
@@ -253,14 +329,14 @@ func decode(srcs []Source, warn func(string), adds ...func(*decoders.Decoded)) {
 	stop := make(chan struct{})
 	var stopOnce sync.Once
 	stopAll := func() { stopOnce.Do(func() { close(stop) }) }
-	m := &merger{free: make(chan *chunk, chunks), stop: stop}
+	m := &merger{free: make(chan *chunk, chunksPerConsumer*len(adds)), stop: stop}
 	for range adds {
-		m.outs = append(m.outs, make(chan *chunk, 2))
+		m.outs = append(m.outs, make(chan *chunk, chunksPerConsumer-2))
+		m.cur = append(m.cur, &chunk{evs: make([]*decoders.Decoded, 0, chunkSize)})
+		for range chunksPerConsumer - 1 {
+			m.free <- &chunk{evs: make([]*decoders.Decoded, 0, chunkSize)}
+		}
 	}
-	for range chunks - 1 {
-		m.free <- &chunk{evs: make([]*decoders.Decoded, 0, chunkSize)}
-	}
-	m.cur = &chunk{evs: make([]*decoders.Decoded, 0, chunkSize)}
 	size := min(batchSize, max(minBatchSize, batchEvents/(batchesPerStream*max(len(groups), 1))))
 	all := make([]*decodedStream, 0, len(groups))
 	for i, g := range groups {
@@ -275,7 +351,7 @@ func decode(srcs []Source, warn func(string), adds ...func(*decoders.Decoded)) {
 			s.free <- newBatch(n)
 		}
 		src := srcs[g.src]
-		go decodeStream(src.File, src.Name, g.bufs, s, sem, stop)
+		go decodeStream(src.File, src.Name, g.bufs, s, choose[:len(adds)], sem, stop)
 		all = append(all, s)
 	}
 	merged := make(chan struct{})
@@ -293,11 +369,11 @@ func decode(srcs []Source, warn func(string), adds ...func(*decoders.Decoded)) {
 			}
 		}
 		kmerge.Merge(live, m.add)
-		m.flush()
+		m.flushAll()
 	}()
 
 	// The other consumers. After a panic of one, stop everything and
-	// keep draining, so that every chunk still goes back.
+	// keep draining, so that every batch still goes back.
 	var others sync.WaitGroup
 	var panicked atomic.Pointer[any]
 	for k := 1; k < len(adds); k++ {
@@ -305,81 +381,61 @@ func decode(srcs []Source, warn func(string), adds ...func(*decoders.Decoded)) {
 		go func() {
 			defer others.Done()
 			var cur *chunk
+			ri := 0
 			defer func() {
 				if r := recover(); r != nil {
 					panicked.CompareAndSwap(nil, &r)
 					stopAll()
-					if cur != nil {
-						m.done(cur)
-					}
-					for c := range m.outs[k] {
-						m.done(c)
-					}
+					m.drain(cur, ri, m.outs[k])
 				}
 			}()
-			for c := range m.outs[k] {
-				cur = c
-				select {
-				case <-stop:
-				default:
-					for _, d := range c.evs {
-						adds[k](d)
-					}
-				}
-				cur = nil
-				m.done(c)
-			}
+			m.consume(m.outs[k], adds[k], nil, &cur, &ri, stop)
 		}()
 	}
 
-	// The chunk being consumed here and how many of its batches went back:
-	// on a panic of adds[0], the others must still go back.
-	var c *chunk
-	ri := 0
-	single := len(adds) == 1
 	// On return (adds[0] may panic) stop the merger and the decoders and
 	// drain every channel, so no goroutine stays blocked.
+	var cur *chunk
+	ri := 0
 	defer func() {
 		stopAll()
-		if c != nil {
-			c.released = ri
-			m.done(c)
-		}
-		for c := range m.outs[0] {
-			m.done(c)
-		}
+		m.drain(cur, ri, m.outs[0])
 		others.Wait()
 		<-merged
-		for _, r := range m.cur.done {
-			r.s.free <- r.b
+		for _, c := range m.cur {
+			for _, r := range c.done {
+				giveBack(r)
+			}
 		}
 		for _, s := range all {
+			if s.cur != nil {
+				// Merged no further than s.cur: no chunk holds it.
+				s.free <- s.cur
+			}
 			for b := range s.full {
 				s.free <- b
 			}
 		}
 	}()
-	for next := range m.outs[0] {
-		c, ri = next, 0
-		wi := 0
-		for i, d := range c.evs {
-			// With one consumer, a batch goes back as soon as it is past.
-			for single && ri < len(c.done) && c.done[ri].after <= i {
-				c.done[ri].s.free <- c.done[ri].b
-				ri++
-			}
-			for wi < len(c.warns) && c.warns[wi].i == i {
-				warn(c.warns[wi].s)
-				wi++
-			}
-			adds[0](d)
-		}
-		c.released = ri
-		c = nil
-		m.done(next)
-	}
+	m.consume(m.outs[0], adds[0], warn, &cur, &ri, stop)
 	others.Wait() // before the deferred stop: they may still be consuming
 	if p := panicked.Load(); p != nil {
 		panic(*p)
+	}
+}
+
+// drain hands back, after a panic of a consumer, the batches of the chunk
+// it was consuming (cur, from release ri on) and of every chunk still
+// coming on out.
+func (m *merger) drain(cur *chunk, ri int, out <-chan *chunk) {
+	if cur != nil {
+		for _, r := range cur.done[ri:] {
+			giveBack(r)
+		}
+	}
+	for c := range out {
+		for _, r := range c.done {
+			giveBack(r)
+		}
 	}
 }

@@ -105,6 +105,34 @@ func TestDecodeParallelOrder(t *testing.T) {
 				t.Errorf("%s: consumer %d of 3 saw %d events, not the %d wanted, or in another order", in.name, k, len(g), len(want))
 			}
 		}
+		// Choosers: each consumer gets the events it chooses, in order,
+		// and the warnings all come, in order, whatever the first chooses.
+		even := chooseFunc(func(d *decoders.Decoded) bool { return d.PID%2 == 0 })
+		timed := chooseFunc(func(d *decoders.Decoded) bool { return d.Time%3 != 0 })
+		var chosen [3][]seenEvent
+		var chosenWarn []string
+		pipeline.DecodeChosen([]pipeline.Source{{Name: in.name, File: f}}, func(s string) { chosenWarn = append(chosenWarn, s) },
+			[]pipeline.Chooser{even, nil, timed},
+			func(d *decoders.Decoded) { chosen[0] = append(chosen[0], seen(d)) },
+			func(d *decoders.Decoded) { chosen[1] = append(chosen[1], seen(d)) },
+			func(d *decoders.Decoded) { chosen[2] = append(chosen[2], seen(d)) })
+		var wantEven, wantTimed []seenEvent
+		for _, e := range want {
+			if e.d.PID%2 == 0 {
+				wantEven = append(wantEven, e)
+			}
+			if e.d.Time%3 != 0 {
+				wantTimed = append(wantTimed, e)
+			}
+		}
+		for k, w := range [][]seenEvent{wantEven, want, wantTimed} {
+			if !slices.Equal(chosen[k], w) {
+				t.Errorf("%s: chooser %d: %d events, want %d in order", in.name, k, len(chosen[k]), len(w))
+			}
+		}
+		if !slices.Equal(chosenWarn, wantWarn) {
+			t.Errorf("%s: with choosers, warnings\n%q\nwant\n%q", in.name, chosenWarn, wantWarn)
+		}
 		if len(got) != len(want) {
 			t.Errorf("%s: %d events, want %d", in.name, len(got), len(want))
 		}
@@ -172,3 +200,8 @@ func TestDecodeParallelPanic(t *testing.T) {
 		t.Errorf("%d goroutines left behind", g-before)
 	}
 }
+
+// chooseFunc is a pipeline.Chooser from a function.
+type chooseFunc func(*decoders.Decoded) bool
+
+func (f chooseFunc) Wants(d *decoders.Decoded) bool { return f(d) }

@@ -103,7 +103,7 @@ func Run(srcs []Source, sink Sink, warn func(string)) { RunSplit(srcs, sink, nil
 // RunSplit is Run with more sinks: every one of others gets Begin for each
 // source and then every record, in the same time order, on a goroutine of
 // its own, so that sinks which divide the work between them run side by
-// side. Warnings and lossy buffers go to sink alone; RunSplit returns when
+// side. A sink that is a Chooser gets only the records it chooses. Warnings and lossy buffers go to sink alone; RunSplit returns when
 // every sink has had every record.
 func RunSplit(srcs []Source, sink Sink, others []Sink, warn func(string)) {
 	lossy := make(chan []etw.BufferInfo, 1)
@@ -119,6 +119,14 @@ func RunSplit(srcs []Source, sink Sink, others []Sink, warn func(string)) {
 		lossy <- bs
 	}()
 	adds := []func(*decoders.Decoded){sink.Add}
+	var choose []Chooser
+	chooser := func(s Sink) Chooser {
+		if c, ok := s.(Chooser); ok {
+			return c
+		}
+		return nil
+	}
+	choose = append(choose, chooser(sink))
 	for _, src := range srcs {
 		sink.Begin(src)
 	}
@@ -127,8 +135,9 @@ func RunSplit(srcs []Source, sink Sink, others []Sink, warn func(string)) {
 			o.Begin(src)
 		}
 		adds = append(adds, o.Add)
+		choose = append(choose, chooser(o))
 	}
-	decode(srcs, warn, adds...)
+	decode(srcs, warn, choose, adds...)
 	for _, b := range <-lossy {
 		sink.Buffer(b)
 	}
