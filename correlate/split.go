@@ -5,9 +5,10 @@ import "github.com/ipctrace/ipctrace/decoders"
 // Splitting a namespace between two engines (docs/ARCHITECTURE.md#performance).
 //
 // Correlation is one ordered pass, but its mechanisms do not look at each
-// other's state while events arrive: pipes, mailslots and sections (the
-// FileIo family) on one side, ALPC, RPC, window messages and COM on the
-// other. Analyze therefore runs two engines on the ordered events, on two
+// other's state while events arrive, except RPC, which joins ALPC requests
+// (docs/rules.md R2), and COM, which joins RPC calls: pipes, mailslots,
+// sections and window messages on one side, ALPC, RPC and COM (the message
+// family, the heavier share of an IPC-heavy trace) on the other. Analyze therefore runs two engines on the ordered events, on two
 // goroutines, each choosing its events (Wants): one takes the file family
 // and everything else the trace counts, the other the message family; both
 // take the process and thread tables, which every mechanism reads. At the end the first absorbs the
@@ -21,16 +22,16 @@ type part uint8
 
 const (
 	partAll      part = iota // one engine does everything
-	partFiles                // file family, trace counters, loss, snapshots
-	partMessages             // ALPC, RPC, window messages, COM
+	partFiles                // all but the message family; loss, snapshots
+	partMessages             // ALPC, RPC, COM
 )
 
-// isMessage reports whether ev belongs to the message family.
+// isMessage reports whether ev belongs to the message family: ALPC, RPC
+// and COM.
 func isMessage(ev decoders.Event) bool {
 	switch ev.(type) {
 	case *decoders.AlpcMessage, *decoders.AlpcWaitNewMessage, *decoders.AlpcUnwait, *decoders.AlpcRaw,
 		*decoders.RPCCallStart, *decoders.RPCCallStop,
-		*decoders.Win32kMessage, *decoders.Win32kMessageStop, *decoders.Win32kUIDelay,
 		*decoders.COMCallDelay, *decoders.COMCliModalLoopDelay:
 		return true
 	}
@@ -116,7 +117,7 @@ func (e *Engine) addMessages(d *decoders.Decoded) {
 // absorb takes over the message engine m's state once both have seen every
 // event; e then finishes as one engine would.
 func (e *Engine) absorb(m *Engine) {
-	e.a, e.r, e.w, e.c = m.a, m.r, m.w, m.c
+	e.a, e.r, e.c = m.a, m.r, m.c
 	e.excluded += m.excluded
 	e.events += m.events
 	e.ipcEvents += m.ipcEvents
