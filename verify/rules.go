@@ -51,9 +51,10 @@ type alpcEvent struct {
 	id  uint32
 }
 
-// Rules checks the inferred rules of docs/rules.md C1–C5 against the events of one
-// trace, using only the probe's own objects (its unique pipe name, its
-// PIDs). Feed every decoded event to Add in time order, then call Results.
+// Rules checks the inferred rules of docs/rules.md C1–C5, C12, C13 against the
+// events of one trace, using only the probe's own objects (its unique pipe,
+// window or mailslot name, its PIDs). Feed every decoded event to Add in
+// time order, then call Results.
 type Rules struct {
 	pipe     string // NT name \Device\NamedPipe\X, lower case
 	rpc      bool

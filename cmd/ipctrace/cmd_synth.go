@@ -42,8 +42,9 @@ Scenarios: ` + wrapList(synth.Scenarios, helpWidth-len("Scenarios: ")-1) + `.
 bounded whatever K is (mixed --scale 13000 gives about 1.1 GB).
 
 --expect FILE.json writes instead the trace a correct recorder would have
-written while the probe of that expectation file ran (pipe and section probes),
-so that 'ipctrace verify OUT.etl --expect FILE.json' can be tried on any OS.
+written while the probe of that expectation file ran (pipe, section, window and
+mailslot probes), so that 'ipctrace verify OUT.etl --expect FILE.json' can be tried
+on any OS.
 
 The output file is --out FILE; -o FILE and --output FILE still work for it.`,
 	Args: cobra.MaximumNArgs(1),
