@@ -255,6 +255,41 @@ func (e *Engine) Add(d *decoders.Decoded) {
 		e.addMessages(d)
 		return
 	}
+	e.count(d)
+	if d.Event == nil || e.table(d) {
+		return
+	}
+	switch ev := d.Event.(type) {
+	case *decoders.FileName:
+		e.fileName(ev)
+		return
+	case *decoders.LostEvent:
+		e.lostRecords++
+		e.l.record(d.Time)
+		return
+	case *decoders.SecuritySnapshot:
+		e.snapshot(ev)
+		return
+	}
+	if e.part == partFiles && isMessage(d.Event) {
+		return // the message engine's (split.go)
+	}
+	if !e.inWindow(d) {
+		return
+	}
+	if e.lastSrc != srcOther && isFileIO(d.Event) {
+		if e.lastSrc == srcClassic {
+			e.classicFileIo = true
+		} else if e.classicFileIo {
+			e.kernelFileDropped++
+			return
+		}
+	}
+	e.dispatch(d)
+}
+
+// count counts d for the trace: events, time range, IPC events.
+func (e *Engine) count(d *decoders.Decoded) {
 	e.events++
 	if d.Time != 0 {
 		if e.first == 0 || d.Time < e.first {
@@ -272,60 +307,43 @@ func (e *Engine) Add(d *decoders.Decoded) {
 	if e.lastIPC {
 		e.ipcEvents++
 	}
-	if d.Event == nil {
-		return
-	}
+}
+
+// table handles the events that build the process and thread tables,
+// always used, whatever the time window; false for any other event.
+func (e *Engine) table(d *decoders.Decoded) bool {
 	switch ev := d.Event.(type) {
-	// Tables: always used, whatever the time window.
 	case *decoders.Process:
 		e.process(d, ev)
-		return
 	case *decoders.Thread:
 		e.thread(ev)
-		return
 	case *decoders.KernelProcessStart:
 		e.kernelProcess(ev)
-		return
 	case *decoders.KernelThread:
 		if !ev.Stop {
 			e.thread(&decoders.Thread{Op: decoders.OpProcessStart, ProcessID: ev.ProcessID, ThreadID: ev.ThreadID})
 		}
-		return
-	case *decoders.FileName:
-		e.fileName(ev)
-		return
-	case *decoders.LostEvent:
-		e.lostRecords++
-		e.l.record(d.Time)
-		return
-	case *decoders.SecuritySnapshot:
-		e.snapshot(ev)
-		return
+	default:
+		return false
 	}
-	if e.part == partFiles && isMessage(d.Event) {
-		return // the message engine's (split.go)
-	}
-	// The --since/--until window (docs/rules.md F2): events after it are
-	// left out; events before it still build state (names, ends, pairing,
-	// pending operations) but are not counted, so a conversation opened
-	// before the window is kept with its in-window traffic only.
+	return true
+}
+
+// inWindow applies the --since/--until window (docs/rules.md F2) to a
+// mechanism event: events after it are left out (false); events before it
+// still build state (names, ends, pairing, pending operations) but are not
+// counted (e.out), so a conversation opened before the window is kept with
+// its in-window traffic only.
+func (e *Engine) inWindow(d *decoders.Decoded) bool {
 	if e.until != 0 && d.Time > e.until {
 		e.excluded++
-		return
+		return false
 	}
 	e.out = e.since != 0 && d.Time < e.since
 	if e.out {
 		e.excluded++
 	}
-	if e.lastSrc != srcOther && isFileIO(d.Event) {
-		if e.lastSrc == srcClassic {
-			e.classicFileIo = true
-		} else if e.classicFileIo {
-			e.kernelFileDropped++
-			return
-		}
-	}
-	e.dispatch(d)
+	return true
 }
 
 // dispatch hands a mechanism event to its handler.

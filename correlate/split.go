@@ -71,47 +71,13 @@ func isTable(ev decoders.Event) bool {
 // and the message family, whose events it also counts for the trace (the
 // file engine counts the rest).
 func (e *Engine) addMessages(d *decoders.Decoded) {
-	switch ev := d.Event.(type) {
-	case nil:
-		return
-	case *decoders.Process:
-		e.process(d, ev)
-		return
-	case *decoders.Thread:
-		e.thread(ev)
-		return
-	case *decoders.KernelProcessStart:
-		e.kernelProcess(ev)
-		return
-	case *decoders.KernelThread:
-		if !ev.Stop {
-			e.thread(&decoders.Thread{Op: decoders.OpProcessStart, ProcessID: ev.ProcessID, ThreadID: ev.ThreadID})
-		}
+	if d.Event == nil || e.table(d) || !isMessage(d.Event) {
 		return
 	}
-	if !isMessage(d.Event) {
-		return
+	e.count(d)
+	if e.inWindow(d) {
+		e.dispatch(d)
 	}
-	e.events++
-	if d.Time != 0 {
-		if e.first == 0 || d.Time < e.first {
-			e.first = d.Time
-		}
-		e.last = max(e.last, d.Time)
-	}
-	if isIPCProvider(d.Key.Provider) {
-		e.ipcEvents++
-	}
-	// The same window as Add (docs/rules.md F2).
-	if e.until != 0 && d.Time > e.until {
-		e.excluded++
-		return
-	}
-	e.out = e.since != 0 && d.Time < e.since
-	if e.out {
-		e.excluded++
-	}
-	e.dispatch(d)
 }
 
 // absorb takes over the message engine m's state once both have seen every
