@@ -271,9 +271,6 @@ func (e *Engine) Add(d *decoders.Decoded) {
 		e.snapshot(ev)
 		return
 	}
-	if e.part == partFiles && isMessage(d.Event) {
-		return // the message engine's (split.go)
-	}
 	if !e.inWindow(d) {
 		return
 	}

@@ -6,16 +6,17 @@ import "github.com/ipctrace/ipctrace/decoders"
 //
 // Correlation is one ordered pass, but its mechanisms do not look at each
 // other's state while events arrive, except RPC, which joins ALPC requests
-// (docs/rules.md R2), and COM, which joins RPC calls: pipes, mailslots,
-// sections and window messages on one side, ALPC, RPC and COM (the message
-// family, the heavier share of an IPC-heavy trace) on the other. Analyze therefore runs two engines on the ordered events, on two
-// goroutines, each choosing its events (Wants): one takes the file family
-// and everything else the trace counts, the other the message family; both
-// take the process and thread tables, which every mechanism reads. At the end the first absorbs the
-// second's state and finishes alone, so cross-mechanism results (the wait
-// graph and its cycles, RPC over named pipes) see everything, as with one
-// engine. The timeline (-o perfetto) numbers its flows across mechanisms,
-// so it keeps one engine.
+// (docs/rules.md R2), and COM, which joins RPC calls. So pipes, mailslots,
+// sections and window messages go on one side, ALPC, RPC and COM (the
+// message family, the heavier share of an IPC-heavy trace) on the other.
+// Analyze runs two engines on the ordered events, on two goroutines, each
+// choosing its events (Wants): one takes everything but the message
+// family, and counts it for the trace; the other the message family; both
+// take the process and thread tables, which every mechanism reads. At the
+// end the first absorbs the second's state and finishes alone, so
+// cross-mechanism results (the wait graph and its cycles, RPC over named
+// pipes) see everything, as with one engine. The timeline (-o perfetto)
+// numbers its flows across mechanisms, so it keeps one engine.
 
 // part is an engine's share of the work.
 type part uint8
@@ -38,7 +39,8 @@ func isMessage(ev decoders.Event) bool {
 	return false
 }
 
-// newSplit returns the two engines of a split namespace.
+// newSplit returns the two engines of a split namespace. They must be run
+// with pipeline.RunSplit, which hands each only the events it Wants.
 func newSplit(opt Options) (files, messages *Engine) {
 	files, messages = New(opt), New(opt)
 	files.part, messages.part = partFiles, partMessages

@@ -101,10 +101,11 @@ func (w *Warnings) List() []string {
 func Run(srcs []Source, sink Sink, warn func(string)) { RunSplit(srcs, sink, nil, warn) }
 
 // RunSplit is Run with more sinks: every one of others gets Begin for each
-// source and then every record, in the same time order, on a goroutine of
+// source and then the records, in the same time order, on a goroutine of
 // its own, so that sinks which divide the work between them run side by
-// side. A sink that is a Chooser gets only the records it chooses. Warnings and lossy buffers go to sink alone; RunSplit returns when
-// every sink has had every record.
+// side. A sink that is a Chooser gets only the records it chooses; the
+// others get every record. Warnings and lossy buffers go to sink alone.
+// RunSplit returns when every sink has had its records.
 func RunSplit(srcs []Source, sink Sink, others []Sink, warn func(string)) {
 	lossy := make(chan []etw.BufferInfo, 1)
 	go func() {
