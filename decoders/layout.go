@@ -112,10 +112,37 @@ type fastPlan struct {
 }
 
 type fastOp struct {
-	src uint16 // payload offset
-	ssz uint8  // payload size: 1, 2, 4, 8
-	dsz uint8  // destination size
-	dst uintptr
+	src  uint16 // payload offset
+	ssz  uint8  // payload size: 1, 2, 4, 8
+	dsz  uint8  // destination size
+	conv uint8  // the common (ssz, dsz) pairs, one case each; convOther: both switches
+	dst  uintptr
+}
+
+// Conversions of a fast op.
+const (
+	convOther = iota
+	conv1     // 1 byte to 1
+	conv2     // 2 to 2
+	conv4     // 4 to 4
+	conv8     // 8 to 8
+	conv4to8  // 4 to 8 (a 32-bit pointer into a uint64)
+)
+
+func fastConv(ssz, dsz uint8) uint8 {
+	switch {
+	case ssz == dsz && ssz == 1:
+		return conv1
+	case ssz == dsz && ssz == 2:
+		return conv2
+	case ssz == dsz && ssz == 4:
+		return conv4
+	case ssz == dsz && ssz == 8:
+		return conv8
+	case ssz == 4 && dsz == 8:
+		return conv4to8
+	}
+	return convOther
 }
 
 // prepare finds, for every numeric field whose destination is a fixed-size
@@ -178,7 +205,7 @@ func (l *layout[T]) prepareFast() {
 				return
 			}
 			n := f.fixedSize(ptr)
-			plan.ops = append(plan.ops, fastOp{src: uint16(off), ssz: uint8(n), dsz: f.dsz, dst: f.dst})
+			plan.ops = append(plan.ops, fastOp{src: uint16(off), ssz: uint8(n), dsz: f.dsz, conv: fastConv(uint8(n), f.dsz), dst: f.dst})
 			off += n
 			if f.has == nil {
 				plan.req, plan.min = len(plan.ops), off
@@ -191,41 +218,61 @@ func (l *layout[T]) prepareFast() {
 }
 
 // decodeFast runs the fast plan; it reports false when the payload is too
-// short, leaving the slow path to name the missing field.
+// short, leaving the slow path to name the missing field. Every required
+// op lies within plan.min bytes and the optional one is checked, so loads
+// and stores go without further bounds checks.
 func (l *layout[T]) decodeFast(e *T, b []byte, ptr int) bool {
 	plan := &l.fast[ptr>>3]
 	if len(b) < plan.min {
 		return false
 	}
-	for i := range plan.ops {
-		o := &plan.ops[i]
-		if i >= plan.req {
-			if len(b) < int(o.src)+int(o.ssz) {
-				break
-			}
+	ops := plan.ops
+	if n := len(ops); n > plan.req {
+		o := &ops[n-1]
+		if len(b) < int(o.src)+int(o.ssz) {
+			ops = ops[:plan.req]
+		} else {
 			*l.optHas(e) = true
 		}
-		var v uint64
-		switch o.ssz {
-		case 1:
-			v = uint64(b[o.src])
-		case 2:
-			v = uint64(binary.LittleEndian.Uint16(b[o.src:]))
-		case 4:
-			v = uint64(binary.LittleEndian.Uint32(b[o.src:]))
+	}
+	src := unsafe.Pointer(unsafe.SliceData(b))
+	for i := range ops {
+		o := &ops[i]
+		s := unsafe.Add(src, o.src)
+		d := unsafe.Add(unsafe.Pointer(e), o.dst)
+		switch o.conv {
+		case conv8:
+			*(*uint64)(d) = binary.LittleEndian.Uint64(unsafe.Slice((*byte)(s), 8))
+		case conv4:
+			*(*uint32)(d) = binary.LittleEndian.Uint32(unsafe.Slice((*byte)(s), 4))
+		case conv4to8:
+			*(*uint64)(d) = uint64(binary.LittleEndian.Uint32(unsafe.Slice((*byte)(s), 4)))
+		case conv1:
+			*(*uint8)(d) = *(*uint8)(s)
+		case conv2:
+			*(*uint16)(d) = binary.LittleEndian.Uint16(unsafe.Slice((*byte)(s), 2))
 		default:
-			v = binary.LittleEndian.Uint64(b[o.src:])
-		}
-		p := unsafe.Add(unsafe.Pointer(e), o.dst)
-		switch o.dsz {
-		case 1:
-			*(*uint8)(p) = uint8(v)
-		case 2:
-			*(*uint16)(p) = uint16(v)
-		case 4:
-			*(*uint32)(p) = uint32(v)
-		default:
-			*(*uint64)(p) = v
+			var v uint64
+			switch o.ssz {
+			case 1:
+				v = uint64(*(*uint8)(s))
+			case 2:
+				v = uint64(binary.LittleEndian.Uint16(unsafe.Slice((*byte)(s), 2)))
+			case 4:
+				v = uint64(binary.LittleEndian.Uint32(unsafe.Slice((*byte)(s), 4)))
+			default:
+				v = binary.LittleEndian.Uint64(unsafe.Slice((*byte)(s), 8))
+			}
+			switch o.dsz {
+			case 1:
+				*(*uint8)(d) = uint8(v)
+			case 2:
+				*(*uint16)(d) = uint16(v)
+			case 4:
+				*(*uint32)(d) = uint32(v)
+			default:
+				*(*uint64)(d) = v
+			}
 		}
 	}
 	return true

@@ -27,6 +27,13 @@ type Parser struct {
 	// wanted caches Want by Entry.index: 0 not asked yet, 1 yes, 2 no.
 	wanted []uint8
 
+	// Store, when set, gives the storage to decode an event of e's layout
+	// into, in place of the Parser's own: a zero-or-stale value of the
+	// type e.New returns (Decode overwrites all of it), or nil to use the
+	// Parser's. A caller that keeps events (the pipeline's batches) so
+	// decodes each straight into its place, without a copy.
+	Store func(e *Entry) Event
+
 	in interner
 
 	// cache is a small direct-mapped cache of registry lookups (hits and
@@ -148,16 +155,23 @@ const eventHeaderClassic = 0x0100
 // version) for manifest and TraceLogging records; (message GUID, message
 // number) for WPP messages.
 func RecordKey(rec *etw.Record) Key {
-	switch {
-	case rec.Kind.IsKernel(), rec.Kind.IsClassic():
-		return KernelKey(rec.Provider, rec.Opcode, rec.Version)
-	case rec.Kind.IsEventHeader():
-		if rec.Flags&eventHeaderClassic != 0 || (rec.ID == 0 && kernelClasses[rec.Provider]) {
-			return KernelKey(rec.Provider, rec.Opcode, rec.Version)
-		}
-		return ManifestKey(rec.Provider, rec.ID, rec.Version)
+	var k Key
+	setRecordKey(&k, rec)
+	return k
+}
+
+// setRecordKey stores RecordKey(rec) into *k field by field. DecodeInto
+// runs it once per event: a Key built whole and then copied into place
+// costs a store-forwarding stall each time (its 16-byte load spans the
+// smaller stores that built it).
+func setRecordKey(k *Key, rec *etw.Record) {
+	k.Provider, k.Version = rec.Provider, rec.Version
+	if rec.Kind.IsKernel() || rec.Kind.IsClassic() ||
+		(rec.Kind.IsEventHeader() && (rec.Flags&eventHeaderClassic != 0 || (rec.ID == 0 && kernelClasses[rec.Provider]))) {
+		k.Manifest, k.ID = false, uint16(rec.Opcode)
+		return
 	}
-	return ManifestKey(rec.Provider, rec.ID, rec.Version)
+	k.Manifest, k.ID = true, rec.ID
 }
 
 // Decode decodes rec. It reports whether a decoder exists for the record;
@@ -187,7 +201,7 @@ func (p *Parser) DecodeInto(rec *etw.Record, d *Decoded) (bool, error) {
 	if rec.Kind.IsKernel() || rec.Kind.IsClassic() {
 		// Kernel and classic records: (class, opcode, version) through the
 		// direct table, the keyed cache only for what it does not cover.
-		d.Key = KernelKey(rec.Provider, rec.Opcode, rec.Version)
+		d.Key.Provider, d.Key.Manifest, d.Key.ID, d.Key.Version = rec.Provider, false, uint16(rec.Opcode), rec.Version
 		if p.kt == nil {
 			p.kt = kernelTableOnce()
 		}
@@ -196,7 +210,7 @@ func (p *Parser) DecodeInto(rec *etw.Record, d *Decoded) (bool, error) {
 			e = p.lookup(d.Key)
 		}
 	} else {
-		d.Key = RecordKey(rec)
+		setRecordKey(&d.Key, rec)
 		e = p.lookup(d.Key)
 	}
 	if e != nil {

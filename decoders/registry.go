@@ -122,6 +122,9 @@ type Entry struct {
 	index int // registration order, for per-entry tables in the Parser
 }
 
+// Index is e's registration order: dense from 0, for tables by entry.
+func (e *Entry) Index() int { return e.index }
+
 var registry = map[Key]*Entry{}
 
 // register adds entries built from one layout for several keys.
@@ -195,37 +198,51 @@ type def[T any, PT eventPtr[T]] struct {
 // add registers d for key.
 func (d def[T, PT]) add(key Key) {
 	l, slot, init := d.l, d.slot, d.init
-	register(&Entry{
+	ent := &Entry{
 		Key:           key,
 		Name:          d.name,
 		MinSize:       l.minSize,
 		PointerFields: l.pointerJSON(),
 		New:           func() Event { return PT(new(T)) },
-		Decode: func(p *Parser, payload []byte, ptr int) (Event, error) {
-			var e *T
-			var in *interner
-			if p != nil {
+		Encode:        d.encoder(key),
+	}
+	ent.Decode = func(p *Parser, payload []byte, ptr int) (Event, error) {
+		var e *T
+		var in *interner
+		if p != nil {
+			if p.Store != nil {
+				if t, ok := p.Store(ent).(PT); ok && t != nil {
+					e = (*T)(t)
+				}
+			}
+			if e == nil {
 				e = slot(p)
-				in = &p.in
-				var zero T
-				*e = zero
-			} else {
-				e = new(T)
 			}
-			if init != nil {
-				init(e)
-			}
-			err := l.decode(e, payload, ptr, key, in)
-			return PT(e), err
-		},
-		Encode: func(dst []byte, ev Event, ptr int) ([]byte, error) {
-			t, ok := ev.(PT)
-			if !ok || t == nil {
-				return dst, fmt.Errorf("%w: %s wants %T, got %T", ErrEventType, key, PT(nil), ev)
-			}
-			return l.encode(dst, (*T)(t), ptr)
-		},
-	})
+			in = &p.in
+			var zero T
+			*e = zero
+		} else {
+			e = new(T)
+		}
+		if init != nil {
+			init(e)
+		}
+		err := l.decode(e, payload, ptr, key, in)
+		return PT(e), err
+	}
+	register(ent)
+}
+
+// encoder is the Encode of d's layout under key.
+func (d def[T, PT]) encoder(key Key) func(dst []byte, ev Event, ptr int) ([]byte, error) {
+	l := d.l
+	return func(dst []byte, ev Event, ptr int) ([]byte, error) {
+		t, ok := ev.(PT)
+		if !ok || t == nil {
+			return dst, fmt.Errorf("%w: %s wants %T, got %T", ErrEventType, key, PT(nil), ev)
+		}
+		return l.encode(dst, (*T)(t), ptr)
+	}
 }
 
 // helpers to write layouts compactly.

@@ -83,6 +83,23 @@ func (a *arena[T]) put(v T) *T {
 	}
 }
 
+// next returns a pointer to a new value at the end, stale: the caller
+// overwrites all of it.
+func (a *arena[T]) next() *T {
+	for {
+		if a.ci < len(a.chunks) {
+			c := &a.chunks[a.ci]
+			if n := len(*c); n < cap(*c) {
+				*c = (*c)[:n+1]
+				return &(*c)[n]
+			}
+			a.ci++
+			continue
+		}
+		a.chunks = append(a.chunks, make([]T, 0, arenaChunk))
+	}
+}
+
 // reset forgets the values, keeping the chunks.
 func (a *arena[T]) reset() {
 	for i := range a.chunks {
@@ -142,6 +159,156 @@ func engineUses(e *decoders.Entry) bool {
 	b := newBatch(1)
 	b.add(&decoders.Decoded{Event: e.New()})
 	return b.evs[0].Event != nil
+}
+
+// Where a batch keeps an event type: decoded straight into one of its
+// arenas (decoders.Parser.Store), or decoded in the Parser and then copied
+// by own, for the types own must adjust (payload aliases) or that are rare.
+const (
+	slotUnknown = iota // not asked yet
+	slotOwn            // own copies it (or drops it)
+	slotFileCreate
+	slotFileSimple
+	slotFileRW
+	slotFileInfo
+	slotFileOpEnd
+	slotFileName
+	slotMapFile
+	slotAlpcMsg
+	slotAlpcWaitNew
+	slotAlpcUnwait
+	slotProcess
+	slotThread
+	slotKThread
+	slotRPCStart
+	slotRPCStop
+	slotLost
+	slotW32kMsg
+	slotW32kStop
+	slotW32kDelay
+	slotCOMCall
+	slotCOMModal
+)
+
+// slotOf is the slot kind of e's event type.
+func slotOf(e *decoders.Entry) uint8 {
+	switch e.New().(type) {
+	case *decoders.FileCreate:
+		return slotFileCreate
+	case *decoders.FileSimpleOp:
+		return slotFileSimple
+	case *decoders.FileReadWrite:
+		return slotFileRW
+	case *decoders.FileInfo:
+		return slotFileInfo
+	case *decoders.FileOpEnd:
+		return slotFileOpEnd
+	case *decoders.FileName:
+		return slotFileName
+	case *decoders.MapFile:
+		return slotMapFile
+	case *decoders.AlpcMessage:
+		return slotAlpcMsg
+	case *decoders.AlpcWaitNewMessage:
+		return slotAlpcWaitNew
+	case *decoders.AlpcUnwait:
+		return slotAlpcUnwait
+	case *decoders.Process:
+		return slotProcess
+	case *decoders.Thread:
+		return slotThread
+	case *decoders.KernelThread:
+		return slotKThread
+	case *decoders.RPCCallStart:
+		return slotRPCStart
+	case *decoders.RPCCallStop:
+		return slotRPCStop
+	case *decoders.LostEvent:
+		return slotLost
+	case *decoders.Win32kMessage:
+		return slotW32kMsg
+	case *decoders.Win32kMessageStop:
+		return slotW32kStop
+	case *decoders.Win32kUIDelay:
+		return slotW32kDelay
+	case *decoders.COMCallDelay:
+		return slotCOMCall
+	case *decoders.COMCliModalLoopDelay:
+		return slotCOMModal
+	}
+	return slotOwn
+}
+
+// slot returns the storage for the next event of slot kind k (nil for
+// slotOwn): a value of b's arena of that type, valid until b is reset.
+func (b *batch) slot(k uint8) decoders.Event {
+	switch k {
+	case slotFileCreate:
+		return b.fileCreate.next()
+	case slotFileSimple:
+		return b.fileSimple.next()
+	case slotFileRW:
+		return b.fileRW.next()
+	case slotFileInfo:
+		return b.fileInfo.next()
+	case slotFileOpEnd:
+		return b.fileOpEnd.next()
+	case slotFileName:
+		return b.fileName.next()
+	case slotMapFile:
+		return b.mapFile.next()
+	case slotAlpcMsg:
+		return b.alpcMsg.next()
+	case slotAlpcWaitNew:
+		return b.alpcWaitNew.next()
+	case slotAlpcUnwait:
+		return b.alpcUnwait.next()
+	case slotProcess:
+		return b.process.next()
+	case slotThread:
+		return b.thread.next()
+	case slotKThread:
+		return b.kthread.next()
+	case slotRPCStart:
+		return b.rpcStart.next()
+	case slotRPCStop:
+		return b.rpcStop.next()
+	case slotLost:
+		return b.lost.next()
+	case slotW32kMsg:
+		return b.w32kMsg.next()
+	case slotW32kStop:
+		return b.w32kStop.next()
+	case slotW32kDelay:
+		return b.w32kDelay.next()
+	case slotCOMCall:
+		return b.comCall.next()
+	case slotCOMModal:
+		return b.comModal.next()
+	}
+	return nil
+}
+
+// slots is a decoding goroutine's Parser.Store: it decodes every event
+// whose type a batch keeps as is straight into the batch being filled.
+type slots struct {
+	b     *batch
+	kinds []uint8 // by Entry.Index
+	last  decoders.Event
+}
+
+func (s *slots) store(e *decoders.Entry) decoders.Event {
+	i := e.Index()
+	if i >= len(s.kinds) {
+		s.kinds = append(s.kinds, make([]uint8, i+1-len(s.kinds))...)
+	}
+	k := s.kinds[i]
+	if k == slotUnknown {
+		k = slotOf(e)
+		s.kinds[i] = k
+	}
+	s.last = s.b.slot(k)
+	return s.last
 }
 
 // add appends d, copying its Event when the engine uses that type; other

@@ -39,9 +39,12 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 	br := f.NewBufferReader()
 	p := decoders.NewParser()
 	p.Want = engineUses
+	var st slots
+	p.Store = st.store
 	key := int64(math.MinInt64)
 	b := <-s.free
 	b.reset()
+	st.b = b
 	for _, buf := range bufs {
 		select {
 		case <-stop:
@@ -57,12 +60,14 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 				s.full <- b
 				b = <-s.free
 				b.reset()
+				st.b = b
 				sem <- struct{}{}
 			}
 			key = etw.MergeKey(key, rec)
 			// Decode in place into the batch's next slot (cap checked above).
 			b.evs = b.evs[:len(b.evs)+1]
 			d := &b.evs[len(b.evs)-1]
+			st.last = nil
 			if _, derr := p.DecodeInto(rec, d); derr != nil {
 				b.warns = append(b.warns, batchWarn{i: len(b.evs) - 1,
 					s: fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", name, rec.BufferOffset, rec.Pos, derr)})
@@ -70,7 +75,9 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 				// the record, do not correlate it.
 				d.Event = nil
 			}
-			b.own(d)
+			if d.Event == nil || d.Event != st.last {
+				b.own(d) // decoded in the Parser: copy it, or drop it
+			}
 			b.keys = append(b.keys, key)
 			b.masks = append(b.masks, route(choose, d))
 		}
@@ -110,18 +117,6 @@ func (s *decodedStream) next() bool {
 		s.key = b.keys[0]
 	}
 	return ok
-}
-
-// Key, Order and Next make a decodedStream a kmerge.Stream.
-func (s *decodedStream) Key() int64 { return s.key }
-func (s *decodedStream) Order() int { return s.ord }
-func (s *decodedStream) Next() bool {
-	s.i++
-	if s.i < len(s.cur.evs) {
-		s.key = s.cur.keys[s.i]
-		return true
-	}
-	return s.next()
 }
 
 // chunkSize is the number of merged events handed at once from the merging
@@ -260,6 +255,32 @@ func (m *merger) add(s *decodedStream) bool {
 	return true
 }
 
+// merge adds the events of every stream of all in time order
+// (kmerge.Heap), until the end or a stop.
+func (m *merger) merge(all []*decodedStream) {
+	var h kmerge.Heap
+	for i, s := range all {
+		if s.next() {
+			h.Push(i, s.ord, s.key)
+		}
+	}
+	for h.Len() > 0 {
+		s := all[h.Min()]
+		if !m.add(s) {
+			return
+		}
+		s.i++
+		switch {
+		case s.i < len(s.cur.evs):
+			h.Fix(s.cur.keys[s.i])
+		case s.next():
+			h.Fix(s.key)
+		default:
+			h.Pop()
+		}
+	}
+}
+
 // recycle empties c and gives it back to the merger.
 func (m *merger) recycle(c *chunk) {
 	clear(c.evs)
@@ -362,13 +383,7 @@ func decode(srcs []Source, warn func(string), choose []Chooser, adds ...func(*de
 				close(out)
 			}
 		}()
-		var live []*decodedStream
-		for _, s := range all {
-			if s.next() {
-				live = append(live, s)
-			}
-		}
-		kmerge.Merge(live, m.add)
+		m.merge(all)
 		m.flushAll()
 	}()
 

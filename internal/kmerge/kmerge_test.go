@@ -1,6 +1,8 @@
 package kmerge
 
 import (
+	"cmp"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -37,5 +39,55 @@ func TestMergeStop(t *testing.T) {
 	Merge([]*slice{a}, func(*slice) bool { n++; return n < 2 })
 	if n != 2 {
 		t.Fatalf("emit called %d times after returning false", n)
+	}
+}
+
+// Merging random streams through Heap (as the pipeline does) yields every
+// item once, in (key, order) order, for stream counts on both sides of the
+// heap's depth changes.
+func TestHeapMergesRandomStreams(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := 1; n <= 40; n++ {
+		type it struct {
+			k   int64
+			ord int
+		}
+		keys := make([][]int64, n)
+		var want []it
+		for i := range keys {
+			k := int64(0)
+			for range r.IntN(30) {
+				k += int64(r.IntN(4)) // repeats: ties between and within streams
+				keys[i] = append(keys[i], k)
+				want = append(want, it{k, n - i})
+			}
+		}
+		slices.SortStableFunc(want, func(a, b it) int {
+			if a.k != b.k {
+				return cmp.Compare(a.k, b.k)
+			}
+			return cmp.Compare(a.ord, b.ord)
+		})
+		var h Heap
+		pos := make([]int, n)
+		for i := range keys {
+			if len(keys[i]) > 0 {
+				h.Push(i, n-i, keys[i][0]) // orders opposite to indexes
+			}
+		}
+		var got []it
+		for h.Len() > 0 {
+			i := h.Min()
+			got = append(got, it{keys[i][pos[i]], n - i})
+			pos[i]++
+			if pos[i] < len(keys[i]) {
+				h.Fix(keys[i][pos[i]])
+			} else {
+				h.Pop()
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d: got %v\nwant %v", n, got, want)
+		}
 	}
 }
