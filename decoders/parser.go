@@ -28,9 +28,9 @@ type Parser struct {
 	wanted []uint8
 
 	// Store, when set, gives the storage to decode an event of e's layout
-	// into, in place of the Parser's own: a zero-or-stale value of the
-	// type e.New returns (Decode overwrites all of it), or nil to use the
-	// Parser's. A caller that keeps events (the pipeline's batches) so
+	// into, in place of the Parser's own: a value, zero or stale (Decode
+	// overwrites all of it), of the type e.New returns, or nil to use the
+	// Parser's. Layouts decoded by other means (TraceLogging) do not ask. A caller that keeps events (the pipeline's batches) so
 	// decodes each straight into its place, without a copy.
 	Store func(e *Entry) Event
 

@@ -211,8 +211,8 @@ func (d def[T, PT]) add(key Key) {
 		var in *interner
 		if p != nil {
 			if p.Store != nil {
-				if t, ok := p.Store(ent).(PT); ok && t != nil {
-					e = (*T)(t)
+				if ev := p.Store(ent); ev != nil {
+					e = (*T)(ev.(PT)) // another type is the caller's bug
 				}
 			}
 			if e == nil {

@@ -188,6 +188,7 @@ const (
 	slotW32kDelay
 	slotCOMCall
 	slotCOMModal
+	numSlots
 )
 
 // slotOf is the slot kind of e's event type.
@@ -292,9 +293,22 @@ func (b *batch) slot(k uint8) decoders.Event {
 // slots is a decoding goroutine's Parser.Store: it decodes every event
 // whose type a batch keeps as is straight into the batch being filled.
 type slots struct {
-	b     *batch
-	kinds []uint8 // by Entry.Index
-	last  decoders.Event
+	b      *batch
+	kinds  []uint8 // by Entry.Index
+	stored bool    // the last event asked for went into b
+	kind   uint8   // and its slot kind
+	// routes caches the route of each slot kind, plus one when known.
+	routes [numSlots]uint16
+}
+
+// route is route(choose, d) for the event just stored, asked once per kind.
+func (s *slots) route(choose []Chooser, d *decoders.Decoded) uint8 {
+	r := s.routes[s.kind]
+	if r == 0 {
+		r = uint16(route(choose, d)) + 1
+		s.routes[s.kind] = r
+	}
+	return uint8(r - 1)
 }
 
 func (s *slots) store(e *decoders.Entry) decoders.Event {
@@ -307,8 +321,9 @@ func (s *slots) store(e *decoders.Entry) decoders.Event {
 		k = slotOf(e)
 		s.kinds[i] = k
 	}
-	s.last = s.b.slot(k)
-	return s.last
+	ev := s.b.slot(k)
+	s.stored, s.kind = ev != nil, k
+	return ev
 }
 
 // add appends d, copying its Event when the engine uses that type; other

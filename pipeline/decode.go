@@ -67,7 +67,7 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 			// Decode in place into the batch's next slot (cap checked above).
 			b.evs = b.evs[:len(b.evs)+1]
 			d := &b.evs[len(b.evs)-1]
-			st.last = nil
+			st.stored = false
 			if _, derr := p.DecodeInto(rec, d); derr != nil {
 				b.warns = append(b.warns, batchWarn{i: len(b.evs) - 1,
 					s: fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", name, rec.BufferOffset, rec.Pos, derr)})
@@ -75,11 +75,17 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 				// the record, do not correlate it.
 				d.Event = nil
 			}
-			if d.Event == nil || d.Event != st.last {
+			if !st.stored || d.Event == nil {
 				b.own(d) // decoded in the Parser: copy it, or drop it
 			}
 			b.keys = append(b.keys, key)
-			b.masks = append(b.masks, route(choose, d))
+			var mask uint8
+			if st.stored && d.Event != nil {
+				mask = st.route(choose, d)
+			} else {
+				mask = route(choose, d)
+			}
+			b.masks = append(b.masks, mask)
 		}
 		<-sem
 	}
@@ -128,8 +134,9 @@ const chunkSize = 4096
 const chunksPerConsumer = 4
 
 // Chooser is a Sink that takes only some events: RunSplit hands it those
-// for which Wants is true (asked on a decoding goroutine, once per event,
-// after decoding; it must not keep d) and no others.
+// for which Wants is true and no others. Wants is asked on a decoding
+// goroutine, after decoding; it must not keep d, and must answer by the Go
+// type of d.Event alone (nil included), for its answer is kept per type.
 type Chooser interface {
 	Wants(d *decoders.Decoded) bool
 }

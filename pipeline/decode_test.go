@@ -71,7 +71,22 @@ func TestDecodeParallelOrder(t *testing.T) {
 			t.Logf("%s: %v", in.name, err)
 			continue
 		}
-		var want []seenEvent
+		// Choosers answer by event type (Chooser's contract).
+		isFile := func(d *decoders.Decoded) bool {
+			switch d.Event.(type) {
+			case nil, *decoders.FileReadWrite, *decoders.FileOpEnd, *decoders.FileCreate:
+				return true
+			}
+			return false
+		}
+		isALPC := func(d *decoders.Decoded) bool {
+			switch d.Event.(type) {
+			case *decoders.AlpcMessage, *decoders.AlpcUnwait, *decoders.AlpcWaitNewMessage:
+				return true
+			}
+			return false
+		}
+		var want, wantFiles, wantNotALPC []seenEvent
 		var wantWarn []string
 		p := decoders.NewParser()
 		p.Want = pipeline.EngineUses
@@ -88,6 +103,12 @@ func TestDecodeParallelOrder(t *testing.T) {
 				d.Event = nil // counted only
 			}
 			want = append(want, seen(&d))
+			if isFile(&d) {
+				wantFiles = append(wantFiles, seen(&d))
+			}
+			if !isALPC(&d) {
+				wantNotALPC = append(wantNotALPC, seen(&d))
+			}
 		}
 		// One consumer, then three (the split engine's case): each sees
 		// every event in the same order.
@@ -107,25 +128,16 @@ func TestDecodeParallelOrder(t *testing.T) {
 		}
 		// Choosers: each consumer gets the events it chooses, in order,
 		// and the warnings all come, in order, whatever the first chooses.
-		even := chooseFunc(func(d *decoders.Decoded) bool { return d.PID%2 == 0 })
-		timed := chooseFunc(func(d *decoders.Decoded) bool { return d.Time%3 != 0 })
+		files := chooseFunc(isFile)
+		notALPC := chooseFunc(func(d *decoders.Decoded) bool { return !isALPC(d) })
 		var chosen [3][]seenEvent
 		var chosenWarn []string
 		pipeline.DecodeChosen([]pipeline.Source{{Name: in.name, File: f}}, func(s string) { chosenWarn = append(chosenWarn, s) },
-			[]pipeline.Chooser{even, nil, timed},
+			[]pipeline.Chooser{files, nil, notALPC},
 			func(d *decoders.Decoded) { chosen[0] = append(chosen[0], seen(d)) },
 			func(d *decoders.Decoded) { chosen[1] = append(chosen[1], seen(d)) },
 			func(d *decoders.Decoded) { chosen[2] = append(chosen[2], seen(d)) })
-		var wantEven, wantTimed []seenEvent
-		for _, e := range want {
-			if e.d.PID%2 == 0 {
-				wantEven = append(wantEven, e)
-			}
-			if e.d.Time%3 != 0 {
-				wantTimed = append(wantTimed, e)
-			}
-		}
-		for k, w := range [][]seenEvent{wantEven, want, wantTimed} {
+		for k, w := range [][]seenEvent{wantFiles, want, wantNotALPC} {
 			if !slices.Equal(chosen[k], w) {
 				t.Errorf("%s: chooser %d: %d events, want %d in order", in.name, k, len(chosen[k]), len(w))
 			}
