@@ -21,7 +21,7 @@ func tableEntry(t *testing.T, p *Parser, rec *etw.Record) *Entry {
 	}
 	e, ok := p.kt.find(rec.Provider, rec.Opcode, rec.Version)
 	if !ok {
-		e = p.lookup(key)
+		e = p.lookup(&key)
 	}
 	return e
 }

@@ -365,13 +365,13 @@ type dec struct {
 	b    []byte
 	off  int
 	ptr  int
-	key  Key
+	key  *Key // a pointer: a copy would stall on store forwarding (setRecordKey)
 	in   *interner
 	last uint32 // value of the last u32 read (kSizedBytes length)
 }
 
 func (d *dec) fail(what string, err error) error {
-	return &DecodeError{Key: d.key, Off: d.off, What: what, Err: err}
+	return &DecodeError{Key: *d.key, Off: d.off, What: what, Err: err}
 }
 
 func (d *dec) need(n int, what string) error {
@@ -381,9 +381,9 @@ func (d *dec) need(n int, what string) error {
 	return nil
 }
 
-func (l *layout[T]) decode(e *T, b []byte, ptr int, key Key, in *interner) error {
+func (l *layout[T]) decode(e *T, b []byte, ptr int, key *Key, in *interner) error {
 	if ptr != 4 && ptr != 8 {
-		return &DecodeError{Key: key, What: "pointer size", Err: ErrPointerSize}
+		return &DecodeError{Key: *key, What: "pointer size", Err: ErrPointerSize}
 	}
 	if l.fast != nil && !slowOnly && l.decodeFast(e, b, ptr) {
 		return nil

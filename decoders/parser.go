@@ -105,17 +105,19 @@ type cacheSlot struct {
 }
 
 // lookup finds the entry of key through the cache.
-func (p *Parser) lookup(key Key) *Entry {
+func (p *Parser) lookup(key *Key) *Entry {
 	h := key.Provider.Data1 ^ uint32(key.ID)*0x9E3779B1 ^ uint32(key.Version)<<20
 	if key.Manifest {
 		h ^= 0x5bd1e995
 	}
 	s := &p.cache[(h^h>>8)&255]
-	if s.valid && s.key == key {
+	// Field by field: key was just stored field by field, and a whole-Key
+	// copy or comparison would stall on store forwarding (setRecordKey).
+	if s.valid && s.key.Provider == key.Provider && s.key.ID == key.ID && s.key.Version == key.Version && s.key.Manifest == key.Manifest {
 		return s.entry
 	}
-	e := registry[key]
-	*s = cacheSlot{key: key, entry: e, valid: true}
+	e := registry[*key]
+	*s = cacheSlot{key: *key, entry: e, valid: true}
 	return e
 }
 
@@ -207,11 +209,11 @@ func (p *Parser) DecodeInto(rec *etw.Record, d *Decoded) (bool, error) {
 		}
 		var ok bool
 		if e, ok = p.kt.find(rec.Provider, rec.Opcode, rec.Version); !ok {
-			e = p.lookup(d.Key)
+			e = p.lookup(&d.Key)
 		}
 	} else {
 		setRecordKey(&d.Key, rec)
-		e = p.lookup(d.Key)
+		e = p.lookup(&d.Key)
 	}
 	if e != nil {
 		if p.Want != nil && !p.wants(e) {

@@ -227,7 +227,7 @@ func (d def[T, PT]) add(key Key) {
 		if init != nil {
 			init(e)
 		}
-		err := l.decode(e, payload, ptr, key, in)
+		err := l.decode(e, payload, ptr, &key, in)
 		return PT(e), err
 	}
 	register(ent)

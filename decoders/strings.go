@@ -15,9 +15,19 @@ import (
 // names) cost no allocation after their first sighting. A nil interner
 // decodes without caching.
 type interner struct {
-	m     [3]map[string]string // by encoding: UTF-16, Latin-1, SID
-	n     int                  // strings held
-	bytes int                  // bytes held
+	m     [3]map[string]interned // by encoding: UTF-16, Latin-1, SID
+	n     int                    // strings held
+	bytes int                    // bytes held
+	// recent is a direct-mapped cache in front of m, hashed on the length
+	// and the last bytes: the names a run of events repeats (an RPC
+	// endpoint, a pipe path) are found without hashing them whole.
+	recent [3][64]interned
+}
+
+// interned is a string and the payload bytes it came from.
+type interned struct {
+	raw string
+	s   string
 }
 
 // Encodings of interned strings.
@@ -36,12 +46,25 @@ const (
 	maxInternLen   = 1024
 )
 
+// recentSlot is raw's slot in recent (raw not empty).
+func recentSlot(raw []byte) int {
+	h := uint32(len(raw))*0x9E3779B1 ^ uint32(raw[len(raw)-1])<<8 ^ uint32(raw[len(raw)/2])
+	return int(h^h>>7) & 63
+}
+
 func (in *interner) lookup(raw []byte, tag int) (string, bool) {
 	if in == nil || in.m[tag] == nil || len(raw) > maxInternLen {
 		return "", false
 	}
-	s, ok := in.m[tag][string(raw)] // indexing with string(bytes) does not allocate
-	return s, ok
+	r := &in.recent[tag][recentSlot(raw)]
+	if r.raw == string(raw) && r.raw != "" { // comparing with string(bytes) does not allocate
+		return r.s, true
+	}
+	v, ok := in.m[tag][string(raw)] // nor does indexing with it
+	if ok {
+		*r = v
+	}
+	return v.s, ok
 }
 
 func (in *interner) store(raw []byte, tag int, s string) string {
@@ -49,12 +72,15 @@ func (in *interner) store(raw []byte, tag int, s string) string {
 		return s
 	}
 	if in.n >= maxInterned || in.bytes+len(raw)+len(s) > maxInternBytes {
-		in.m, in.n, in.bytes = [3]map[string]string{}, 0, 0
+		in.m, in.n, in.bytes = [3]map[string]interned{}, 0, 0
+		in.recent = [3][64]interned{}
 	}
 	if in.m[tag] == nil {
-		in.m[tag] = make(map[string]string, 256)
+		in.m[tag] = make(map[string]interned, 256)
 	}
-	in.m[tag][string(raw)] = s
+	v := interned{raw: string(raw), s: s}
+	in.m[tag][v.raw] = v
+	in.recent[tag][recentSlot(raw)] = v
 	in.n++
 	in.bytes += len(raw) + len(s)
 	return s
