@@ -47,15 +47,36 @@ func sourceOf(g etw.GUID) fileSource {
 	return srcOther
 }
 
-// isFileIO reports whether ev is a file I/O operation (not a name event):
-// the events both FileIo sources report for the same operation.
-func isFileIO(ev decoders.Event) bool {
+// class sorts events for Add and for splitting a namespace (split.go):
+// classOf is the one type switch an event goes through before its handler.
+type class uint8
+
+const (
+	classNone    class = iota // no event: counted only
+	classTable                // builds the process and thread tables
+	classState                // names, loss, security snapshots: kept whatever the window
+	classFileIO               // a file I/O operation (not a name event): the events both FileIo sources report for the same operation
+	classMessage              // the message family: ALPC, RPC and COM
+	classOther                // any other mechanism event
+)
+
+func classOf(ev decoders.Event) class {
 	switch ev.(type) {
+	case nil:
+		return classNone
+	case *decoders.Process, *decoders.Thread, *decoders.KernelProcessStart, *decoders.KernelThread:
+		return classTable
+	case *decoders.FileName, *decoders.LostEvent, *decoders.SecuritySnapshot:
+		return classState
 	case *decoders.FileCreate, *decoders.FileSimpleOp, *decoders.FileReadWrite, *decoders.FileInfo,
 		*decoders.FileDirEnum, *decoders.FilePathOp, *decoders.FileOpEnd:
-		return true
+		return classFileIO
+	case *decoders.AlpcMessage, *decoders.AlpcWaitNewMessage, *decoders.AlpcUnwait, *decoders.AlpcRaw,
+		*decoders.RPCCallStart, *decoders.RPCCallStop,
+		*decoders.COMCallDelay, *decoders.COMCliModalLoopDelay:
+		return classMessage
 	}
-	return false
+	return classOther
 }
 
 // anyPID is the header PID/TID of events logged in arbitrary context (docs/events.md#conventions).
@@ -256,25 +277,29 @@ func (e *Engine) Add(d *decoders.Decoded) {
 		return
 	}
 	e.count(d)
-	if d.Event == nil || e.table(d) {
+	c := classOf(d.Event)
+	switch c {
+	case classNone:
 		return
-	}
-	switch ev := d.Event.(type) {
-	case *decoders.FileName:
-		e.fileName(ev)
+	case classTable:
+		e.table(d)
 		return
-	case *decoders.LostEvent:
-		e.lostRecords++
-		e.l.record(d.Time)
-		return
-	case *decoders.SecuritySnapshot:
-		e.snapshot(ev)
+	case classState:
+		switch ev := d.Event.(type) {
+		case *decoders.FileName:
+			e.fileName(ev)
+		case *decoders.LostEvent:
+			e.lostRecords++
+			e.l.record(d.Time)
+		case *decoders.SecuritySnapshot:
+			e.snapshot(ev)
+		}
 		return
 	}
 	if !e.inWindow(d) {
 		return
 	}
-	if e.lastSrc != srcOther && isFileIO(d.Event) {
+	if c == classFileIO && e.lastSrc != srcOther {
 		if e.lastSrc == srcClassic {
 			e.classicFileIo = true
 		} else if e.classicFileIo {
@@ -306,9 +331,9 @@ func (e *Engine) count(d *decoders.Decoded) {
 	}
 }
 
-// table handles the events that build the process and thread tables,
-// always used, whatever the time window; false for any other event.
-func (e *Engine) table(d *decoders.Decoded) bool {
+// table handles the events that build the process and thread tables
+// (classTable), always used, whatever the time window.
+func (e *Engine) table(d *decoders.Decoded) {
 	switch ev := d.Event.(type) {
 	case *decoders.Process:
 		e.process(d, ev)
@@ -320,10 +345,7 @@ func (e *Engine) table(d *decoders.Decoded) bool {
 		if !ev.Stop {
 			e.thread(&decoders.Thread{Op: decoders.OpProcessStart, ProcessID: ev.ProcessID, ThreadID: ev.ThreadID})
 		}
-	default:
-		return false
 	}
-	return true
 }
 
 // inWindow applies the --since/--until window (docs/rules.md F2) to a

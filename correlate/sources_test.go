@@ -12,16 +12,6 @@ import (
 	"github.com/ipctrace/ipctrace/synth"
 )
 
-// isFileIOEvent mirrors the engine's notion of a file I/O operation.
-func isFileIOEvent(ev decoders.Event) bool {
-	switch ev.(type) {
-	case *decoders.FileCreate, *decoders.FileSimpleOp, *decoders.FileReadWrite, *decoders.FileInfo,
-		*decoders.FileDirEnum, *decoders.FilePathOp, *decoders.FileOpEnd:
-		return true
-	}
-	return false
-}
-
 // feed runs a scenario's events, time-ordered, through an engine; asKernelFile
 // re-labels classic FileIo I/O events as Microsoft-Windows-Kernel-File events
 // (the decoders map both onto the same types), and twin adds such a copy after
@@ -43,7 +33,7 @@ func feed(t *testing.T, raw []byte, asKernelFile, twin bool) (*model.Model, int6
 		if !ok || derr != nil {
 			continue
 		}
-		classic := d.Key.Provider == decoders.FileIoGUID && isFileIOEvent(d.Event)
+		classic := d.Key.Provider == decoders.FileIoGUID && correlate.IsFileIO(d.Event)
 		if classic && asKernelFile {
 			d.Key.Provider, d.Key.Manifest = decoders.KernelFileGUID, true
 		}

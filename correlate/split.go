@@ -27,18 +27,6 @@ const (
 	partMessages             // ALPC, RPC, COM
 )
 
-// isMessage reports whether ev belongs to the message family: ALPC, RPC
-// and COM.
-func isMessage(ev decoders.Event) bool {
-	switch ev.(type) {
-	case *decoders.AlpcMessage, *decoders.AlpcWaitNewMessage, *decoders.AlpcUnwait, *decoders.AlpcRaw,
-		*decoders.RPCCallStart, *decoders.RPCCallStop,
-		*decoders.COMCallDelay, *decoders.COMCliModalLoopDelay:
-		return true
-	}
-	return false
-}
-
 // newSplit returns the two engines of a split namespace. They must be run
 // with pipeline.RunSplit, which hands each only the events it Wants.
 func newSplit(opt Options) (files, messages *Engine) {
@@ -53,27 +41,24 @@ func newSplit(opt Options) (files, messages *Engine) {
 func (e *Engine) Wants(d *decoders.Decoded) bool {
 	switch e.part {
 	case partFiles:
-		return !isMessage(d.Event)
+		return classOf(d.Event) != classMessage
 	case partMessages:
-		return isMessage(d.Event) || isTable(d.Event)
+		c := classOf(d.Event)
+		return c == classMessage || c == classTable
 	}
 	return true
-}
-
-// isTable reports whether ev builds the process and thread tables.
-func isTable(ev decoders.Event) bool {
-	switch ev.(type) {
-	case *decoders.Process, *decoders.Thread, *decoders.KernelProcessStart, *decoders.KernelThread:
-		return true
-	}
-	return false
 }
 
 // addMessages is Add for the message engine: the process and thread tables
 // and the message family, whose events it also counts for the trace (the
 // file engine counts the rest).
 func (e *Engine) addMessages(d *decoders.Decoded) {
-	if d.Event == nil || e.table(d) || !isMessage(d.Event) {
+	switch classOf(d.Event) {
+	case classTable:
+		e.table(d)
+		return
+	case classMessage:
+	default:
 		return
 	}
 	e.count(d)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -249,10 +250,8 @@ func (m *merger) add(s *decodedStream) bool {
 		s.wi++
 	}
 	d := &b.evs[s.i]
-	for k, mask := 0, b.masks[s.i]; mask != 0; k, mask = k+1, mask>>1 {
-		if mask&1 == 0 {
-			continue
-		}
+	for mask := b.masks[s.i]; mask != 0; mask &= mask - 1 {
+		k := bits.TrailingZeros8(mask)
 		c := m.cur[k]
 		c.evs = append(c.evs, d)
 		if len(c.evs) == chunkSize && !m.flush(k) {
