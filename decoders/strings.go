@@ -46,10 +46,19 @@ const (
 	maxInternLen   = 1024
 )
 
-// recentSlot is raw's slot in recent (raw not empty).
+// recentSlot is raw's slot in recent (raw not empty), hashed from its
+// length and its last 16 bytes (where paths that share a directory differ).
 func recentSlot(raw []byte) int {
-	h := uint32(len(raw))*0x9E3779B1 ^ uint32(raw[len(raw)-1])<<8 ^ uint32(raw[len(raw)/2])
-	return int(h^h>>7) & 63
+	n := len(raw)
+	x := uint64(n)
+	if n >= 16 {
+		x ^= binary.LittleEndian.Uint64(raw[n-16:]) ^ binary.LittleEndian.Uint64(raw[n-8:])*0x9E3779B97F4A7C15
+	} else {
+		for _, c := range raw {
+			x = x<<5 ^ x>>59 ^ uint64(c)
+		}
+	}
+	return int((x * 0x9E3779B97F4A7C15) >> 58)
 }
 
 func (in *interner) lookup(raw []byte, tag int) (string, bool) {
