@@ -121,20 +121,18 @@ func (p *Parser) lookup(key *Key) *Entry {
 	return e
 }
 
-// wants reports whether p.Want accepts e, asking it once per entry.
-func (p *Parser) wants(e *Entry) bool {
+// ask asks p.Want about e and keeps the answer (1 yes, 2 no) in
+// p.wanted, where DecodeInto finds it for the entry's later events.
+func (p *Parser) ask(e *Entry) uint8 {
 	if e.index >= len(p.wanted) {
 		p.wanted = append(p.wanted, make([]uint8, len(registry)-len(p.wanted))...)
 	}
-	w := p.wanted[e.index]
-	if w == 0 {
-		w = 2
-		if p.Want(e) {
-			w = 1
-		}
-		p.wanted[e.index] = w
+	w := uint8(2)
+	if p.Want(e) {
+		w = 1
 	}
-	return w == 1
+	p.wanted[e.index] = w
+	return w
 }
 
 // NewParser returns a Parser.
@@ -216,8 +214,17 @@ func (p *Parser) DecodeInto(rec *etw.Record, d *Decoded) (bool, error) {
 		e = p.lookup(&d.Key)
 	}
 	if e != nil {
-		if p.Want != nil && !p.wants(e) {
-			return true, nil
+		if p.Want != nil {
+			var w uint8
+			if i := uint(e.index); i < uint(len(p.wanted)) {
+				w = p.wanted[i]
+			}
+			if w == 0 {
+				w = p.ask(e)
+			}
+			if w != 1 {
+				return true, nil
+			}
 		}
 		ev, err := e.Decode(p, rec.Payload, ptr)
 		d.Event = ev
