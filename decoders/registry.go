@@ -102,14 +102,19 @@ func (k Key) String() string {
 
 // Entry is one registered layout: both directions of one event version.
 type Entry struct {
-	Key  Key
-	Name string // "FileIo/Create", "Microsoft-Windows-RPC/RpcClientCallStart", …
-	// MinSize is the smallest payload that can decode for pointer size ptr.
-	MinSize func(ptr int) int
 	// Decode decodes payload into storage owned by p (p may be nil: the
 	// event is then freshly allocated). The event is returned even with an
 	// error, holding what could be read.
 	Decode func(p *Parser, payload []byte, ptr int) (Event, error)
+	// index is the registration order, for per-entry tables in the Parser.
+	// It sits beside Decode: DecodeInto reads both for every event, and
+	// one cache line then serves.
+	index int
+
+	Key  Key
+	Name string // "FileIo/Create", "Microsoft-Windows-RPC/RpcClientCallStart", …
+	// MinSize is the smallest payload that can decode for pointer size ptr.
+	MinSize func(ptr int) int
 	// Encode appends the payload of ev to dst.
 	Encode func(dst []byte, ev Event, ptr int) ([]byte, error)
 	// PointerFields are the JSON names of the event's pointer-sized fields
@@ -118,8 +123,6 @@ type Entry struct {
 	// New returns a zero event of the type Decode produces, so that a
 	// caller can choose by type which events to decode (Parser.Want).
 	New func() Event
-
-	index int // registration order, for per-entry tables in the Parser
 }
 
 // Index is e's registration order: dense from 0, for tables by entry.
