@@ -30,8 +30,9 @@ type Parser struct {
 	// Store, when set, gives the storage to decode an event of e's layout
 	// into, in place of the Parser's own: a value, zero or stale (Decode
 	// overwrites all of it), of the type e.New returns, or nil to use the
-	// Parser's. Layouts decoded by other means (TraceLogging) do not ask. A caller that keeps events (the pipeline's batches) so
-	// decodes each straight into its place, without a copy.
+	// Parser's. A caller that keeps events (the pipeline's batches) so
+	// decodes each straight into its place, without a copy. Layouts
+	// decoded by other means (TraceLogging) do not ask.
 	Store func(e *Entry) Event
 
 	in interner

@@ -69,18 +69,9 @@ type arena[T any] struct {
 
 // put appends a copy of v and returns a pointer to it.
 func (a *arena[T]) put(v T) *T {
-	for {
-		if a.ci < len(a.chunks) {
-			c := &a.chunks[a.ci]
-			if len(*c) < cap(*c) {
-				*c = append(*c, v)
-				return &(*c)[len(*c)-1]
-			}
-			a.ci++
-			continue
-		}
-		a.chunks = append(a.chunks, make([]T, 0, arenaChunk))
-	}
+	p := a.next()
+	*p = v
+	return p
 }
 
 // next returns a pointer to a new value at the end, stale: the caller
@@ -297,16 +288,27 @@ type slots struct {
 	kinds  []uint8 // by Entry.Index
 	stored bool    // the last event asked for went into b
 	kind   uint8   // and its slot kind
-	// routes caches the route of each slot kind, plus one when known.
+	// routes caches the route of each slot kind (at slotUnknown: of events
+	// without a value), plus one when known.
 	routes [numSlots]uint16
 }
 
-// route is route(choose, d) for the event just stored, asked once per kind.
+// route is route(choose, d) for the event just decoded, asked once per
+// slot kind and once for events without a value (counted only); the rare
+// types own copies are asked every time.
 func (s *slots) route(choose []Chooser, d *decoders.Decoded) uint8 {
-	r := s.routes[s.kind]
+	k := uint8(slotUnknown) // d.Event nil: the routes slot no kind uses
+	switch {
+	case d.Event == nil:
+	case s.stored:
+		k = s.kind
+	default:
+		return route(choose, d)
+	}
+	r := s.routes[k]
 	if r == 0 {
 		r = uint16(route(choose, d)) + 1
-		s.routes[s.kind] = r
+		s.routes[k] = r
 	}
 	return uint8(r - 1)
 }

@@ -80,13 +80,7 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 				b.own(d) // decoded in the Parser: copy it, or drop it
 			}
 			b.keys = append(b.keys, key)
-			var mask uint8
-			if st.stored && d.Event != nil {
-				mask = st.route(choose, d)
-			} else {
-				mask = route(choose, d)
-			}
-			b.masks = append(b.masks, mask)
+			b.masks = append(b.masks, st.route(choose, d))
 		}
 		<-sem
 	}
