@@ -48,16 +48,18 @@ func sourceOf(g etw.GUID) fileSource {
 }
 
 // class sorts events for Add and for splitting a namespace (split.go):
-// classOf is the one type switch an event goes through before its handler.
+// classOf is the one type switch an event goes through before its handler,
+// and the one list of the event types the engine reads (Uses), which
+// pipeline batches must keep.
 type class uint8
 
 const (
-	classNone    class = iota // no event: counted only
+	classNone    class = iota // no event, or one no handler reads: counted only
 	classTable                // builds the process and thread tables
 	classState                // names, loss, security snapshots: kept whatever the window
 	classFileIO               // a file I/O operation (not a name event): the events both FileIo sources report for the same operation
 	classMessage              // the message family: ALPC, RPC and COM
-	classOther                // any other mechanism event
+	classOther                // the other mechanism events: sections, window messages
 )
 
 func classOf(ev decoders.Event) class {
@@ -69,14 +71,16 @@ func classOf(ev decoders.Event) class {
 	case *decoders.FileName, *decoders.LostEvent, *decoders.SecuritySnapshot:
 		return classState
 	case *decoders.FileCreate, *decoders.FileSimpleOp, *decoders.FileReadWrite, *decoders.FileInfo,
-		*decoders.FileDirEnum, *decoders.FilePathOp, *decoders.FileOpEnd:
+		*decoders.FileOpEnd:
 		return classFileIO
 	case *decoders.AlpcMessage, *decoders.AlpcWaitNewMessage, *decoders.AlpcUnwait, *decoders.AlpcRaw,
 		*decoders.RPCCallStart, *decoders.RPCCallStop,
 		*decoders.COMCallDelay, *decoders.COMCliModalLoopDelay:
 		return classMessage
+	case *decoders.MapFile, *decoders.Win32kMessage, *decoders.Win32kMessageStop, *decoders.Win32kUIDelay:
+		return classOther
 	}
-	return classOther
+	return classNone
 }
 
 // anyPID is the header PID/TID of events logged in arbitrary context (docs/events.md#conventions).

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"bytes"
+	"reflect"
 	"sync/atomic"
 
 	"github.com/ipctrace/ipctrace/decoders"
@@ -17,9 +19,10 @@ const (
 )
 
 // batch is a run of decoded events whose Event values are copies owned by
-// the batch (the Parser reuses its own storage). Events are appended into
-// typed arenas of fixed-size chunks, which never move, so pointers into
-// them stay valid. Batches are reused: they keep their chunks.
+// the batch (the Parser reuses its own storage). Events are stored in
+// typed arenas of fixed-size chunks, one per type of kept, which never
+// move, so pointers into them stay valid. Batches are reused: they keep
+// their chunks.
 type batch struct {
 	evs []decoders.Decoded
 	// With parallel decoding: the merge key of every event and the
@@ -31,30 +34,8 @@ type batch struct {
 	// refs counts the consumers not yet past the batch once it is merged.
 	refs atomic.Int32
 
-	fileCreate  arena[decoders.FileCreate]
-	fileSimple  arena[decoders.FileSimpleOp]
-	fileRW      arena[decoders.FileReadWrite]
-	fileInfo    arena[decoders.FileInfo]
-	fileOpEnd   arena[decoders.FileOpEnd]
-	fileName    arena[decoders.FileName]
-	mapFile     arena[decoders.MapFile]
-	alpcMsg     arena[decoders.AlpcMessage]
-	alpcWaitNew arena[decoders.AlpcWaitNewMessage]
-	alpcUnwait  arena[decoders.AlpcUnwait]
-	alpcRaw     arena[decoders.AlpcRaw]
-	process     arena[decoders.Process]
-	thread      arena[decoders.Thread]
-	kproc       arena[decoders.KernelProcessStart]
-	kthread     arena[decoders.KernelThread]
-	rpcStart    arena[decoders.RPCCallStart]
-	rpcStop     arena[decoders.RPCCallStop]
-	lost        arena[decoders.LostEvent]
-	secSnap     arena[decoders.SecuritySnapshot]
-	w32kMsg     arena[decoders.Win32kMessage]
-	w32kStop    arena[decoders.Win32kMessageStop]
-	w32kDelay   arena[decoders.Win32kUIDelay]
-	comCall     arena[decoders.COMCallDelay]
-	comModal    arena[decoders.COMCliModalLoopDelay]
+	// stores holds the values of kept[i] at stores[i].
+	stores [len(kept)]store
 }
 
 // arenaChunk is the number of values in one chunk of an arena.
@@ -65,13 +46,6 @@ const arenaChunk = 256
 type arena[T any] struct {
 	chunks [][]T
 	ci     int // chunk being filled
-}
-
-// put appends a copy of v and returns a pointer to it.
-func (a *arena[T]) put(v T) *T {
-	p := a.next()
-	*p = v
-	return p
 }
 
 // next returns a pointer to a new value at the end, stale: the caller
@@ -110,175 +84,160 @@ type batchWarn struct {
 
 // newBatch returns a batch of up to n events.
 func newBatch(n int) *batch {
-	return &batch{evs: make([]decoders.Decoded, 0, n), keys: make([]int64, 0, n), masks: make([]uint8, 0, n)}
+	b := &batch{evs: make([]decoders.Decoded, 0, n), keys: make([]int64, 0, n), masks: make([]uint8, 0, n)}
+	for i, k := range kept {
+		b.stores[i] = k.store()
+	}
+	return b
 }
 
 func (b *batch) reset() {
 	b.evs, b.keys, b.masks = b.evs[:0], b.keys[:0], b.masks[:0]
 	clear(b.warns)
 	b.warns = b.warns[:0]
-	b.fileCreate.reset()
-	b.fileSimple.reset()
-	b.fileRW.reset()
-	b.fileInfo.reset()
-	b.fileOpEnd.reset()
-	b.fileName.reset()
-	b.mapFile.reset()
-	b.alpcMsg.reset()
-	b.alpcWaitNew.reset()
-	b.alpcUnwait.reset()
-	b.alpcRaw.reset()
-	b.process.reset()
-	b.thread.reset()
-	b.kproc.reset()
-	b.kthread.reset()
-	b.rpcStart.reset()
-	b.rpcStop.reset()
-	b.lost.reset()
-	b.secSnap.reset()
-	b.w32kMsg.reset()
-	b.w32kStop.reset()
-	b.w32kDelay.reset()
-	b.comCall.reset()
-	b.comModal.reset()
+	for _, s := range b.stores {
+		s.reset()
+	}
+}
+
+// Keeps reports whether batches keep events of ev's type for their
+// consumers; the others reach them for counting only, with Event nil.
+func Keeps(ev decoders.Event) bool {
+	_, ok := keptIndex[reflect.TypeOf(ev)]
+	return ok
 }
 
 // engineUses reports whether batches keep the events of layout e for the
 // engine; the others are only counted, so decoding their payload would be
 // wasted (decoders.Parser.Want).
-func engineUses(e *decoders.Entry) bool {
-	b := newBatch(1)
-	b.add(&decoders.Decoded{Event: e.New()})
-	return b.evs[0].Event != nil
+func engineUses(e *decoders.Entry) bool { return Keeps(e.New()) }
+
+// kept is the one list of the event types batches keep for the engines:
+// every other event is kept for counting only (Event nil). A direct type
+// is decoded straight into its arena in the batch (decoders.Parser.Store);
+// the others are decoded in the Parser's storage and copied, with cut
+// applied to the copy where it aliases the payload.
+var kept = [...]keptType{
+	direct[decoders.FileCreate](),
+	direct[decoders.FileSimpleOp](),
+	direct[decoders.FileReadWrite](),
+	direct[decoders.FileInfo](),
+	direct[decoders.FileOpEnd](),
+	direct[decoders.FileName](),
+	direct[decoders.MapFile](),
+	direct[decoders.AlpcMessage](),
+	direct[decoders.AlpcWaitNewMessage](),
+	direct[decoders.AlpcUnwait](),
+	direct[decoders.Process](),
+	direct[decoders.Thread](),
+	direct[decoders.KernelThread](),
+	direct[decoders.RPCCallStart](),
+	direct[decoders.RPCCallStop](),
+	direct[decoders.LostEvent](),
+	direct[decoders.Win32kMessage](),
+	direct[decoders.Win32kMessageStop](),
+	direct[decoders.Win32kUIDelay](),
+	direct[decoders.COMCallDelay](),
+	direct[decoders.COMCliModalLoopDelay](),
+	direct[decoders.SystemConfigCPU](), // for package fleet: the computer name
+	copied(func(r *decoders.AlpcRaw) { r.Payload = nil }),
+	copied(func(k *decoders.KernelProcessStart) { k.MandatoryLabel = decoders.SIDField{} }),
+	copied(func(s *decoders.SecuritySnapshot) { s.SD = bytes.Clone(s.SD) }),
 }
 
-// Where a batch keeps an event type: decoded straight into one of its
-// arenas (decoders.Parser.Store), or decoded in the Parser and then copied
-// by own, for the types own must adjust (payload aliases) or that are rare.
+// keptIndex is the index in kept of each kept type (the pointer type, as
+// Decoded.Event holds it).
+var keptIndex = func() map[reflect.Type]int {
+	m := make(map[reflect.Type]int, len(kept))
+	for i, k := range kept {
+		if _, dup := m[k.typ]; dup {
+			panic("pipeline: " + k.typ.String() + " kept twice")
+		}
+		m[k.typ] = i
+	}
+	return m
+}()
+
+// keptType is an event type batches keep and how.
+type keptType struct {
+	typ    reflect.Type // *T
+	direct bool
+	store  func() store // a batch's store of that type
+}
+
+// store is a batch's arena of values of one kept type.
+type store interface {
+	// next returns storage for a new value, stale: the caller overwrites
+	// all of it (Parser.Store).
+	next() decoders.Event
+	// own returns a copy of ev, of the store's type, held by the store.
+	own(ev decoders.Event) decoders.Event
+	reset()
+}
+
+// typed is the store of values of type T, cut (when not nil) adjusting
+// each copy own makes.
+type typed[T any, P interface {
+	*T
+	decoders.Event
+}] struct {
+	arena[T]
+	cut func(*T)
+}
+
+func (s *typed[T, P]) next() decoders.Event { return P(s.arena.next()) }
+
+func (s *typed[T, P]) own(ev decoders.Event) decoders.Event {
+	p := s.arena.next()
+	*p = *ev.(P)
+	if s.cut != nil {
+		s.cut(p)
+	}
+	return P(p)
+}
+
+// direct keeps T, decoded straight into the batch.
+func direct[T any, P interface {
+	*T
+	decoders.Event
+}]() keptType {
+	return keptType{typ: reflect.TypeFor[P](), direct: true, store: func() store { return &typed[T, P]{} }}
+}
+
+// copied keeps T, decoded in the Parser and copied, then cut.
+func copied[T any, P interface {
+	*T
+	decoders.Event
+}](cut func(*T)) keptType {
+	return keptType{typ: reflect.TypeFor[P](), store: func() store { return &typed[T, P]{cut: cut} }}
+}
+
+// Where a batch keeps an event of a layout: decoded straight into the
+// store of a direct type (slot kind slotDirect+i for kept[i]), or decoded
+// in the Parser and then copied by own (slotOwn), which also drops the
+// events of types not kept.
 const (
 	slotUnknown = iota // not asked yet
-	slotOwn            // own copies it (or drops it)
-	slotFileCreate
-	slotFileSimple
-	slotFileRW
-	slotFileInfo
-	slotFileOpEnd
-	slotFileName
-	slotMapFile
-	slotAlpcMsg
-	slotAlpcWaitNew
-	slotAlpcUnwait
-	slotProcess
-	slotThread
-	slotKThread
-	slotRPCStart
-	slotRPCStop
-	slotLost
-	slotW32kMsg
-	slotW32kStop
-	slotW32kDelay
-	slotCOMCall
-	slotCOMModal
-	numSlots
+	slotOwn
+	slotDirect
+	numSlots = slotDirect + len(kept)
 )
 
 // slotOf is the slot kind of e's event type.
 func slotOf(e *decoders.Entry) uint8 {
-	switch e.New().(type) {
-	case *decoders.FileCreate:
-		return slotFileCreate
-	case *decoders.FileSimpleOp:
-		return slotFileSimple
-	case *decoders.FileReadWrite:
-		return slotFileRW
-	case *decoders.FileInfo:
-		return slotFileInfo
-	case *decoders.FileOpEnd:
-		return slotFileOpEnd
-	case *decoders.FileName:
-		return slotFileName
-	case *decoders.MapFile:
-		return slotMapFile
-	case *decoders.AlpcMessage:
-		return slotAlpcMsg
-	case *decoders.AlpcWaitNewMessage:
-		return slotAlpcWaitNew
-	case *decoders.AlpcUnwait:
-		return slotAlpcUnwait
-	case *decoders.Process:
-		return slotProcess
-	case *decoders.Thread:
-		return slotThread
-	case *decoders.KernelThread:
-		return slotKThread
-	case *decoders.RPCCallStart:
-		return slotRPCStart
-	case *decoders.RPCCallStop:
-		return slotRPCStop
-	case *decoders.LostEvent:
-		return slotLost
-	case *decoders.Win32kMessage:
-		return slotW32kMsg
-	case *decoders.Win32kMessageStop:
-		return slotW32kStop
-	case *decoders.Win32kUIDelay:
-		return slotW32kDelay
-	case *decoders.COMCallDelay:
-		return slotCOMCall
-	case *decoders.COMCliModalLoopDelay:
-		return slotCOMModal
+	if i, ok := keptIndex[reflect.TypeOf(e.New())]; ok && kept[i].direct {
+		return uint8(slotDirect + i)
 	}
 	return slotOwn
 }
 
 // slot returns the storage for the next event of slot kind k (nil for
-// slotOwn): a value of b's arena of that type, valid until b is reset.
+// slotOwn): a value of b's store of that type, valid until b is reset.
 func (b *batch) slot(k uint8) decoders.Event {
-	switch k {
-	case slotFileCreate:
-		return b.fileCreate.next()
-	case slotFileSimple:
-		return b.fileSimple.next()
-	case slotFileRW:
-		return b.fileRW.next()
-	case slotFileInfo:
-		return b.fileInfo.next()
-	case slotFileOpEnd:
-		return b.fileOpEnd.next()
-	case slotFileName:
-		return b.fileName.next()
-	case slotMapFile:
-		return b.mapFile.next()
-	case slotAlpcMsg:
-		return b.alpcMsg.next()
-	case slotAlpcWaitNew:
-		return b.alpcWaitNew.next()
-	case slotAlpcUnwait:
-		return b.alpcUnwait.next()
-	case slotProcess:
-		return b.process.next()
-	case slotThread:
-		return b.thread.next()
-	case slotKThread:
-		return b.kthread.next()
-	case slotRPCStart:
-		return b.rpcStart.next()
-	case slotRPCStop:
-		return b.rpcStop.next()
-	case slotLost:
-		return b.lost.next()
-	case slotW32kMsg:
-		return b.w32kMsg.next()
-	case slotW32kStop:
-		return b.w32kStop.next()
-	case slotW32kDelay:
-		return b.w32kDelay.next()
-	case slotCOMCall:
-		return b.comCall.next()
-	case slotCOMModal:
-		return b.comModal.next()
+	if k < slotDirect {
+		return nil
 	}
-	return nil
+	return b.stores[k-slotDirect].next()
 }
 
 // slots is a decoding goroutine's Parser.Store: it decodes every event
@@ -339,63 +298,13 @@ func (b *batch) add(d *decoders.Decoded) {
 // the batch when the engine uses that type; other events are kept for
 // counting only (Event nil). c is an event of the batch, decoded in place.
 func (b *batch) own(c *decoders.Decoded) {
-	switch ev := c.Event.(type) {
-	case *decoders.FileCreate:
-		c.Event = b.fileCreate.put(*ev)
-	case *decoders.FileSimpleOp:
-		c.Event = b.fileSimple.put(*ev)
-	case *decoders.FileReadWrite:
-		c.Event = b.fileRW.put(*ev)
-	case *decoders.FileInfo:
-		c.Event = b.fileInfo.put(*ev)
-	case *decoders.FileOpEnd:
-		c.Event = b.fileOpEnd.put(*ev)
-	case *decoders.FileName:
-		c.Event = b.fileName.put(*ev)
-	case *decoders.MapFile:
-		c.Event = b.mapFile.put(*ev)
-	case *decoders.AlpcMessage:
-		c.Event = b.alpcMsg.put(*ev)
-	case *decoders.AlpcWaitNewMessage:
-		c.Event = b.alpcWaitNew.put(*ev)
-	case *decoders.AlpcUnwait:
-		c.Event = b.alpcUnwait.put(*ev)
-	case *decoders.AlpcRaw:
-		c.Event = b.alpcRaw.put(decoders.AlpcRaw{Op: ev.Op})
-	case *decoders.Process:
-		c.Event = b.process.put(*ev)
-	case *decoders.Thread:
-		c.Event = b.thread.put(*ev)
-	case *decoders.KernelProcessStart:
-		k := *ev
-		k.MandatoryLabel = decoders.SIDField{} // aliases the payload
-		c.Event = b.kproc.put(k)
-	case *decoders.KernelThread:
-		c.Event = b.kthread.put(*ev)
-	case *decoders.RPCCallStart:
-		c.Event = b.rpcStart.put(*ev)
-	case *decoders.RPCCallStop:
-		c.Event = b.rpcStop.put(*ev)
-	case *decoders.LostEvent:
-		c.Event = b.lost.put(*ev)
-	case *decoders.SecuritySnapshot:
-		sn := *ev
-		sn.SD = append([]byte(nil), ev.SD...) // aliases the payload
-		c.Event = b.secSnap.put(sn)
-	case *decoders.Win32kMessage:
-		c.Event = b.w32kMsg.put(*ev)
-	case *decoders.Win32kMessageStop:
-		c.Event = b.w32kStop.put(*ev)
-	case *decoders.Win32kUIDelay:
-		c.Event = b.w32kDelay.put(*ev) // strings are copies, not payload aliases
-	case *decoders.COMCallDelay:
-		c.Event = b.comCall.put(*ev)
-	case *decoders.COMCliModalLoopDelay:
-		c.Event = b.comModal.put(*ev)
-	case *decoders.SystemConfigCPU:
-		cp := *ev // about once per trace: its computer name (package fleet)
-		c.Event = &cp
-	default:
-		c.Event = nil
+	if c.Event == nil {
+		return
 	}
+	i, ok := keptIndex[reflect.TypeOf(c.Event)]
+	if !ok {
+		c.Event = nil
+		return
+	}
+	c.Event = b.stores[i].own(c.Event)
 }

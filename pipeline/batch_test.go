@@ -1,8 +1,14 @@
 package pipeline
 
-import "testing"
+import (
+	"bytes"
+	"reflect"
+	"testing"
 
-// TestArena checks that values put in an arena keep their addresses and
+	"github.com/ipctrace/ipctrace/decoders"
+)
+
+// TestArena checks that values stored in an arena keep their addresses and
 // contents while more are added, and across a reset and refill.
 func TestArena(t *testing.T) {
 	var a arena[int]
@@ -10,7 +16,8 @@ func TestArena(t *testing.T) {
 		n := 1000 - 300*round
 		ptrs := make([]*int, n)
 		for i := range n {
-			ptrs[i] = a.put(i*7 + round)
+			ptrs[i] = a.next()
+			*ptrs[i] = i*7 + round
 		}
 		for i, p := range ptrs {
 			if *p != i*7+round {
@@ -24,5 +31,48 @@ func TestArena(t *testing.T) {
 		if len(a.chunks) != 4 || len(a.chunks[0]) != 0 || a.ci != 0 {
 			t.Fatalf("round %d: reset left %d chunks, first of %d values, at chunk %d", round, len(a.chunks), len(a.chunks[0]), a.ci)
 		}
+	}
+}
+
+// TestKeptTypes checks the batch's table of kept types: every kept value
+// is copied into the batch, unchanged but for what aliases the payload;
+// direct types get their storage from the batch; others are dropped.
+func TestKeptTypes(t *testing.T) {
+	b := newBatch(4)
+	for i, k := range kept {
+		ev := reflect.New(k.typ.Elem()).Interface().(decoders.Event)
+		c := decoders.Decoded{Event: ev}
+		b.own(&c)
+		if reflect.TypeOf(c.Event) != k.typ || c.Event == ev {
+			t.Errorf("%v: own gave %T %p for %p", k.typ, c.Event, c.Event, ev)
+		}
+		if s := b.slot(uint8(slotDirect + i)); k.direct && reflect.TypeOf(s) != k.typ {
+			t.Errorf("%v: storage of type %T", k.typ, s)
+		}
+	}
+	owned := func(ev decoders.Event) decoders.Event {
+		c := decoders.Decoded{Event: ev}
+		b.own(&c)
+		return c.Event
+	}
+	sd := []byte{1, 0, 4, 0x80}
+	sn := owned(&decoders.SecuritySnapshot{Name: "x", SD: sd}).(*decoders.SecuritySnapshot)
+	if sn.Name != "x" || !bytes.Equal(sn.SD, sd) || &sn.SD[0] == &sd[0] {
+		t.Errorf("security snapshot copied as %+v", sn)
+	}
+	raw := owned(&decoders.AlpcRaw{Op: 7, Payload: sd}).(*decoders.AlpcRaw)
+	if raw.Op != 7 || raw.Payload != nil {
+		t.Errorf("raw ALPC copied as %+v", raw)
+	}
+	kp := owned(&decoders.KernelProcessStart{ProcessID: 9, MandatoryLabel: decoders.SIDField{Raw: sd}}).(*decoders.KernelProcessStart)
+	if kp.ProcessID != 9 || kp.MandatoryLabel.Raw != nil {
+		t.Errorf("Kernel-Process start copied as %+v", kp)
+	}
+	rw := owned(&decoders.FileReadWrite{IoSize: 12, FileKey: 3}).(*decoders.FileReadWrite)
+	if rw.IoSize != 12 || rw.FileKey != 3 {
+		t.Errorf("read copied as %+v", rw)
+	}
+	if ev := owned(&decoders.FileDirEnum{}); ev != nil {
+		t.Errorf("a type not kept came out as %T", ev)
 	}
 }

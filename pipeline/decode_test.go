@@ -99,7 +99,7 @@ func TestDecodeParallelOrder(t *testing.T) {
 				wantWarn = append(wantWarn, fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", in.name, rec.BufferOffset, rec.Pos, derr))
 				d.Event = nil
 			}
-			if d.Event != nil && !pipeline.Kept(d.Event) {
+			if d.Event != nil && !pipeline.Keeps(d.Event) {
 				d.Event = nil // counted only
 			}
 			want = append(want, seen(&d))
