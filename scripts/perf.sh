@@ -11,10 +11,12 @@
 #   mixed.etl  synth mixed --scale 8000          IPC-heavy: every event correlated
 #   busy.etl   synth busy-machine --scale 7200   almost all disk I/O on ordinary files
 #
-# then runs stats and report alternately RUNS times (default 5) on each and
-# prints, per trace and command, the median wall time, the median CPU time
-# (user + system), the largest peak RSS, MB/s of file and the ratio of the
-# medians report/stats. Needs GNU time (/usr/bin/time). Run it on a quiet
+# then runs stats, report and the floor (the pipeline's benchmark
+# BenchmarkRunEnv, once: reading, decoding, merging and handing over every
+# event as report does, into a sink that only counts them) alternately RUNS
+# times (default 5) on each and prints, per trace and command, the median
+# wall time, the median CPU time (user + system), the largest peak RSS,
+# MB/s of file and the ratio of the medians to stats'. Needs GNU time (/usr/bin/time). Run it on a quiet
 # machine: the figures are wall times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +40,9 @@ fi
 mkdir -p "$dir"
 bin="$dir/ipctrace"
 CGO_ENABLED=0 go build -o "$bin" ./cmd/ipctrace
+# The floor: the pipeline alone (read, decode, merge, hand over) into a
+# sink that only counts, as report runs it but with no correlation.
+CGO_ENABLED=0 go test -c -o "$dir/pipeline.test" ./pipeline
 
 gen() { # name scenario scale
 	[ -s "$dir/$1.etl" ] || "$bin" synth "$2" --scale "$3" --seed 1 --out "$dir/$1.etl" >/dev/null
@@ -54,12 +59,15 @@ for t in mixed busy; do
 	size=$(stat -L -c %s "$f")
 	: >"$dir/stats.times"
 	: >"$dir/report.times"
+	: >"$dir/floor.times"
 	for _ in $(seq "$runs"); do
 		/usr/bin/time -a -o "$dir/stats.times" -f '%e %U %S %M' "$bin" stats "$f" >/dev/null
 		/usr/bin/time -a -o "$dir/report.times" -f '%e %U %S %M' "$bin" report -o json "$f" >/dev/null
+		IPCTRACE_BENCH_ETL="$f" /usr/bin/time -a -o "$dir/floor.times" -f '%e %U %S %M' \
+			"$dir/pipeline.test" -test.run '^$' -test.bench '^BenchmarkRunEnv$' -test.benchtime 1x >/dev/null
 	done
 	sw=$(awk '{print $1}' "$dir/stats.times" | median)
-	for c in stats report; do
+	for c in stats report floor; do
 		w=$(awk '{print $1}' "$dir/$c.times" | median)
 		cpu=$(awk '{print $2 + $3}' "$dir/$c.times" | median)
 		rss=$(awk 'BEGIN {m = 0} {if ($4 > m) m = $4} END {printf "%.0f", m / 1024}' "$dir/$c.times")
