@@ -23,6 +23,11 @@ type alpcSend struct {
 	reply    bool
 }
 
+// alpcQueue holds the sends of one message id not yet received, oldest
+// first. An emptied queue stays in its map: ids are reused, and keeping
+// its storage avoids an allocation per message.
+type alpcQueue struct{ s []alpcSend }
+
 // procMsg keys requests and replies by (process, message id).
 type procMsg struct {
 	pid uint32
@@ -55,6 +60,8 @@ type alpcWait struct {
 	pid uint32
 }
 
+// alpcThread is the ALPC state of a thread: a TID within one process (a
+// TID seen in another process starts a new state).
 type alpcThread struct {
 	pid   uint32
 	sendM uint32 // id and time of its last Send
@@ -62,6 +69,13 @@ type alpcThread struct {
 	port  string // port of its last WaitForNewMessage
 	idle  bool   // last ALPC event was WaitForNewMessage
 	last  int64
+	// serving is the request it received last (ok: it received one), for
+	// RPC's join (docs/rules.md R2).
+	serving   procMsg
+	servingOK bool
+	// lastServer is the server process of its last call received, for
+	// a call never received (docs/rules.md A6 b).
+	lastServer uint32
 }
 
 type alpcKey struct {
@@ -76,15 +90,13 @@ type alpcConv struct {
 }
 
 type alpcState struct {
-	pending    map[uint32][]alpcSend // message id → sends not yet received, oldest first
+	pending    map[uint32]*alpcQueue // message id → sends not yet received
 	reqs       map[procMsg]alpcReq   // (server, m) → request received, no reply sent yet
 	replies    map[procMsg]alpcReq   // (client, m) → reply sent, not yet received
 	waits      map[uint32]alpcWait   // client thread → WaitForReply
 	thr        map[uint32]*alpcThread
-	portOwner  map[string]uint32  // port name → server PID
-	lastServer map[uint32]uint32  // client thread → server of its last call
-	lastByProc map[uint32]uint32  // client process → server of its last call
-	serving    map[uint32]procMsg // server thread → request it received last
+	portOwner  map[string]uint32 // port name → server PID
+	lastByProc map[uint32]uint32 // client process → server of its last call
 	convs      map[alpcKey]*alpcConv
 
 	// Direct-mapped caches in front of thr and convs (entries mirror them).
@@ -97,15 +109,13 @@ type alpcState struct {
 }
 
 func (a *alpcState) init() {
-	a.pending = make(map[uint32][]alpcSend)
+	a.pending = make(map[uint32]*alpcQueue)
 	a.reqs = make(map[procMsg]alpcReq)
 	a.replies = make(map[procMsg]alpcReq)
 	a.waits = make(map[uint32]alpcWait)
 	a.thr = make(map[uint32]*alpcThread)
 	a.portOwner = make(map[string]uint32)
-	a.lastServer = make(map[uint32]uint32)
 	a.lastByProc = make(map[uint32]uint32)
-	a.serving = make(map[uint32]procMsg)
 	a.convs = make(map[alpcKey]*alpcConv)
 }
 
@@ -125,6 +135,15 @@ func (a *alpcState) thread(tid uint32) *alpcThread {
 		*s = alpcThreadSlot{tid, th}
 	}
 	return th
+}
+
+// lastServerOf is the server process of the last call of thread tid of
+// process pid that a server received; 0 when none.
+func (a *alpcState) lastServerOf(pid, tid uint32) uint32 {
+	if th := a.thread(tid); th != nil && th.pid == pid {
+		return th.lastServer
+	}
+	return 0
 }
 
 func (a *alpcState) setThread(tid uint32, th *alpcThread) {
@@ -162,14 +181,22 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 			e.a.replies[procMsg{req.client, m}] = req
 		}
 		q := e.a.pending[m]
-		if len(q) >= maxPendingPerID {
-			// Sends nobody received (datagrams, lost events): keep the newest.
-			n := copy(q, q[len(q)-maxPendingPerID/2:])
-			q = q[:n]
+		if q == nil {
+			q = &alpcQueue{}
+			e.a.pending[m] = q
 		}
-		e.a.pending[m] = append(q, s)
+		if len(q.s) >= maxPendingPerID {
+			// Sends nobody received (datagrams, lost events): keep the newest.
+			n := copy(q.s, q.s[len(q.s)-maxPendingPerID/2:])
+			q.s = q.s[:n]
+		}
+		q.s = append(q.s, s)
 	case decoders.OpAlpcReceive:
-		q := e.a.pending[m]
+		var q []alpcSend
+		p := e.a.pending[m]
+		if p != nil {
+			q = p.s
+		}
 		i := 0
 		for i < len(q) && q[i].pid == pid {
 			i++
@@ -180,9 +207,7 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 		}
 		s := q[i]
 		copy(q[i:], q[i+1:])
-		// An emptied queue stays in the map: ids are reused, and keeping
-		// its storage avoids an allocation per message.
-		e.a.pending[m] = q[:len(q)-1]
+		p.s = q[:len(q)-1]
 		if s.reply {
 			if req, ok := e.a.replies[procMsg{pid, m}]; ok && req.server == s.pid {
 				delete(e.a.replies, procMsg{pid, m})
@@ -217,8 +242,10 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 		}
 		e.a.reqs[procMsg{pid, m}] = alpcReq{client: s.pid, ctid: s.tid, server: pid, stid: tid,
 			tSend: s.t, tRecv: t, port: port}
-		e.a.lastServer[s.tid] = pid
-		e.a.serving[tid] = procMsg{pid, m}
+		if c := e.a.thread(s.tid); c != nil && c.pid == s.pid {
+			c.lastServer = pid
+		}
+		th.serving, th.servingOK = procMsg{pid, m}, true
 		e.a.lastByProc[s.pid] = pid
 	case decoders.OpAlpcWaitReply:
 		// The call waits since its request was sent.
@@ -277,18 +304,18 @@ func (e *Engine) alpcSweep(now int64) {
 		return ok && w.m == m
 	}
 	for m, q := range e.a.pending {
+		if len(q.s) == 0 {
+			delete(e.a.pending, m) // unused for a whole expiry period
+			continue
+		}
 		j := 0
-		for _, s := range q {
+		for _, s := range q.s {
 			if s.t >= limit || waiting(s.tid, m) {
-				q[j] = s
+				q.s[j] = s
 				j++
 			}
 		}
-		if j == 0 && len(q) == 0 {
-			delete(e.a.pending, m) // unused for a whole expiry period
-		} else {
-			e.a.pending[m] = q[:j]
-		}
+		q.s = q.s[:j]
 	}
 	for k, r := range e.a.reqs {
 		if r.tRecv < limit && !waiting(r.ctid, k.m) {
@@ -360,7 +387,7 @@ func (e *Engine) alpcOutstanding() []alpcWaiter {
 				}
 			}
 			if x.server == 0 {
-				x.server = e.a.lastServer[tid]
+				x.server = e.a.lastServerOf(w.pid, tid)
 			}
 			if x.server == 0 {
 				x.server = e.a.lastByProc[w.pid]

@@ -407,6 +407,36 @@ func TestALPCStuck(t *testing.T) {
 	}
 }
 
+// The call history that names the server of a call never received
+// (docs/rules.md A6 b) is a thread's within its process: a TID that
+// another process reuses starts with none.
+func TestALPCHistoryIsPerThreadOfProcess(t *testing.T) {
+	for _, reuse := range []bool{false, true} {
+		f := newFeeder(t, Options{})
+		f.proc(100, "server.exe", 101)
+		f.proc(200, "client.exe", 201)
+		alpcCall(f, 10, 200, 201, 100, 101, 7)
+		pid := uint32(200)
+		if reuse {
+			pid = 300 // process 200 is gone; 300 reuses TID 201
+			f.proc(pid, "other.exe", 201)
+		}
+		f.add(100, pid, 201, &decoders.AlpcMessage{Op: decoders.OpAlpcSend, MessageID: 11})
+		f.add(101, pid, 201, &decoders.AlpcMessage{Op: decoders.OpAlpcWaitReply, MessageID: 11})
+		m := f.e.Finish()
+		if len(m.Stuck) != 1 {
+			t.Fatalf("reuse %v: stuck = %+v", reuse, m.Stuck)
+		}
+		want := uint32(100)
+		if reuse {
+			want = 0
+		}
+		if s := m.Stuck[0]; s.PID != pid || s.TID != 201 || s.PeerPID != want {
+			t.Errorf("reuse %v: stuck = %+v, want peer %d", reuse, s, want)
+		}
+	}
+}
+
 func TestALPCDeadlock(t *testing.T) {
 	f := newFeeder(t, Options{})
 	f.proc(100, "a.exe", 101)

@@ -111,7 +111,8 @@ func (e *Engine) rpcStart(d *decoders.Decoded, ev *decoders.RPCCallStart) {
 			cl.protocol == c.protocol && sameEndpoint(cl.endpoint, c.endpoint)
 	}
 	var pick *rpcCall
-	if k, ok := e.a.serving[d.TID]; ok && k.pid == d.PID {
+	if th := e.a.thread(d.TID); th != nil && th.servingOK && th.pid == d.PID {
+		k := th.serving
 		if req, ok := e.a.reqs[k]; ok && req.stid == d.TID {
 			if cl := e.r.onThread[req.ctid]; cl != nil && cl.pid == req.client && same(cl) {
 				pick = cl
@@ -179,7 +180,7 @@ func (e *Engine) rpcStop(d *decoders.Decoded, ev *decoders.RPCCallStop) {
 		if !c.matched {
 			e.r.dropClient(c)
 			if c.protocol == 3 { // LRPC: the ALPC request names the server
-				c.peer = e.a.lastServer[c.tid]
+				c.peer = e.a.lastServerOf(c.pid, c.tid)
 			}
 		}
 		if e.out {
