@@ -112,11 +112,13 @@ func Keeps(ev decoders.Event) bool {
 // wasted (decoders.Parser.Want).
 func engineUses(e *decoders.Entry) bool { return Keeps(e.New()) }
 
-// kept is the one list of the event types batches keep for the engines:
-// every other event is kept for counting only (Event nil). A direct type
-// is decoded straight into its arena in the batch (decoders.Parser.Store);
-// the others are decoded in the Parser's storage and copied, with cut
-// applied to the copy where it aliases the payload.
+// kept is the one list of the event types batches keep for their
+// consumers (the engines, and packages fleet and verify, which read a few
+// more): every other event is kept for counting only (Event nil). A direct
+// type is decoded straight into its arena in the batch
+// (decoders.Parser.Store), so it must hold nothing that points into the
+// payload (TestKeptTypes); the others are decoded in the Parser's storage
+// and copied, with cut applied to the copy where it aliases the payload.
 var kept = [...]keptType{
 	direct[decoders.FileCreate](),
 	direct[decoders.FileSimpleOp](),
@@ -128,7 +130,6 @@ var kept = [...]keptType{
 	direct[decoders.AlpcMessage](),
 	direct[decoders.AlpcWaitNewMessage](),
 	direct[decoders.AlpcUnwait](),
-	direct[decoders.Process](),
 	direct[decoders.Thread](),
 	direct[decoders.KernelThread](),
 	direct[decoders.RPCCallStart](),
@@ -143,6 +144,8 @@ var kept = [...]keptType{
 	copied(func(r *decoders.AlpcRaw) { r.Payload = nil }),
 	copied(func(k *decoders.KernelProcessStart) { k.MandatoryLabel = decoders.SIDField{} }),
 	copied(func(s *decoders.SecuritySnapshot) { s.SD = bytes.Clone(s.SD) }),
+	copied(func(p *decoders.Process) { p.SID.Raw = nil }), // the SID string stays
+	copied[decoders.ProbeMarker](nil),                     // for package verify
 }
 
 // keptIndex is the index in kept of each kept type (the pointer type, as
@@ -285,13 +288,6 @@ func (s *slots) store(e *decoders.Entry) decoders.Event {
 	ev := s.b.slot(k)
 	s.stored, s.kind = ev != nil, k
 	return ev
-}
-
-// add appends d, copying its Event when the engine uses that type; other
-// events are kept for counting only (Event nil).
-func (b *batch) add(d *decoders.Decoded) {
-	b.evs = append(b.evs, *d)
-	b.own(&b.evs[len(b.evs)-1])
 }
 
 // own replaces c.Event, which points into the Parser, with a copy held by

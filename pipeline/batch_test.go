@@ -72,7 +72,47 @@ func TestKeptTypes(t *testing.T) {
 	if rw.IoSize != 12 || rw.FileKey != 3 {
 		t.Errorf("read copied as %+v", rw)
 	}
+	pr := owned(&decoders.Process{ProcessID: 5, UserSID: "S-1-5-18", SID: decoders.SIDField{Raw: sd}}).(*decoders.Process)
+	if pr.ProcessID != 5 || pr.UserSID != "S-1-5-18" || pr.SID.Raw != nil {
+		t.Errorf("process copied as %+v", pr)
+	}
 	if ev := owned(&decoders.FileDirEnum{}); ev != nil {
 		t.Errorf("a type not kept came out as %T", ev)
+	}
+}
+
+// TestDirectTypesHoldNoReferences checks that the types decoded straight
+// into a batch hold no slice, pointer or map, which could point into the
+// payload or the Parser's storage, both reused for the next event; such a
+// type must be copied with a cut instead.
+func TestDirectTypesHoldNoReferences(t *testing.T) {
+	var walk func(reflect.Type, string) string
+	walk = func(ty reflect.Type, path string) string {
+		switch ty.Kind() {
+		case reflect.Slice, reflect.Pointer, reflect.Map, reflect.Interface, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+			return path
+		case reflect.Struct:
+			for i := range ty.NumField() {
+				if p := walk(ty.Field(i).Type, path+"."+ty.Field(i).Name); p != "" {
+					return p
+				}
+			}
+		case reflect.Array:
+			return walk(ty.Elem(), path+"[]")
+		}
+		return ""
+	}
+	direct := 0
+	for _, k := range kept {
+		if !k.direct {
+			continue
+		}
+		direct++
+		if p := walk(k.typ.Elem(), k.typ.Elem().Name()); p != "" {
+			t.Errorf("%s is a reference, but %v is decoded straight into batches", p, k.typ)
+		}
+	}
+	if direct < 15 {
+		t.Errorf("only %d direct types", direct)
 	}
 }

@@ -60,7 +60,9 @@ func Close(srcs []Source) {
 // Sink receives one namespace's trace. Begin is called once per source,
 // in order, before any event; Buffer once per lossy buffer (EVENTS_LOST or
 // BUFFER_LOST) after the events; Add once per record in time order, with
-// Event nil for records that are only counted.
+// Event nil for records that are only counted (types batches do not keep,
+// Keeps). d and d.Event are valid only during the call: the batch that
+// holds them is reused, so a Sink copies what it keeps.
 type Sink interface {
 	Begin(src Source)
 	Add(d *decoders.Decoded)

@@ -54,14 +54,33 @@ func (b *Builder) SecuritySnapshot(t int64, th *Thread, objectType, name, sddl s
 	b.security = append(b.security, e)
 }
 
-// emitSnapshot queues the TraceLogging record of ev: EVENT_HEADER with
-// PROV_TRAITS and EVENT_SCHEMA_TL extended items (docs/format.md#tracelogging).
+// emitSnapshot queues the TraceLogging record of ev.
 func (b *Builder) emitSnapshot(t int64, th *Thread, ev *decoders.SecuritySnapshot) {
 	traits, schema, data, err := decoders.EncodeSecuritySnapshot(ev)
 	if err != nil {
 		b.fail(fmt.Errorf("encoding security snapshot: %w", err))
 		return
 	}
+	b.emitTL(t, th, ev, traits, schema, data)
+}
+
+// ProbeMarker emits the ProbeMarker TraceLogging event ev
+// (decoders.EncodeProbeMarker) that `probe` writes around its traffic,
+// logged by th at t. The truth does not change: reports do not show
+// markers.
+func (b *Builder) ProbeMarker(t int64, th *Thread, ev *decoders.ProbeMarker) {
+	traits, schema, data, err := decoders.EncodeProbeMarker(ev)
+	if err != nil {
+		b.fail(fmt.Errorf("encoding probe marker: %w", err))
+		return
+	}
+	b.emitTL(t, th, ev, traits, schema, data)
+}
+
+// emitTL queues the TraceLogging record of ev, of ipctrace's provider:
+// EVENT_HEADER with PROV_TRAITS and EVENT_SCHEMA_TL extended items
+// (docs/format.md#tracelogging).
+func (b *Builder) emitTL(t int64, th *Thread, ev decoders.Event, traits, schema, data []byte) {
 	ext := etw.AppendExtItem(nil, etw.ExtProvTraits, traits, false)
 	ext = etw.AppendExtItem(ext, etw.ExtEventSchemaTL, schema, true)
 	kind := etw.KindEvent64

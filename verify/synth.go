@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/ipctrace/ipctrace/decoders"
 	"github.com/ipctrace/ipctrace/etw"
 	"github.com/ipctrace/ipctrace/internal/ntdefs"
 	"github.com/ipctrace/ipctrace/synth"
@@ -88,6 +89,9 @@ func SynthTrace(w io.Writer, e *Expectation, o SynthOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := s.markers(); err != nil {
+		return err
+	}
 	if err := s.b.Err(); err != nil {
 		return err
 	}
@@ -167,6 +171,34 @@ func (s *synthRun) processes() error {
 		if i == 0 || op.Start < s.q0 {
 			s.q0 = op.Start
 		}
+	}
+	return nil
+}
+
+// markers writes the probe's start and stop marker events (as many as it
+// says it wrote, at most those two), 1 ms before its first operation and
+// after its last, logged by the first thread of its first process.
+func (s *synthRun) markers() error {
+	n := s.e.Markers.Written
+	if n <= 0 {
+		return nil
+	}
+	p := s.e.Processes[0]
+	tid := p.PID + 4 // a thread of its own when the process lists none
+	if len(p.TIDs) > 0 {
+		tid = p.TIDs[0]
+	}
+	th, err := s.thread(p.PID, tid)
+	if err != nil {
+		return err
+	}
+	lo, hi := s.e.Ops[0].Start, s.e.Ops[0].End
+	for _, op := range s.e.Ops {
+		lo, hi = min(lo, op.Start), max(hi, op.End)
+	}
+	s.b.ProbeMarker(s.at(lo)-synth.Millisecond, th, &decoders.ProbeMarker{ProbeID: s.e.ID, Phase: "start", Kind: s.e.Kind, QPC: uint64(lo)})
+	if n > 1 {
+		s.b.ProbeMarker(s.at(hi)+synth.Millisecond, th, &decoders.ProbeMarker{ProbeID: s.e.ID, Phase: "stop", Kind: s.e.Kind, QPC: uint64(hi)})
 	}
 	return nil
 }

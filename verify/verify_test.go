@@ -177,3 +177,32 @@ func TestWriteTextEscapes(t *testing.T) {
 		}
 	}
 }
+
+// The probe's marker events reach the rules through the pipeline: a trace
+// holding them says how many, one without them says the provider was not
+// enabled.
+func TestVerifyMarkers(t *testing.T) {
+	for _, written := range []int{0, 1, 2} {
+		e := fakePipe(1, 5, 100, "byte", false)
+		e.Markers.Written = written
+		etl, _ := writeSynth(t, t.TempDir(), e, SynthOptions{Seed: 1})
+		r, err := VerifyFile(etl, e, DefaultTolerance)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "no marker event of probe " + e.ID
+		switch written {
+		case 1:
+			want = "marker events of probe " + e.ID + ": 1 start, 0 stop"
+		case 2:
+			want = "marker events of probe " + e.ID + ": 1 start, 1 stop"
+		}
+		found := false
+		for _, n := range r.Notes {
+			found = found || strings.HasPrefix(n, want)
+		}
+		if !found || !r.OK() {
+			t.Errorf("%d markers written: notes %q (OK %v), want one starting %q", written, r.Notes, r.OK(), want)
+		}
+	}
+}
