@@ -62,7 +62,7 @@ func (e *Engine) comNoteRPC(d *decoders.Decoded, ev *decoders.RPCCallStop) {
 	if ev.Server {
 		return
 	}
-	c := e.r.open[rpcCallKey{d.ActivityID, d.TID, false}]
+	c := e.r.openCall(d.ActivityID, d.TID, false)
 	if c == nil {
 		return
 	}

@@ -583,3 +583,34 @@ func TestKernelProcessEvents(t *testing.T) {
 		t.Errorf("processes = %+v", m.Processes)
 	}
 }
+
+// An RPC stop pairs with the open start of the same activity on its
+// thread (docs/rules.md R1), however many calls the thread has open, up to
+// the bound; beyond it the oldest is forgotten.
+func TestRPCOpenCallsPerThread(t *testing.T) {
+	iface := etw.GUID{Data1: 0x12345678}
+	act := func(i int) etw.GUID { return etw.GUID{Data1: uint32(i + 1), Data4: [8]byte{7}} }
+	f := newFeeder(t, Options{})
+	f.proc(200, "client.exe", 201)
+	n := maxOpenPerThread + 10
+	for i := range n {
+		f.e.Add(&decoders.Decoded{Time: t0 + int64(i)*us, PID: 200, TID: 201, ActivityID: act(i),
+			Event: &decoders.RPCCallStart{InterfaceUUID: iface, ProcNum: 1, Protocol: 3, Endpoint: "ep"}})
+	}
+	// Stops in reverse order: the 10 oldest were forgotten.
+	for i := n - 1; i >= 0; i-- {
+		f.e.Add(&decoders.Decoded{Time: t0 + int64(n+i)*us, PID: 200, TID: 201, ActivityID: act(i),
+			Event: &decoders.RPCCallStop{}})
+	}
+	// A stop of another thread pairs with nothing.
+	f.e.Add(&decoders.Decoded{Time: t0 + int64(3*n)*us, PID: 200, TID: 202, ActivityID: act(n - 1),
+		Event: &decoders.RPCCallStop{}})
+	m := f.e.Finish()
+	calls := int64(0)
+	for _, r := range m.RPC {
+		calls += r.Calls
+	}
+	if calls != maxOpenPerThread {
+		t.Errorf("%d calls paired, want %d: %+v", calls, maxOpenPerThread, m.RPC)
+	}
+}

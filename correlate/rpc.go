@@ -15,10 +15,35 @@ import (
 // by (interface, procnum, endpoint, protocol) and nesting in time, or for
 // LRPC by the ALPC request the client thread sent (docs/rules.md R2).
 
-type rpcCallKey struct {
-	act    etw.GUID
-	tid    uint32
-	server bool
+// rpcThread holds the calls open on one thread, oldest first, each known
+// by its activity id and side: a call's start and stop come on the same
+// thread with the same activity id.
+type rpcThread struct {
+	calls []rpcOpen
+}
+
+type rpcOpen struct {
+	act etw.GUID
+	c   *rpcCall
+}
+
+// maxOpenPerThread bounds the calls open on one thread (stops lost, or
+// asynchronous calls); beyond it the oldest is forgotten.
+const maxOpenPerThread = 256
+
+// find is the index of the open call (act, server), -1 if none.
+func (t *rpcThread) find(act etw.GUID, server bool) int {
+	for i := range t.calls {
+		if o := &t.calls[i]; o.act == act && o.c.server == server {
+			return i
+		}
+	}
+	return -1
+}
+
+// remove forgets calls[i], keeping the order.
+func (t *rpcThread) remove(i int) {
+	t.calls = append(t.calls[:i], t.calls[i+1:]...)
 }
 
 type rpcCall struct {
@@ -51,6 +76,40 @@ type rpcRow struct {
 	lat, srv latency.Hist
 }
 
+type rpcThreadSlot struct {
+	tid uint32
+	t   *rpcThread
+}
+
+// thread returns the open calls of thread tid, nil when it has none and
+// add is false.
+func (r *rpcState) thread(tid uint32, add bool) *rpcThread {
+	s := &r.openCache[(tid>>2)%uint32(len(r.openCache))]
+	if s.t != nil && s.tid == tid {
+		return s.t
+	}
+	t := r.open[tid]
+	if t == nil {
+		if !add {
+			return nil
+		}
+		t = &rpcThread{}
+		r.open[tid] = t
+	}
+	*s = rpcThreadSlot{tid, t}
+	return t
+}
+
+// openCall is the call (act, server) open on thread tid, nil if none.
+func (r *rpcState) openCall(act etw.GUID, tid uint32, server bool) *rpcCall {
+	if t := r.thread(tid, false); t != nil {
+		if i := t.find(act, server); i >= 0 {
+			return t.calls[i].c
+		}
+	}
+	return nil
+}
+
 // newCall returns a call record from the free list.
 func (r *rpcState) newCall() *rpcCall {
 	if n := len(r.free); n > 0 {
@@ -70,17 +129,18 @@ func (r *rpcState) release(c *rpcCall) {
 }
 
 type rpcState struct {
-	free     []*rpcCall
-	open     map[rpcCallKey]*rpcCall
-	clients  []*rpcCall          // open client calls not yet matched to a server call
-	onThread map[uint32]*rpcCall // open client call per thread
-	rows     map[rpcRowKey]*rpcRow
-	rowCache [64]rpcRowSlot // direct-mapped cache in front of rows
-	order    []*rpcRow
+	free      []*rpcCall
+	open      map[uint32]*rpcThread // thread → its open calls
+	openCache [64]rpcThreadSlot     // direct-mapped cache in front of open
+	clients   []*rpcCall            // open client calls not yet matched to a server call
+	onThread  map[uint32]*rpcCall   // open client call per thread
+	rows      map[rpcRowKey]*rpcRow
+	rowCache  [64]rpcRowSlot // direct-mapped cache in front of rows
+	order     []*rpcRow
 }
 
 func (r *rpcState) init() {
-	r.open = make(map[rpcCallKey]*rpcCall)
+	r.open = make(map[uint32]*rpcThread)
 	r.onThread = make(map[uint32]*rpcCall)
 	r.rows = make(map[rpcRowKey]*rpcRow)
 }
@@ -90,11 +150,24 @@ func (e *Engine) rpcStart(d *decoders.Decoded, ev *decoders.RPCCallStart) {
 	c := e.r.newCall()
 	*c = rpcCall{iface: ev.InterfaceUUID, procnum: ev.ProcNum, protocol: ev.Protocol,
 		endpoint: ev.Endpoint, pid: d.PID, tid: d.TID, t: d.Time, server: ev.Server}
-	k := rpcCallKey{d.ActivityID, d.TID, ev.Server}
-	if old := e.r.open[k]; old != nil && !old.server {
-		e.r.dropClient(old) // its stop was never seen
+	th := e.r.thread(d.TID, true)
+	if i := th.find(d.ActivityID, ev.Server); i >= 0 {
+		if old := th.calls[i].c; !old.server {
+			e.r.dropClient(old) // its stop was never seen
+		}
+		th.remove(i)
 	}
-	e.r.open[k] = c
+	if len(th.calls) >= maxOpenPerThread {
+		old := th.calls[0].c // forgotten, not reused: tables may still name it
+		if !old.server {
+			e.r.dropClient(old)
+			if e.r.onThread[old.tid] == old {
+				delete(e.r.onThread, old.tid)
+			}
+		}
+		th.remove(0)
+	}
+	th.calls = append(th.calls, rpcOpen{d.ActivityID, c})
 	if !ev.Server {
 		if len(e.r.clients) >= maxOpenRPC {
 			e.r.clients = append(e.r.clients[:0], e.r.clients[len(e.r.clients)-maxOpenRPC/2:]...)
@@ -158,12 +231,16 @@ func sameEndpoint(a, b string) bool {
 
 func (e *Engine) rpcStop(d *decoders.Decoded, ev *decoders.RPCCallStop) {
 	e.touch(d.PID, d.TID, d.Time)
-	k := rpcCallKey{d.ActivityID, d.TID, ev.Server}
-	c := e.r.open[k]
-	if c == nil {
+	th := e.r.thread(d.TID, false)
+	if th == nil {
 		return
 	}
-	delete(e.r.open, k)
+	i := th.find(d.ActivityID, ev.Server)
+	if i < 0 {
+		return
+	}
+	c := th.calls[i].c
+	th.remove(i)
 	defer e.r.release(c)
 	dur := d.Time - c.t
 	if e.opt.Timeline {
