@@ -3,6 +3,7 @@ package correlate
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipctrace/ipctrace/model"
 
@@ -612,5 +613,26 @@ func TestRPCOpenCallsPerThread(t *testing.T) {
 	}
 	if calls != maxOpenPerThread {
 		t.Errorf("%d calls paired, want %d: %+v", calls, maxOpenPerThread, m.RPC)
+	}
+}
+
+// Only the events a handler reads are mechanism events (classOf): the
+// others, however they reach the engine (the live view feeds every
+// decoded type), count neither as outside the --since window nor as
+// file I/O of a FileIo source.
+func TestUnreadEventsAreOnlyCounted(t *testing.T) {
+	e := New(Options{Since: time.Unix(0, 0).Add(1 << 62)}) // everything is before the window
+	add := func(prov etw.GUID, ev decoders.Event) {
+		e.Add(&decoders.Decoded{Time: t0, PID: 100, TID: 101, Key: decoders.Key{Provider: prov}, Event: ev})
+	}
+	add(decoders.SystemConfigGUID, &decoders.SystemConfigCPU{ComputerName: "x"})
+	add(decoders.FileIoGUID, &decoders.FileDirEnum{FileName: "*"})
+	add(decoders.FileIoGUID, &decoders.FilePathOp{})
+	if e.excluded != 0 || e.classicFileIo || e.events != 3 {
+		t.Fatalf("unread events: excluded %d, classic FileIo %v, events %d", e.excluded, e.classicFileIo, e.events)
+	}
+	add(decoders.FileIoGUID, &decoders.FileReadWrite{Op: decoders.OpRead, IoSize: 1})
+	if e.excluded != 1 || !e.classicFileIo {
+		t.Errorf("a read before the window: excluded %d, classic FileIo %v", e.excluded, e.classicFileIo)
 	}
 }
