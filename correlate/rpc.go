@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/ipctrace/ipctrace/model"
@@ -41,9 +42,9 @@ func (t *rpcThread) find(act etw.GUID, server bool) int {
 	return -1
 }
 
-// remove forgets calls[i], keeping the order.
+// remove forgets calls[i], keeping the order (and no stale pointer).
 func (t *rpcThread) remove(i int) {
-	t.calls = append(t.calls[:i], t.calls[i+1:]...)
+	t.calls = slices.Delete(t.calls, i, i+1)
 }
 
 type rpcCall struct {

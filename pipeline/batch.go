@@ -117,8 +117,9 @@ func engineUses(e *decoders.Entry) bool { return Keeps(e.New()) }
 // more): every other event is kept for counting only (Event nil). A direct
 // type is decoded straight into its arena in the batch
 // (decoders.Parser.Store), so it must hold nothing that points into the
-// payload (TestKeptTypes); the others are decoded in the Parser's storage
-// and copied, with cut applied to the copy where it aliases the payload.
+// payload (TestDirectTypesHoldNoReferences); the others are decoded in
+// the Parser's storage and copied, with cut applied to the copy where it
+// aliases the payload.
 var kept = [...]keptType{
 	direct[decoders.FileCreate](),
 	direct[decoders.FileSimpleOp](),
