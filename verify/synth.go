@@ -55,10 +55,10 @@ const synthUser = "S-1-5-21-1004336348-1177238915-682003330-1001"
 
 // SynthTrace writes to w the .etl trace that a correct recorder would have
 // written while the probe described by e ran (pipe, section, window and
-// mailslot probes):
-// process and thread rundown, then each operation at the probe's own time,
-// through the synth builder. Kernel-side completions follow the builder's
-// model (docs/rules.md P7–P9).
+// mailslot probes): process and thread rundown, then each operation at the
+// probe's own time, through the synth builder, and the probe's start and
+// stop markers when it says it wrote them (e.Markers). Kernel-side
+// completions follow the builder's model (docs/rules.md P7–P9).
 func SynthTrace(w io.Writer, e *Expectation, o SynthOptions) error {
 	if e.Skipped != "" {
 		return fmt.Errorf("%w: the probe was skipped (%s)", ErrSynthKind, e.Skipped)
