@@ -41,3 +41,49 @@ func BenchmarkRunEnv(b *testing.B) {
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
+
+// chooseSink is a countSink that takes only the events of the types take
+// answers for, as the split engines of `report` choose theirs.
+type chooseSink struct {
+	countSink
+	take func(decoders.Event) bool
+}
+
+func (s *chooseSink) Wants(d *decoders.Decoded) bool { return s.take(d.Event) }
+
+// isMessage is the message family and the tables, the share of `report`'s
+// second engine (correlate/split.go).
+func isMessage(ev decoders.Event) bool {
+	switch ev.(type) {
+	case *decoders.AlpcMessage, *decoders.AlpcWaitNewMessage, *decoders.AlpcUnwait, *decoders.AlpcRaw,
+		*decoders.RPCCallStart, *decoders.RPCCallStop, *decoders.COMCallDelay, *decoders.COMCliModalLoopDelay,
+		*decoders.Process, *decoders.Thread, *decoders.KernelProcessStart, *decoders.KernelThread:
+		return true
+	}
+	return false
+}
+
+// BenchmarkRunSplitEnv is BenchmarkRunEnv with the shape `report` runs:
+// two counting consumers, each choosing its events as the two engines do.
+func BenchmarkRunSplitEnv(b *testing.B) {
+	path := shared.BenchTrace(b)
+	for b.Loop() {
+		srcs, errs := pipeline.Open([]string{path})
+		if len(errs) > 0 {
+			b.Fatal(errs[0])
+		}
+		files := &chooseSink{take: func(ev decoders.Event) bool {
+			switch ev.(type) {
+			case *decoders.Process, *decoders.Thread, *decoders.KernelProcessStart, *decoders.KernelThread:
+				return true
+			}
+			return !isMessage(ev)
+		}}
+		messages := &chooseSink{take: isMessage}
+		pipeline.RunSplit(srcs, files, []pipeline.Sink{messages}, func(string) {})
+		pipeline.Close(srcs)
+		if files.events == 0 || messages.kept == 0 {
+			b.Fatalf("the consumers took %d and %d events", files.events, messages.events)
+		}
+	}
+}
