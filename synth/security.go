@@ -57,11 +57,7 @@ func (b *Builder) SecuritySnapshot(t int64, th *Thread, objectType, name, sddl s
 // emitSnapshot queues the TraceLogging record of ev.
 func (b *Builder) emitSnapshot(t int64, th *Thread, ev *decoders.SecuritySnapshot) {
 	traits, schema, data, err := decoders.EncodeSecuritySnapshot(ev)
-	if err != nil {
-		b.fail(fmt.Errorf("encoding security snapshot: %w", err))
-		return
-	}
-	b.emitTL(t, th, ev, traits, schema, data)
+	b.emitTL(t, th, ev, traits, schema, data, err)
 }
 
 // ProbeMarker emits the ProbeMarker TraceLogging event ev
@@ -70,17 +66,18 @@ func (b *Builder) emitSnapshot(t int64, th *Thread, ev *decoders.SecuritySnapsho
 // markers.
 func (b *Builder) ProbeMarker(t int64, th *Thread, ev *decoders.ProbeMarker) {
 	traits, schema, data, err := decoders.EncodeProbeMarker(ev)
-	if err != nil {
-		b.fail(fmt.Errorf("encoding probe marker: %w", err))
-		return
-	}
-	b.emitTL(t, th, ev, traits, schema, data)
+	b.emitTL(t, th, ev, traits, schema, data, err)
 }
 
-// emitTL queues the TraceLogging record of ev, of ipctrace's provider:
+// emitTL queues the TraceLogging record of ev, of ipctrace's provider,
+// from its encoding (err: the encoding failed, and the builder with it):
 // EVENT_HEADER with PROV_TRAITS and EVENT_SCHEMA_TL extended items
 // (docs/format.md#tracelogging).
-func (b *Builder) emitTL(t int64, th *Thread, ev decoders.Event, traits, schema, data []byte) {
+func (b *Builder) emitTL(t int64, th *Thread, ev decoders.Event, traits, schema, data []byte, err error) {
+	if err != nil {
+		b.fail(fmt.Errorf("encoding %s: %w", ev.EventName(), err))
+		return
+	}
 	ext := etw.AppendExtItem(nil, etw.ExtProvTraits, traits, false)
 	ext = etw.AppendExtItem(ext, etw.ExtEventSchemaTL, schema, true)
 	kind := etw.KindEvent64

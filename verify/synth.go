@@ -192,9 +192,9 @@ func (s *synthRun) markers() error {
 	if err != nil {
 		return err
 	}
-	lo, hi := s.e.Ops[0].Start, s.e.Ops[0].End
+	lo, hi := s.q0, s.q0 // q0: the first operation's start
 	for _, op := range s.e.Ops {
-		lo, hi = min(lo, op.Start), max(hi, op.End)
+		hi = max(hi, op.End)
 	}
 	s.b.ProbeMarker(s.at(lo)-synth.Millisecond, th, &decoders.ProbeMarker{ProbeID: s.e.ID, Phase: "start", Kind: s.e.Kind, QPC: uint64(lo)})
 	if n > 1 {
