@@ -35,6 +35,10 @@ type File struct {
 	mu       sync.Mutex
 	warnings []error
 	seen     map[string]bool
+
+	// The walk of the buffer headers, done once (steps).
+	walkOnce sync.Once
+	walked   []scanStep
 }
 
 // maxWarnings bounds the warnings kept by a File; later ones are counted.
@@ -204,11 +208,10 @@ func (f *File) LossyBuffers() iter.Seq2[BufferInfo, error] {
 }
 
 func (f *File) buffers(lossyOnly bool, yield func(BufferInfo, error) bool) {
-	s := bufferScanner{f: f}
 	l := bufferLoader{f: f}
 	var r Record
-	for {
-		b, ok, err := s.next()
+	for _, st := range f.steps() {
+		b, ok, err := st.b, st.ok, st.err
 		if err != nil {
 			f.warn(err)
 			if !yield(b, err) {
@@ -216,9 +219,6 @@ func (f *File) buffers(lossyOnly bool, yield func(BufferInfo, error) bool) {
 			}
 		}
 		if !ok {
-			if err == nil {
-				return
-			}
 			continue
 		}
 		if lossyOnly && !b.Lossy() {

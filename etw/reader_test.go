@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -431,5 +432,69 @@ func TestLossyBuffers(t *testing.T) {
 	}
 	if st.Events != 3 || st.Counts["3d6fa8d1-fe05-11d0-9dda-00c04fd7ba7c|sys|grp=0x05|op=2|v=2"] != 1 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// countingReader counts the reads of exactly one buffer header.
+type countingReader struct {
+	r       io.ReaderAt
+	headers int
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	if len(p) == BufferHeaderSize {
+		c.headers++
+	}
+	return c.r.ReadAt(p, off)
+}
+
+// The buffer headers are walked once per File, however many of
+// ProcessorBuffers, LossyBuffers and Buffers ask, and each gives the same
+// buffers as before, the skipped ranges included.
+func TestBufferWalkOnce(t *testing.T) {
+	h := defaultTestHeader()
+	file := buildFile(h, [][]byte{sysRecord(KindSystem64, 2, 5, 1, 1_000_001, nil)}, [][]byte{sysRecord(KindSystem64, 2, 5, 2, 1_000_002, nil)})
+	binary.LittleEndian.PutUint16(file[2*testBufSize+0x34:], BufferFlagProcIndex|BufferFlagEventsLost)
+	file = append(file, 1, 2, 3) // trailing bytes: a skipped range
+	cr := &countingReader{r: bytes.NewReader(file)}
+	f, err := NewFile(cr, int64(len(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := cr.headers
+	for range 2 {
+		groups := f.ProcessorBuffers()
+		if n := len(groups); n != 2 {
+			t.Fatalf("%d processor groups, want 2", n)
+		}
+		var lossy, errs int
+		for b, err := range f.LossyBuffers() {
+			if err != nil {
+				errs++
+				continue
+			}
+			if !b.Lossy() || b.Records != 1 {
+				t.Errorf("lossy buffer %+v", b)
+			}
+			lossy++
+		}
+		if lossy != 1 || errs != 1 {
+			t.Errorf("LossyBuffers: %d buffers, %d errors; want 1 and 1 (the trailing bytes)", lossy, errs)
+		}
+		var all int
+		for _, err := range f.Buffers() {
+			if err == nil {
+				all++
+			}
+		}
+		if all != 3 {
+			t.Errorf("Buffers: %d buffers, want 3", all)
+		}
+	}
+	if walks := cr.headers - opened; walks != 3 {
+		t.Errorf("%d buffer headers read after NewFile for a file of 3 buffers, want 3 (one walk)", walks)
+	}
+	if n := len(f.Warnings()); n != 1 {
+		t.Errorf("warnings %v, want the trailing bytes once", f.Warnings())
 	}
 }

@@ -174,9 +174,8 @@ func (s *stream) Next() bool {
 func (f *File) groupBuffers(report func(error) bool) (groups [][]BufferInfo, ok bool) {
 	byProc := map[uint16][]BufferInfo{}
 	var procs []uint16
-	sc := bufferScanner{f: f}
-	for {
-		b, ok, err := sc.next()
+	for _, st := range f.steps() {
+		b, ok, err := st.b, st.ok, st.err
 		if err != nil {
 			f.warn(err)
 			if !report(err) {
@@ -184,9 +183,6 @@ func (f *File) groupBuffers(report func(error) bool) (groups [][]BufferInfo, ok 
 			}
 		}
 		if !ok {
-			if err == nil {
-				break
-			}
 			continue
 		}
 		if _, seen := byProc[b.Processor]; !seen {
