@@ -158,6 +158,8 @@ type Engine struct {
 	kernelFileDropped int64
 
 	names map[uint64]string // FileKey → last known name
+	// namesGen counts the changes to names (pipeState.notEnd).
+	namesGen uint64
 
 	p   pipeState
 	a   alpcState
@@ -481,6 +483,7 @@ func (e *Engine) fileName(ev *decoders.FileName) {
 	}
 	if ev.FileName != "" {
 		e.names[ev.FileKey] = ev.FileName
+		e.namesGen++
 	}
 }
 

@@ -574,6 +574,43 @@ func TestPipeOpenedBeforeTrace(t *testing.T) {
 	}
 }
 
+// A FileObject endOf found to be no pipe end (pipeState.notEnd) becomes
+// one when a Create opens a pipe on it, or when its FileKey is named a
+// pipe afterwards.
+func TestOrdinaryFileBecomesPipe(t *testing.T) {
+	t.Run("create", func(t *testing.T) {
+		f := newFeeder(t, Options{})
+		// Ordinary I/O on the FileObject the client opens the pipe on later.
+		f.rw(1, decoders.OpWrite, 201, 0x31, 0x2000, 0xA000, 5)
+		f.end(2, 0x31, 5, 0)
+		pingPong(f, 0xA000)
+		m := f.e.Finish()
+		if len(m.Pipes) != 1 || m.Pipes[0].ToServer != (model.Flow{Ops: 1, Bytes: 100}) || m.Pipes[0].ToClient != (model.Flow{Ops: 1, Bytes: 40}) {
+			t.Fatalf("pipes = %+v, want one with 1 op of 100 bytes each way and 1 of 40 back", m.Pipes)
+		}
+	})
+	t.Run("named", func(t *testing.T) {
+		f := newFeeder(t, Options{})
+		f.proc(100, "server.exe", 101)
+		f.proc(200, "client.exe", 201)
+		// Traffic before the FileKeys are named: not yet known as a pipe.
+		f.rw(2, decoders.OpRead, 101, 0x11, 0x1000, 0xE001, 100)
+		f.end(3, 0x11, 1, 0)
+		f.rw(4, decoders.OpWrite, 201, 0x12, 0x2000, 0xE000, 1)
+		f.end(5, 0x12, 1, 0)
+		f.add(6, 0, 0, &decoders.FileName{Op: decoders.OpFileRundown, FileKey: 0xE001, FileName: pipePath})
+		f.add(6, 0, 0, &decoders.FileName{Op: decoders.OpFileRundown, FileKey: 0xE000, FileName: pipePath})
+		f.rw(10, decoders.OpRead, 101, 0x13, 0x1000, 0xE001, 100)
+		f.rw(20, decoders.OpWrite, 201, 0x22, 0x2000, 0xE000, 7)
+		f.end(22, 0x13, 7, 0)
+		f.end(23, 0x22, 7, 0)
+		m := f.e.Finish()
+		if len(m.Pipes) != 1 || m.Pipes[0].ToServer != (model.Flow{Ops: 1, Bytes: 7}) {
+			t.Fatalf("pipes = %+v, want one with the 7-byte write after the names", m.Pipes)
+		}
+	})
+}
+
 func TestKernelProcessEvents(t *testing.T) {
 	f := newFeeder(t, Options{})
 	f.add(0, 4, 0, &decoders.KernelProcessStart{ProcessID: 300, ParentProcessID: 4, ImageName: `\Device\HarddiskVolume3\Windows\System32\svc.exe`})

@@ -186,6 +186,14 @@ func (c *pipeConv) touch(t int64) {
 	c.lastIn = t
 }
 
+// notEnd is an entry of pipeState.notEnd: FileObject fo, with FileKey key,
+// was no pipe end when the names had generation gen.
+type notEnd struct {
+	fo, key uint64
+	gen     uint64
+	ok      bool
+}
+
 // maxPathCache bounds the OpenPath → pipe name cache.
 const maxPathCache = 4096
 
@@ -196,12 +204,18 @@ type pipeState struct {
 	irps   irpTable
 	// endCache is a direct-mapped cache in front of ends (entries mirror it).
 	endCache [64]*pipeEnd
-	names    map[string]*pipeName // lower-case name → state
-	convs    []*pipeConv
-	h1       bool // a client FileKey|1 matched a server FileKey
-	stuck    []model.Stuck
-	idle     []model.Idle
-	failSeq  int
+	// notEnd is a direct-mapped cache of the FileObjects endOf found to be
+	// no pipe end: the I/O of ordinary files, nearly all of a busy
+	// machine's trace, then costs no map lookup. An entry holds while ends
+	// has no entry for its FileObject (setEnd clears it) and no FileKey has
+	// been named since it was made (Engine.namesGen).
+	notEnd  [256]notEnd
+	names   map[string]*pipeName // lower-case name → state
+	convs   []*pipeConv
+	h1      bool // a client FileKey|1 matched a server FileKey
+	stuck   []model.Stuck
+	idle    []model.Idle
+	failSeq int
 }
 
 func (p *pipeState) init() {
@@ -245,31 +259,21 @@ func (e *Engine) endOf(fo, key uint64, ttid, hdrPID uint32, t int64) *pipeEnd {
 	slot := &e.p.endCache[(fo>>4)%uint64(len(e.p.endCache))]
 	en := *slot
 	if en == nil || en.fo != fo {
+		ne := &e.p.notEnd[(fo>>4)%uint64(len(e.p.notEnd))]
+		if ne.ok && ne.fo == fo && ne.key == key && ne.gen == e.namesGen {
+			return nil
+		}
 		en = e.p.ends[fo]
 		if en != nil {
 			*slot = en
 		}
 	}
 	if en == nil {
-		if key == 0 {
-			return nil
-		}
-		name, ok := e.names[key]
-		if !ok {
-			return nil
-		}
-		pn, ok := e.p.byPath[name]
-		if !ok {
-			if pname, isPipe := pipeNameOf(name); isPipe {
-				pn = e.pipeName(pname)
-			}
-			if len(e.p.byPath) >= maxPathCache {
-				clear(e.p.byPath)
-			}
-			e.p.byPath[name] = pn
-		}
+		pn := e.pipeOfKey(key)
 		if pn == nil {
-			return nil // an ordinary file
+			// An ordinary file, or one not named.
+			e.p.notEnd[(fo>>4)%uint64(len(e.p.notEnd))] = notEnd{fo: fo, key: key, gen: e.namesGen, ok: true}
+			return nil
 		}
 		en = &pipeEnd{fo: fo, pn: pn, server: key&1 == 1, rule: ruleFileKeyBit, seen: t}
 		en.pid = e.pidOf(ttid, hdrPID)
@@ -309,10 +313,35 @@ func (e *Engine) endOf(fo, key uint64, ttid, hdrPID uint32, t int64) *pipeEnd {
 	return en
 }
 
+// pipeOfKey is the pipe FileKey key names, nil when it names none.
+func (e *Engine) pipeOfKey(key uint64) *pipeName {
+	if key == 0 {
+		return nil
+	}
+	name, ok := e.names[key]
+	if !ok {
+		return nil
+	}
+	pn, ok := e.p.byPath[name]
+	if !ok {
+		if pname, isPipe := pipeNameOf(name); isPipe {
+			pn = e.pipeName(pname)
+		}
+		if len(e.p.byPath) >= maxPathCache {
+			clear(e.p.byPath)
+		}
+		e.p.byPath[name] = pn
+	}
+	return pn
+}
+
 // setEnd makes en the open end of its FileObject.
 func (e *Engine) setEnd(en *pipeEnd) {
 	e.p.ends[en.fo] = en
 	e.p.endCache[(en.fo>>4)%uint64(len(e.p.endCache))] = en
+	if ne := &e.p.notEnd[(en.fo>>4)%uint64(len(e.p.notEnd))]; ne.fo == en.fo {
+		ne.ok = false
+	}
 }
 
 func (e *Engine) addServer(en *pipeEnd) {

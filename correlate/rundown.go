@@ -55,5 +55,6 @@ func seedRundownNames(e *Engine, f *etw.File) {
 func (e *Engine) seedName(key uint64, name string) {
 	if _, ok := e.names[key]; !ok {
 		e.names[key] = name
+		e.namesGen++
 	}
 }
