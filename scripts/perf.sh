@@ -43,7 +43,9 @@ CGO_ENABLED=0 go build -o "$bin" ./cmd/ipctrace
 # The floor: the pipeline alone (read, decode, merge, hand over) into one
 # sink that only counts, with no correlation (report runs two consumers,
 # each choosing its events); the time includes the test binary's start.
-CGO_ENABLED=0 go test -c -o "$dir/pipeline.test" ./pipeline
+# It is built with ipctrace's profile (cmd/ipctrace/default.pgo), as the
+# binary is, so that the two compare.
+CGO_ENABLED=0 go test -c -pgo=cmd/ipctrace/default.pgo -o "$dir/pipeline.test" ./pipeline
 
 gen() { # name scenario scale
 	[ -s "$dir/$1.etl" ] || "$bin" synth "$2" --scale "$3" --seed 1 --out "$dir/$1.etl" >/dev/null
