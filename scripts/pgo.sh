@@ -3,7 +3,8 @@
 # for profile-guided optimisation of the ipctrace binary (README
 # "Performance"): the end-to-end `report -o json` benchmarks of
 # cmd/ipctrace on the generated mixed and busy-machine traces, at 4 times
-# their default size (about 100 and 170 MB), 25 runs each.
+# their default size (about 100 and 170 MB), 25 runs each (the profile
+# also holds the generation of the two traces, a small part).
 #
 #   scripts/pgo.sh
 #
