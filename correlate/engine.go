@@ -481,7 +481,7 @@ func (e *Engine) fileName(ev *decoders.FileName) {
 		// The name is freed; keep it for late completions of open files.
 		return
 	}
-	if ev.FileName != "" {
+	if old, ok := e.names[ev.FileKey]; ev.FileName != "" && (!ok || old != ev.FileName) {
 		e.names[ev.FileKey] = ev.FileName
 		e.namesGen++
 	}

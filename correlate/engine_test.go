@@ -611,6 +611,47 @@ func TestOrdinaryFileBecomesPipe(t *testing.T) {
 	})
 }
 
+// endOf's cache of FileObjects that are no pipe end, checked with the
+// cache of ends emptied before each look-up, so that no hit there hides a
+// stale entry.
+func TestNotEndCache(t *testing.T) {
+	e := New(Options{})
+	lookup := func(fo, key uint64) *pipeEnd {
+		e.p.endCache = [len(e.p.endCache)]*pipeEnd{}
+		return e.endOf(fo, key, 0, 0, t0)
+	}
+	const fo, pipeKey, fileKey = 0x7000, 0xB000, 0xC000
+	e.fileName(&decoders.FileName{Op: decoders.OpFileRundown, FileKey: pipeKey, FileName: pipePath})
+	e.fileName(&decoders.FileName{Op: decoders.OpFileRundown, FileKey: fileKey, FileName: `\Device\HarddiskVolume3\data.bin`})
+	if lookup(fo, 0) != nil || lookup(fo, fileKey) != nil {
+		t.Fatal("an ordinary file is a pipe end")
+	}
+	// Seen first without a key (or with an ordinary file's), then with one
+	// that names a pipe: the entry is for the other key.
+	if en := lookup(fo, pipeKey); en == nil || en.pn == nil {
+		t.Fatalf("FileObject %#x with a pipe's FileKey: no end", fo)
+	}
+	// A FileObject found to be no end, then made one (a Create).
+	const fo2 = 0x9000
+	if lookup(fo2, fileKey) != nil {
+		t.Fatal("an ordinary file is a pipe end")
+	}
+	made := &pipeEnd{fo: fo2, pn: e.pipeName(`\.\pipe\demo`)}
+	e.setEnd(made)
+	if en := lookup(fo2, fileKey); en != made {
+		t.Fatalf("FileObject %#x after setEnd: end %p, want %p", fo2, en, made)
+	}
+	// Renaming a FileKey to a pipe clears the entries made before.
+	const fo3 = 0xA000
+	if lookup(fo3, fileKey) != nil {
+		t.Fatal("an ordinary file is a pipe end")
+	}
+	e.fileName(&decoders.FileName{Op: decoders.OpFileCreateName, FileKey: fileKey, FileName: pipePath})
+	if lookup(fo3, fileKey) == nil {
+		t.Fatalf("FileObject %#x after its FileKey was named a pipe: no end", fo3)
+	}
+}
+
 func TestKernelProcessEvents(t *testing.T) {
 	f := newFeeder(t, Options{})
 	f.add(0, 4, 0, &decoders.KernelProcessStart{ProcessID: 300, ParentProcessID: 4, ImageName: `\Device\HarddiskVolume3\Windows\System32\svc.exe`})

@@ -186,9 +186,9 @@ func (c *pipeConv) touch(t int64) {
 	c.lastIn = t
 }
 
-// notEnd is an entry of pipeState.notEnd: FileObject fo, with FileKey key,
-// was no pipe end when the names had generation gen.
-type notEnd struct {
+// notEndSlot is an entry of pipeState.notEnd: FileObject fo, with FileKey
+// key, was no pipe end when the names had generation gen.
+type notEndSlot struct {
 	fo, key uint64
 	gen     uint64
 	ok      bool
@@ -208,8 +208,8 @@ type pipeState struct {
 	// no pipe end: the I/O of ordinary files, nearly all of a busy
 	// machine's trace, then costs no map lookup. An entry holds while ends
 	// has no entry for its FileObject (setEnd clears it) and no FileKey has
-	// been named since it was made (Engine.namesGen).
-	notEnd  [256]notEnd
+	// been named otherwise since it was made (Engine.namesGen).
+	notEnd  [256]notEndSlot
 	names   map[string]*pipeName // lower-case name → state
 	convs   []*pipeConv
 	h1      bool // a client FileKey|1 matched a server FileKey
@@ -257,9 +257,9 @@ func (e *Engine) pipeName(name string) *pipeName {
 // before the trace when the FileKey's name says it is a pipe.
 func (e *Engine) endOf(fo, key uint64, ttid, hdrPID uint32, t int64) *pipeEnd {
 	slot := &e.p.endCache[(fo>>4)%uint64(len(e.p.endCache))]
+	ne := &e.p.notEnd[(fo>>4)%uint64(len(e.p.notEnd))]
 	en := *slot
 	if en == nil || en.fo != fo {
-		ne := &e.p.notEnd[(fo>>4)%uint64(len(e.p.notEnd))]
 		if ne.ok && ne.fo == fo && ne.key == key && ne.gen == e.namesGen {
 			return nil
 		}
@@ -272,7 +272,7 @@ func (e *Engine) endOf(fo, key uint64, ttid, hdrPID uint32, t int64) *pipeEnd {
 		pn := e.pipeOfKey(key)
 		if pn == nil {
 			// An ordinary file, or one not named.
-			e.p.notEnd[(fo>>4)%uint64(len(e.p.notEnd))] = notEnd{fo: fo, key: key, gen: e.namesGen, ok: true}
+			*ne = notEndSlot{fo: fo, key: key, gen: e.namesGen, ok: true}
 			return nil
 		}
 		en = &pipeEnd{fo: fo, pn: pn, server: key&1 == 1, rule: ruleFileKeyBit, seen: t}

@@ -186,10 +186,12 @@ type scanStep struct {
 	err error
 }
 
-// steps returns the walk of f's buffer headers, done on the first call:
-// grouping by processor, the lossy buffers and Buffers all need it, and
-// each walk costs a read per buffer (about 20 ms per GB of 64 KiB buffers).
-// The errors met are recorded once, when walked.
+// steps returns the walk of f's buffer headers, done on the first call
+// and kept (about 120 bytes per buffer) for the File's life: grouping by
+// processor, the lossy buffers and Buffers all need it, and each walk
+// costs a read per buffer, about 20 ms per GB of 64 KiB buffers
+// (docs/ARCHITECTURE.md#performance). The callers record the errors they
+// reach, as the walk itself once did.
 func (f *File) steps() []scanStep {
 	f.walkOnce.Do(func() {
 		s := bufferScanner{f: f}
@@ -197,9 +199,6 @@ func (f *File) steps() []scanStep {
 			b, ok, err := s.next()
 			if !ok && err == nil {
 				break
-			}
-			if err != nil {
-				f.warn(err)
 			}
 			f.walked = append(f.walked, scanStep{b, ok, err})
 		}
