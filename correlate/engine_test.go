@@ -551,18 +551,30 @@ func TestStuckAfterCompleted(t *testing.T) {
 	}
 }
 
-func TestPipeOpenedBeforeTrace(t *testing.T) {
-	// No Create: the ends are known from a rundown name of their FileKey,
-	// the roles from FileKey bit 0 (docs/rules.md P3), the pairing by H1.
-	f := newFeeder(t, Options{})
+// pipeOpenedBefore feeds a pipe whose ends were opened before the trace:
+// server 100/101 on FO 0x1000, client 200/201 on FO 0x2000, their FileKeys
+// 0xE001 and 0xE000 named by the rundown at 6 µs, then a 7-byte write the
+// server's pending read takes (10–23 µs). early, when not nil, feeds more
+// between the processes and the names.
+func pipeOpenedBefore(f *feeder, early func()) {
 	f.proc(100, "server.exe", 101)
 	f.proc(200, "client.exe", 201)
-	f.add(1, 0, 0, &decoders.FileName{Op: decoders.OpFileRundown, FileKey: 0xE001, FileName: pipePath})
-	f.add(1, 0, 0, &decoders.FileName{Op: decoders.OpFileRundown, FileKey: 0xE000, FileName: pipePath})
+	if early != nil {
+		early()
+	}
+	f.add(6, 0, 0, &decoders.FileName{Op: decoders.OpFileRundown, FileKey: 0xE001, FileName: pipePath})
+	f.add(6, 0, 0, &decoders.FileName{Op: decoders.OpFileRundown, FileKey: 0xE000, FileName: pipePath})
 	f.rw(10, decoders.OpRead, 101, 0x13, 0x1000, 0xE001, 100)
 	f.rw(20, decoders.OpWrite, 201, 0x22, 0x2000, 0xE000, 7)
 	f.end(22, 0x13, 7, 0)
 	f.end(23, 0x22, 7, 0)
+}
+
+func TestPipeOpenedBeforeTrace(t *testing.T) {
+	// No Create: the ends are known from a rundown name of their FileKey,
+	// the roles from FileKey bit 0 (docs/rules.md P3), the pairing by H1.
+	f := newFeeder(t, Options{})
+	pipeOpenedBefore(f, nil)
 	m := f.e.Finish()
 	if len(m.Pipes) != 1 {
 		t.Fatalf("pipes = %+v", m.Pipes)
@@ -591,19 +603,13 @@ func TestOrdinaryFileBecomesPipe(t *testing.T) {
 	})
 	t.Run("named", func(t *testing.T) {
 		f := newFeeder(t, Options{})
-		f.proc(100, "server.exe", 101)
-		f.proc(200, "client.exe", 201)
-		// Traffic before the FileKeys are named: not yet known as a pipe.
-		f.rw(2, decoders.OpRead, 101, 0x11, 0x1000, 0xE001, 100)
-		f.end(3, 0x11, 1, 0)
-		f.rw(4, decoders.OpWrite, 201, 0x12, 0x2000, 0xE000, 1)
-		f.end(5, 0x12, 1, 0)
-		f.add(6, 0, 0, &decoders.FileName{Op: decoders.OpFileRundown, FileKey: 0xE001, FileName: pipePath})
-		f.add(6, 0, 0, &decoders.FileName{Op: decoders.OpFileRundown, FileKey: 0xE000, FileName: pipePath})
-		f.rw(10, decoders.OpRead, 101, 0x13, 0x1000, 0xE001, 100)
-		f.rw(20, decoders.OpWrite, 201, 0x22, 0x2000, 0xE000, 7)
-		f.end(22, 0x13, 7, 0)
-		f.end(23, 0x22, 7, 0)
+		pipeOpenedBefore(f, func() {
+			// Traffic before the FileKeys are named: not yet known as a pipe.
+			f.rw(2, decoders.OpRead, 101, 0x11, 0x1000, 0xE001, 100)
+			f.end(3, 0x11, 1, 0)
+			f.rw(4, decoders.OpWrite, 201, 0x12, 0x2000, 0xE000, 1)
+			f.end(5, 0x12, 1, 0)
+		})
 		m := f.e.Finish()
 		if len(m.Pipes) != 1 || m.Pipes[0].ToServer != (model.Flow{Ops: 1, Bytes: 7}) {
 			t.Fatalf("pipes = %+v, want one with the 7-byte write after the names", m.Pipes)
