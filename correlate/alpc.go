@@ -76,7 +76,15 @@ type alpcThread struct {
 	// lastServer is the server process of its last call received, for
 	// a call never received (docs/rules.md A6 b).
 	lastServer uint32
+	// wait is the thread's outstanding WaitForReply, when waiting. It
+	// belongs to the TID, whatever the process: a state made for a TID
+	// seen in another process takes it over.
+	wait    alpcWait
+	waiting bool
 }
+
+// waitsFor reports whether th waits for the reply to message m.
+func (th *alpcThread) waitsFor(m uint32) bool { return th != nil && th.waiting && th.wait.m == m }
 
 type alpcKey struct {
 	client, server uint32
@@ -93,15 +101,19 @@ type alpcState struct {
 	pending    map[uint32]*alpcQueue // message id → sends not yet received
 	reqs       map[procMsg]alpcReq   // (server, m) → request received, no reply sent yet
 	replies    map[procMsg]alpcReq   // (client, m) → reply sent, not yet received
-	waits      map[uint32]alpcWait   // client thread → WaitForReply
-	thr        map[uint32]*alpcThread
+	thr        map[uint32]*alpcThread // TID → state, with its WaitForReply
 	portOwner  map[string]uint32 // port name → server PID
 	lastByProc map[uint32]uint32 // client process → server of its last call
 	convs      map[alpcKey]*alpcConv
 
-	// Direct-mapped caches in front of thr and convs (entries mirror them).
+	// Direct-mapped caches in front of thr, pending and convs (entries
+	// mirror them); the sweep, which deletes from pending, empties its cache.
 	thrCache  [256]alpcThreadSlot
+	pendCache [256]alpcQueueSlot
 	convCache [64]*alpcConv
+	// lastBy is the pair last written to lastByProc, so that a client
+	// calling the same server again writes nothing.
+	lastBy struct{ client, server uint32 }
 	order     []*alpcConv
 	lastSweep int64
 	slow      []model.Stuck
@@ -112,7 +124,6 @@ func (a *alpcState) init() {
 	a.pending = make(map[uint32]*alpcQueue)
 	a.reqs = make(map[procMsg]alpcReq)
 	a.replies = make(map[procMsg]alpcReq)
-	a.waits = make(map[uint32]alpcWait)
 	a.thr = make(map[uint32]*alpcThread)
 	a.portOwner = make(map[string]uint32)
 	a.lastByProc = make(map[uint32]uint32)
@@ -122,6 +133,30 @@ func (a *alpcState) init() {
 type alpcThreadSlot struct {
 	tid uint32
 	th  *alpcThread
+}
+
+type alpcQueueSlot struct {
+	m uint32
+	q *alpcQueue
+}
+
+// queue returns the sends of message id m not yet received; nil when none
+// and !create.
+func (a *alpcState) queue(m uint32, create bool) *alpcQueue {
+	s := &a.pendCache[(m*0x9E3779B1)>>24]
+	if s.q != nil && s.m == m {
+		return s.q
+	}
+	q := a.pending[m]
+	if q == nil {
+		if !create {
+			return nil
+		}
+		q = &alpcQueue{}
+		a.pending[m] = q
+	}
+	*s = alpcQueueSlot{m, q}
+	return q
 }
 
 // thread returns the ALPC state of thread tid, nil when none.
@@ -154,7 +189,11 @@ func (a *alpcState) setThread(tid uint32, th *alpcThread) {
 func (e *Engine) alpcThread(pid, tid uint32, t int64) *alpcThread {
 	th := e.a.thread(tid)
 	if th == nil || th.pid != pid {
-		th = &alpcThread{pid: pid}
+		nt := &alpcThread{pid: pid}
+		if th != nil {
+			nt.wait, nt.waiting = th.wait, th.waiting
+		}
+		th = nt
 		e.a.setThread(tid, th)
 	}
 	th.last = t
@@ -180,11 +219,7 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 			req.tReply = t
 			e.a.replies[procMsg{req.client, m}] = req
 		}
-		q := e.a.pending[m]
-		if q == nil {
-			q = &alpcQueue{}
-			e.a.pending[m] = q
-		}
+		q := e.a.queue(m, true)
 		if len(q.s) >= maxPendingPerID {
 			// Sends nobody received (datagrams, lost events): keep the newest.
 			n := copy(q.s, q.s[len(q.s)-maxPendingPerID/2:])
@@ -193,7 +228,7 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 		q.s = append(q.s, s)
 	case decoders.OpAlpcReceive:
 		var q []alpcSend
-		p := e.a.pending[m]
+		p := e.a.queue(m, false)
 		if p != nil {
 			q = p.s
 		}
@@ -230,8 +265,8 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 					e.a.slow = append(e.a.slow, s)
 				}
 			}
-			if w, ok := e.a.waits[tid]; ok && w.m == m {
-				delete(e.a.waits, tid)
+			if th.waitsFor(m) {
+				th.waiting = false
 			}
 			return
 		}
@@ -246,14 +281,17 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 			c.lastServer = pid
 		}
 		th.serving, th.servingOK = procMsg{pid, m}, true
-		e.a.lastByProc[s.pid] = pid
+		if e.a.lastBy.client != s.pid || e.a.lastBy.server != pid {
+			e.a.lastByProc[s.pid] = pid
+			e.a.lastBy.client, e.a.lastBy.server = s.pid, pid
+		}
 	case decoders.OpAlpcWaitReply:
 		// The call waits since its request was sent.
 		since := t
 		if th.sendM == m && th.sendT != 0 {
 			since = th.sendT
 		}
-		e.a.waits[tid] = alpcWait{m: m, t: since, pid: pid}
+		th.wait, th.waiting = alpcWait{m: m, t: since, pid: pid}, true
 	}
 }
 
@@ -269,10 +307,10 @@ func (e *Engine) alpcWaitNew(d *decoders.Decoded, ev *decoders.AlpcWaitNewMessag
 }
 
 func (e *Engine) alpcUnwait(d *decoders.Decoded, ev *decoders.AlpcUnwait) {
-	e.alpcThread(d.PID, d.TID, d.Time)
+	th := e.alpcThread(d.PID, d.TID, d.Time)
 	if !ntSuccess(ev.Status) {
 		// Released with an error (port closed, cancelled): no reply will come.
-		delete(e.a.waits, d.TID)
+		th.waiting = false
 	}
 }
 
@@ -299,10 +337,8 @@ func (e *Engine) alpcConv(client, server uint32, port string, t int64) *alpcConv
 func (e *Engine) alpcSweep(now int64) {
 	e.a.lastSweep = now
 	limit := now - e.alpcExpiry
-	waiting := func(tid, m uint32) bool {
-		w, ok := e.a.waits[tid]
-		return ok && w.m == m
-	}
+	waiting := func(tid, m uint32) bool { return e.a.thread(tid).waitsFor(m) }
+	e.a.pendCache = [len(e.a.pendCache)]alpcQueueSlot{}
 	for m, q := range e.a.pending {
 		if len(q.s) == 0 {
 			delete(e.a.pending, m) // unused for a whole expiry period
@@ -356,7 +392,11 @@ type alpcWaiter struct {
 // alpcOutstanding lists the client threads still waiting for a reply.
 func (e *Engine) alpcOutstanding() []alpcWaiter {
 	var out []alpcWaiter
-	for tid, w := range e.a.waits {
+	for tid, th := range e.a.thr {
+		if !th.waiting {
+			continue
+		}
+		w := th.wait
 		x := alpcWaiter{tid: tid, w: w}
 		found := false
 		for k, r := range e.a.reqs {
