@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/ipctrace/ipctrace/model"
 
@@ -23,15 +24,63 @@ type alpcSend struct {
 	reply    bool
 }
 
-// alpcQueue holds the sends of one message id not yet received, oldest
-// first. An emptied queue stays in its map: ids are reused, and keeping
-// its storage avoids an allocation per message.
-type alpcQueue struct{ s []alpcSend }
+// alpcQueue is the state of one message id: its sends not yet received,
+// oldest first; its requests received and not yet answered, at most one
+// per server process; and its replies sent and not yet received, at most
+// one per client process. An emptied queue stays in its map until a sweep:
+// ids are reused, and keeping its storage avoids allocations per message.
+type alpcQueue struct {
+	s       []alpcSend
+	reqs    []alpcReq // by server
+	replies []alpcReq // by client
+}
 
-// procMsg keys requests and replies by (process, message id).
+func (q *alpcQueue) empty() bool { return len(q.s) == 0 && len(q.reqs) == 0 && len(q.replies) == 0 }
+
+// reqOf is the index in q.reqs of server's request, -1 if none.
+func (q *alpcQueue) reqOf(server uint32) int {
+	for i := range q.reqs {
+		if q.reqs[i].server == server {
+			return i
+		}
+	}
+	return -1
+}
+
+// replyOf is the index in q.replies of the reply to client, -1 if none.
+func (q *alpcQueue) replyOf(client uint32) int {
+	for i := range q.replies {
+		if q.replies[i].client == client {
+			return i
+		}
+	}
+	return -1
+}
+
+// procMsg names a request or reply by (process, message id).
 type procMsg struct {
 	pid uint32
 	m   uint32
+}
+
+// request is the request (server, m) received and not yet answered.
+func (a *alpcState) request(k procMsg) (alpcReq, bool) {
+	if q := a.queue(k.m, false); q != nil {
+		if i := q.reqOf(k.pid); i >= 0 {
+			return q.reqs[i], true
+		}
+	}
+	return alpcReq{}, false
+}
+
+// reply is the reply (client, m) sent and not yet received.
+func (a *alpcState) reply(k procMsg) (alpcReq, bool) {
+	if q := a.queue(k.m, false); q != nil {
+		if i := q.replyOf(k.pid); i >= 0 {
+			return q.replies[i], true
+		}
+	}
+	return alpcReq{}, false
 }
 
 type alpcReq struct {
@@ -98,9 +147,7 @@ type alpcConv struct {
 }
 
 type alpcState struct {
-	pending    map[uint32]*alpcQueue // message id → sends not yet received
-	reqs       map[procMsg]alpcReq   // (server, m) → request received, no reply sent yet
-	replies    map[procMsg]alpcReq   // (client, m) → reply sent, not yet received
+	pending    map[uint32]*alpcQueue // message id → its sends, requests and replies in flight
 	thr        map[uint32]*alpcThread // TID → state, with its WaitForReply
 	portOwner  map[string]uint32 // port name → server PID
 	lastByProc map[uint32]uint32 // client process → server of its last call
@@ -122,8 +169,6 @@ type alpcState struct {
 
 func (a *alpcState) init() {
 	a.pending = make(map[uint32]*alpcQueue)
-	a.reqs = make(map[procMsg]alpcReq)
-	a.replies = make(map[procMsg]alpcReq)
 	a.thr = make(map[uint32]*alpcThread)
 	a.portOwner = make(map[string]uint32)
 	a.lastByProc = make(map[uint32]uint32)
@@ -212,14 +257,19 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 	case decoders.OpAlpcSend:
 		th.sendM, th.sendT = m, t
 		s := alpcSend{pid: pid, tid: tid, t: t}
-		if req, ok := e.a.reqs[procMsg{pid, m}]; ok {
+		q := e.a.queue(m, true)
+		if i := q.reqOf(pid); i >= 0 {
 			// The server answers a request it received: a reply.
-			delete(e.a.reqs, procMsg{pid, m})
+			req := q.reqs[i]
+			q.reqs = slices.Delete(q.reqs, i, i+1)
 			s.reply = true
 			req.tReply = t
-			e.a.replies[procMsg{req.client, m}] = req
+			if j := q.replyOf(req.client); j >= 0 {
+				q.replies[j] = req
+			} else {
+				q.replies = append(q.replies, req)
+			}
 		}
-		q := e.a.queue(m, true)
 		if len(q.s) >= maxPendingPerID {
 			// Sends nobody received (datagrams, lost events): keep the newest.
 			n := copy(q.s, q.s[len(q.s)-maxPendingPerID/2:])
@@ -244,8 +294,9 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 		copy(q[i:], q[i+1:])
 		p.s = q[:len(q)-1]
 		if s.reply {
-			if req, ok := e.a.replies[procMsg{pid, m}]; ok && req.server == s.pid {
-				delete(e.a.replies, procMsg{pid, m})
+			if j := p.replyOf(pid); j >= 0 && p.replies[j].server == s.pid {
+				req := p.replies[j]
+				p.replies = slices.Delete(p.replies, j, j+1)
 				port := e.portOf(&req)
 				c := e.alpcConv(req.client, req.server, port, req.tSend)
 				c.last = t
@@ -271,12 +322,16 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 			return
 		}
 		// A request (or datagram) from s.pid received by pid.
-		port := e.a.thread(tid).port
+		port := th.port
 		if port == "" {
 			port = e.rpcEndpoint(s.tid)
 		}
-		e.a.reqs[procMsg{pid, m}] = alpcReq{client: s.pid, ctid: s.tid, server: pid, stid: tid,
-			tSend: s.t, tRecv: t, port: port}
+		req := alpcReq{client: s.pid, ctid: s.tid, server: pid, stid: tid, tSend: s.t, tRecv: t, port: port}
+		if j := p.reqOf(pid); j >= 0 {
+			p.reqs[j] = req
+		} else {
+			p.reqs = append(p.reqs, req)
+		}
 		if c := e.a.thread(s.tid); c != nil && c.pid == s.pid {
 			c.lastServer = pid
 		}
@@ -340,28 +395,13 @@ func (e *Engine) alpcSweep(now int64) {
 	waiting := func(tid, m uint32) bool { return e.a.thread(tid).waitsFor(m) }
 	e.a.pendCache = [len(e.a.pendCache)]alpcQueueSlot{}
 	for m, q := range e.a.pending {
-		if len(q.s) == 0 {
-			delete(e.a.pending, m) // unused for a whole expiry period
+		if q.empty() {
+			delete(e.a.pending, m) // unused since the last sweep at least
 			continue
 		}
-		j := 0
-		for _, s := range q.s {
-			if s.t >= limit || waiting(s.tid, m) {
-				q.s[j] = s
-				j++
-			}
-		}
-		q.s = q.s[:j]
-	}
-	for k, r := range e.a.reqs {
-		if r.tRecv < limit && !waiting(r.ctid, k.m) {
-			delete(e.a.reqs, k)
-		}
-	}
-	for k, r := range e.a.replies {
-		if r.tSend < limit && !waiting(r.ctid, k.m) {
-			delete(e.a.replies, k)
-		}
+		q.s = slices.DeleteFunc(q.s, func(s alpcSend) bool { return s.t < limit && !waiting(s.tid, m) })
+		q.reqs = slices.DeleteFunc(q.reqs, func(r alpcReq) bool { return r.tRecv < limit && !waiting(r.ctid, m) })
+		q.replies = slices.DeleteFunc(q.replies, func(r alpcReq) bool { return r.tSend < limit && !waiting(r.ctid, m) })
 	}
 }
 
@@ -399,15 +439,17 @@ func (e *Engine) alpcOutstanding() []alpcWaiter {
 		w := th.wait
 		x := alpcWaiter{tid: tid, w: w}
 		found := false
-		for k, r := range e.a.reqs {
-			if k.m == w.m && r.ctid == tid && r.client == w.pid {
-				x.received, x.server, x.stid, x.port = true, r.server, r.stid, e.portOf(&r)
-				found = true
-				break
+		if q := e.a.queue(w.m, false); q != nil {
+			for _, r := range q.reqs {
+				if r.ctid == tid && r.client == w.pid {
+					x.received, x.server, x.stid, x.port = true, r.server, r.stid, e.portOf(&r)
+					found = true
+					break
+				}
 			}
 		}
 		if !found {
-			if r, ok := e.a.replies[procMsg{w.pid, w.m}]; ok && r.ctid == tid {
+			if r, ok := e.a.reply(procMsg{w.pid, w.m}); ok && r.ctid == tid {
 				// The reply is on its way: not stuck on the server.
 				continue
 			}
@@ -419,12 +461,7 @@ func (e *Engine) alpcOutstanding() []alpcWaiter {
 			if x.server == 0 {
 				// A thread serving a request that calls out again most
 				// likely calls back its caller.
-				for _, r := range e.a.reqs {
-					if r.stid == tid && r.server == w.pid {
-						x.server = r.client
-						break
-					}
-				}
+				x.server = e.a.callerOf(w.pid, tid)
 			}
 			if x.server == 0 {
 				x.server = e.a.lastServerOf(w.pid, tid)
@@ -439,6 +476,21 @@ func (e *Engine) alpcOutstanding() []alpcWaiter {
 		out = append(out, x)
 	}
 	return out
+}
+
+// callerOf is the client of a request that thread tid of server is
+// serving (received, not answered), 0 when none; the smallest client
+// when several, so that the answer does not depend on map order.
+func (a *alpcState) callerOf(server, tid uint32) uint32 {
+	var c uint32
+	for _, q := range a.pending {
+		for _, r := range q.reqs {
+			if r.stid == tid && r.server == server && (c == 0 || r.client < c) {
+				c = r.client
+			}
+		}
+	}
+	return c
 }
 
 func (e *Engine) finishALPC(m *model.Model, end int64, waiters []alpcWaiter) {

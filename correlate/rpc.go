@@ -187,7 +187,7 @@ func (e *Engine) rpcStart(d *decoders.Decoded, ev *decoders.RPCCallStart) {
 	var pick *rpcCall
 	if th := e.a.thread(d.TID); th != nil && th.servingOK && th.pid == d.PID {
 		k := th.serving
-		if req, ok := e.a.reqs[k]; ok && req.stid == d.TID {
+		if req, ok := e.a.request(k); ok && req.stid == d.TID {
 			if cl := e.r.onThread[req.ctid]; cl != nil && cl.pid == req.client && same(cl) {
 				pick = cl
 			}
