@@ -147,10 +147,10 @@ type alpcConv struct {
 }
 
 type alpcState struct {
-	pending    map[uint32]*alpcQueue // message id → its sends, requests and replies in flight
+	pending    map[uint32]*alpcQueue  // message id → its sends, requests and replies in flight
 	thr        map[uint32]*alpcThread // TID → state, with its WaitForReply
-	portOwner  map[string]uint32 // port name → server PID
-	lastByProc map[uint32]uint32 // client process → server of its last call
+	portOwner  map[string]uint32      // port name → server PID
+	lastByProc map[uint32]uint32      // client process → server of its last call
 	convs      map[alpcKey]*alpcConv
 
 	// Direct-mapped caches in front of thr, pending and convs (entries
@@ -161,6 +161,12 @@ type alpcState struct {
 	// lastBy is the pair last written to lastByProc, so that a client
 	// calling the same server again writes nothing.
 	lastBy struct{ client, server uint32 }
+	// lastOwner is the pair last written to portOwner, likewise for a
+	// server thread waiting on its port again.
+	lastOwner struct {
+		port string
+		pid  uint32
+	}
 	order     []*alpcConv
 	lastSweep int64
 	slow      []model.Stuck
@@ -355,8 +361,9 @@ func (e *Engine) alpcWaitNew(d *decoders.Decoded, ev *decoders.AlpcWaitNewMessag
 	th.idle = true
 	if ev.PortName != "" {
 		th.port = ev.PortName
-		if ev.IsServerPort {
+		if o := &e.a.lastOwner; ev.IsServerPort && (o.pid != d.PID || o.port != ev.PortName) {
 			e.a.portOwner[ev.PortName] = d.PID
+			o.port, o.pid = ev.PortName, d.PID
 		}
 	}
 }

@@ -8,8 +8,9 @@ import (
 
 // TestFastPlansMatchFields decodes random payloads of every registered
 // layout, of every length from a little below its minimum to past it, for
-// both pointer sizes, with the fast plans and field by field: events and
-// errors must be the same.
+// both pointer sizes, with the fast plans and located destinations and
+// field by field through each field's ref: events and errors must be the
+// same.
 func TestFastPlansMatchFields(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	n := 0

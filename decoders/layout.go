@@ -88,6 +88,26 @@ type field[T any] struct {
 	// then stores without calling ref. dsz 0 means "go through ref".
 	dst uintptr
 	dsz uint8
+	// at is set when dst locates, instead, the *etw.GUID or *string
+	// destination of a GUID or string field, which decode then writes
+	// without calling ref.
+	at bool
+}
+
+// guidDst is the destination of a kGUID field.
+func (f *field[T]) guidDst(e *T) *etw.GUID {
+	if f.at && !slowOnly {
+		return (*etw.GUID)(unsafe.Add(unsafe.Pointer(e), f.dst))
+	}
+	return f.ref(e).(*etw.GUID)
+}
+
+// strDst is the destination of a string field.
+func (f *field[T]) strDst(e *T) *string {
+	if f.at && !slowOnly {
+		return (*string)(unsafe.Add(unsafe.Pointer(e), f.dst))
+	}
+	return f.ref(e).(*string)
 }
 
 // layout is an ordered field list. Offsets follow from the field sizes and
@@ -156,6 +176,9 @@ func (l *layout[T]) prepare() {
 		f := &l.fields[i]
 		switch f.kind {
 		case kU8, kU16, kU32, kU64, kPtr:
+		case kGUID, kUTF16z, kANSIz, kFixedUTF16:
+			f.locate(&zero, base, size)
+			continue
 		default:
 			continue
 		}
@@ -190,6 +213,25 @@ func (l *layout[T]) prepare() {
 		f.dst, f.dsz = off, n
 	}
 	l.prepareFast()
+}
+
+// locate finds the offset in T of the destination of a GUID or string
+// field (zero is a T at base, of size bytes); a destination of another
+// type stays with ref.
+func (f *field[T]) locate(zero *T, base, size uintptr) {
+	var p, n uintptr
+	switch d := f.ref(zero).(type) {
+	case *etw.GUID:
+		p, n = uintptr(unsafe.Pointer(d)), unsafe.Sizeof(*d)
+	case *string:
+		p, n = uintptr(unsafe.Pointer(d)), unsafe.Sizeof(*d)
+	default:
+		return
+	}
+	if p < base || p-base+n > size {
+		panic("decoders: layout field " + f.name + " does not point into its event")
+	}
+	f.dst, f.at = p-base, true
 }
 
 // prepareFast builds the fast plans when every field is an integer with a
@@ -357,7 +399,8 @@ func (l *layout[T]) minSize(ptr int) int {
 	return n
 }
 
-// slowOnly turns the fast plans off: a test compares both paths.
+// slowOnly turns the fast plans and the located GUID and string
+// destinations off: a test compares both paths.
 var slowOnly bool
 
 // decoder state for one payload.
@@ -470,7 +513,7 @@ func (f *field[T]) decode(e *T, d *dec) error {
 		if err := d.need(16, f.name); err != nil {
 			return err
 		}
-		*f.ref(e).(*etw.GUID) = etw.GUIDFromBytes(d.b[d.off:])
+		*f.guidDst(e) = etw.GUIDFromBytes(d.b[d.off:])
 		d.off += 16
 	case kSystemTime:
 		if err := d.need(16, f.name); err != nil {
@@ -483,7 +526,7 @@ func (f *field[T]) decode(e *T, d *dec) error {
 		d.off += 16
 	case kUTF16z:
 		raw, n := scanUTF16z(d.b[d.off:])
-		*f.ref(e).(*string) = d.in.utf16(raw)
+		*f.strDst(e) = d.in.utf16(raw)
 		d.off += n
 	case kANSIz:
 		rest := d.b[d.off:]
@@ -495,14 +538,14 @@ func (f *field[T]) decode(e *T, d *dec) error {
 				break
 			}
 		}
-		*f.ref(e).(*string) = d.in.latin1(rest[:end])
+		*f.strDst(e) = d.in.latin1(rest[:end])
 		d.off += n
 	case kFixedUTF16:
 		if err := d.need(2*f.n, f.name); err != nil {
 			return err
 		}
 		raw, _ := scanUTF16z(d.b[d.off : d.off+2*f.n])
-		*f.ref(e).(*string) = d.in.utf16(raw)
+		*f.strDst(e) = d.in.utf16(raw)
 		d.off += 2 * f.n
 	case kTokenSID:
 		s := f.sid(e)
@@ -716,20 +759,20 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 				dst = le.AppendUint32(dst, uint32(v))
 			}
 		case kGUID:
-			dst, _ = f.ref(e).(*etw.GUID).AppendBinary(dst)
+			dst, _ = f.guidDst(e).AppendBinary(dst)
 		case kSystemTime:
 			for _, v := range f.ref(e).(*SystemTime) {
 				dst = le.AppendUint16(dst, v)
 			}
 		case kUTF16z:
-			dst = appendUTF16(dst, *f.ref(e).(*string))
+			dst = appendUTF16(dst, *f.strDst(e))
 			dst = append(dst, 0, 0)
 		case kANSIz:
-			dst = appendLatin1(dst, *f.ref(e).(*string))
+			dst = appendLatin1(dst, *f.strDst(e))
 			dst = append(dst, 0)
 		case kFixedUTF16:
 			at := len(dst)
-			dst = appendUTF16(dst, *f.ref(e).(*string))
+			dst = appendUTF16(dst, *f.strDst(e))
 			if len(dst)-at > 2*f.n {
 				return dst[:start], fmt.Errorf("%s longer than %d UTF-16 units", f.name, f.n)
 			}
