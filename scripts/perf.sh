@@ -14,9 +14,12 @@
 # then runs stats, report and the floor (the pipeline's benchmark
 # BenchmarkRunEnv, once: reading, decoding, merging and handing over every
 # event into one sink that only counts them) alternately RUNS times
-# (default 5) on each and prints, per trace and command, the median wall
-# time, the median CPU time (user + system), the largest peak RSS, MB/s of
-# file and the ratio of the medians to stats'. Needs GNU time
+# (default 5) on each and prints, per trace and command, the median and
+# the smallest wall time, the median CPU time (user + system), the largest
+# peak RSS, MB/s of file (from the median), the ratio of the medians to
+# stats' and the paired ratio: the median, over the rounds, of each
+# round's time over that round's stats time, which a machine whose speed
+# drifts between rounds (a shared host) moves less. Needs GNU time
 # (/usr/bin/time). Run it on a quiet machine: the figures are wall times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,7 +59,7 @@ gen busy busy-machine 7200
 median() { sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -nE 's/^model name\s*: //p' /proc/cpuinfo | head -n 1); load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3-4)"
-printf '%-6s %-7s %10s %10s %10s %9s %8s\n' trace command wall_s cpu_s peak_MiB MB/s ratio
+printf '%-6s %-7s %8s %8s %8s %9s %7s %7s %7s\n' trace command wall_s min_s cpu_s peak_MiB MB/s ratio paired
 for t in mixed busy; do
 	f="$dir/$t.etl"
 	size=$(stat -L -c %s "$f")
@@ -77,10 +80,12 @@ for t in mixed busy; do
 	sw=$(awk '{print $1}' "$dir/stats.times" | median)
 	for c in stats report floor; do
 		w=$(awk '{print $1}' "$dir/$c.times" | median)
+		lo=$(awk '{print $1}' "$dir/$c.times" | sort -n | head -n 1)
+		paired=$(paste -d' ' "$dir/$c.times" "$dir/stats.times" | awk '{printf "%.4f\n", $1 / $5}' | median)
 		cpu=$(awk '{print $2 + $3}' "$dir/$c.times" | median)
 		rss=$(awk 'BEGIN {m = 0} {if ($4 > m) m = $4} END {printf "%.0f", m / 1024}' "$dir/$c.times")
 		mbs=$(awk -v s="$size" -v w="$w" 'BEGIN {printf "%.0f", s / 1e6 / w}')
 		ratio=$(awk -v a="$w" -v b="$sw" 'BEGIN {printf "%.2f", a / b}')
-		printf '%-6s %-7s %10s %10s %10s %9s %8s\n' "$t" "$c" "$w" "$cpu" "$rss" "$mbs" "$ratio"
+		printf '%-6s %-7s %8s %8s %8s %9s %7s %7s %7.2f\n' "$t" "$c" "$w" "$lo" "$cpu" "$rss" "$mbs" "$ratio" "$paired"
 	done
 done
