@@ -65,6 +65,25 @@ func (a *arena[T]) next() *T {
 	}
 }
 
+// reserve marks the unused values of the chunk being filled (of a new
+// chunk when it is full) as used, at most max of them, and returns them,
+// stale: the caller overwrites each before use.
+func (a *arena[T]) reserve(max int) []T {
+	for {
+		if a.ci < len(a.chunks) {
+			c := &a.chunks[a.ci]
+			if n := len(*c); n < cap(*c) {
+				m := min(cap(*c), n+max)
+				*c = (*c)[:m]
+				return (*c)[n:m]
+			}
+			a.ci++
+			continue
+		}
+		a.chunks = append(a.chunks, make([]T, 0, arenaChunk))
+	}
+}
+
 // reset forgets the values, keeping the chunks.
 func (a *arena[T]) reset() {
 	for i := range a.chunks {
@@ -171,9 +190,9 @@ type keptType struct {
 
 // store is a batch's arena of values of one kept type.
 type store interface {
-	// next returns storage for a new value, stale: the caller overwrites
-	// all of it (Parser.Store).
-	next() decoders.Event
+	// reserve appends to dst storage for up to max new values, at least
+	// one, each stale as with next.
+	reserve(dst []decoders.Event, max int) []decoders.Event
 	// own returns a copy of ev, of the store's type, held by the store.
 	own(ev decoders.Event) decoders.Event
 	reset()
@@ -189,7 +208,13 @@ type typed[T any, P interface {
 	cut func(*T)
 }
 
-func (s *typed[T, P]) next() decoders.Event { return P(s.arena.next()) }
+func (s *typed[T, P]) reserve(dst []decoders.Event, max int) []decoders.Event {
+	vs := s.arena.reserve(max)
+	for i := range vs {
+		dst = append(dst, P(&vs[i]))
+	}
+	return dst
+}
 
 func (s *typed[T, P]) own(ev decoders.Event) decoders.Event {
 	p := s.arena.next()
@@ -235,19 +260,17 @@ func slotOf(e *decoders.Entry) uint8 {
 	return slotOwn
 }
 
-// slot returns the storage for the next event of slot kind k (nil for
-// slotOwn): a value of b's store of that type, valid until b is reset.
-func (b *batch) slot(k uint8) decoders.Event {
-	if k < slotDirect {
-		return nil
-	}
-	return b.stores[k-slotDirect].next()
-}
+// reserveRun is the number of values of one type slots reserves at once
+// in a batch's store: one interface call per run, not per event.
+const reserveRun = 32
 
 // slots is a decoding goroutine's Parser.Store: it decodes every event
 // whose type a batch keeps as is straight into the batch being filled.
 type slots struct {
-	b      *batch
+	b *batch
+	// ready holds, per kept type (kept[i] at ready[i]), storage reserved
+	// in b's store: evs[i:] is not used yet. setBatch empties it.
+	ready  [len(kept)]reserved
 	kinds  []uint8 // by Entry.Index
 	stored bool    // the last event asked for went into b
 	kind   uint8   // and its slot kind
@@ -286,9 +309,36 @@ func (s *slots) store(e *decoders.Entry) decoders.Event {
 		k = slotOf(e)
 		s.kinds[i] = k
 	}
-	ev := s.b.slot(k)
-	s.stored, s.kind = ev != nil, k
+	s.kind = k
+	if k < slotDirect {
+		s.stored = false
+		return nil
+	}
+	s.stored = true
+	r := &s.ready[k-slotDirect]
+	if r.i == len(r.evs) {
+		r.evs, r.i = s.b.stores[k-slotDirect].reserve(r.evs[:0], reserveRun), 0
+	}
+	ev := r.evs[r.i]
+	r.i++
 	return ev
+}
+
+// reserved is storage reserved in a batch's store for one type.
+type reserved struct {
+	evs []decoders.Event
+	i   int
+}
+
+// setBatch makes b the batch that events are decoded into, forgetting the
+// storage reserved in the one before.
+func (s *slots) setBatch(b *batch) {
+	s.b = b
+	for i := range s.ready {
+		r := &s.ready[i]
+		clear(r.evs)
+		r.evs, r.i = r.evs[:0], 0
+	}
 }
 
 // own replaces c.Event, which points into the Parser, with a copy held by

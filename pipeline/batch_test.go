@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/ipctrace/ipctrace/decoders"
 )
@@ -46,8 +47,8 @@ func TestKeptTypes(t *testing.T) {
 		if reflect.TypeOf(c.Event) != k.typ || c.Event == ev {
 			t.Errorf("%v: own gave %T %p for %p", k.typ, c.Event, c.Event, ev)
 		}
-		if s := b.slot(uint8(slotDirect + i)); k.direct && reflect.TypeOf(s) != k.typ {
-			t.Errorf("%v: storage of type %T", k.typ, s)
+		if vs := b.stores[i].reserve(nil, 3); len(vs) != 3 || reflect.TypeOf(vs[0]) != k.typ {
+			t.Errorf("%v: reserved %d values of type %T", k.typ, len(vs), vs[0])
 		}
 	}
 	owned := func(ev decoders.Event) decoders.Event {
@@ -114,5 +115,58 @@ func TestDirectTypesHoldNoReferences(t *testing.T) {
 	}
 	if direct < 15 {
 		t.Errorf("only %d direct types", direct)
+	}
+}
+
+// TestSlotsReserve decodes into a batch through slots past several
+// reserved runs and arena chunks, then switches batches: every value is
+// new, and none reserved in the first batch is handed out for the second.
+func TestSlotsReserve(t *testing.T) {
+	var ent *decoders.Entry
+	for _, e := range decoders.Entries() {
+		if _, ok := e.New().(*decoders.FileReadWrite); ok {
+			ent = e
+			break
+		}
+	}
+	if ent == nil {
+		t.Fatal("no FileReadWrite layout")
+	}
+	var st slots
+	b1, b2 := newBatch(4), newBatch(4)
+	st.setBatch(b1)
+	seen := map[decoders.Event]bool{}
+	var last decoders.Event
+	take := func(n int) {
+		for range n {
+			ev := st.store(ent)
+			if _, ok := ev.(*decoders.FileReadWrite); !ok || !st.stored || seen[ev] {
+				t.Fatalf("store gave %T %p (stored %v, seen %v)", ev, ev, st.stored, seen[ev])
+			}
+			seen[ev], last = true, ev
+		}
+	}
+	take(arenaChunk + reserveRun + 1) // into a second chunk, mid-run
+	inFirst := len(seen)
+	st.setBatch(b2)
+	take(1)
+	if len(seen) != inFirst+1 {
+		t.Fatalf("%d values, want %d", len(seen), inFirst+1)
+	}
+	for ev := range seen {
+		p := ev.(*decoders.FileReadWrite)
+		in := func(b *batch) bool {
+			for _, c := range b.stores[keptIndex[reflect.TypeOf(p)]].(*typed[decoders.FileReadWrite, *decoders.FileReadWrite]).chunks {
+				c = c[:cap(c)]
+				if len(c) > 0 && uintptr(unsafe.Pointer(p)) >= uintptr(unsafe.Pointer(&c[0])) &&
+					uintptr(unsafe.Pointer(p)) <= uintptr(unsafe.Pointer(&c[len(c)-1])) {
+					return true
+				}
+			}
+			return false
+		}
+		if in(b1) == in(b2) || in(b2) != (ev == last) {
+			t.Fatalf("value %p in batch 1: %v, in batch 2: %v (the last: %v)", p, in(b1), in(b2), ev == last)
+		}
 	}
 }

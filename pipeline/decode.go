@@ -45,7 +45,7 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 	key := int64(math.MinInt64)
 	b := <-s.free
 	b.reset()
-	st.b = b
+	st.setBatch(b)
 	for _, buf := range bufs {
 		select {
 		case <-stop:
@@ -61,7 +61,7 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 				s.full <- b
 				b = <-s.free
 				b.reset()
-				st.b = b
+				st.setBatch(b)
 				sem <- struct{}{}
 			}
 			key = etw.MergeKey(key, rec)
