@@ -19,7 +19,8 @@
 # peak RSS, MB/s of file (from the median), the ratio of the medians to
 # stats' and the paired ratio: the median, over the rounds, of each
 # round's time over that round's stats time, which a machine whose speed
-# drifts between rounds (a shared host) moves less. Needs GNU time
+# drifts between rounds (a shared host) moves less; last, the CPU time
+# the hypervisor stole during the runs (/proc/stat). Needs GNU time
 # (/usr/bin/time). Run it on a quiet machine: the figures are wall times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,10 +57,16 @@ gen() { # name scenario scale
 gen mixed mixed 8000
 gen busy busy-machine 7200
 
+# steal is the time, in seconds, the hypervisor gave this VM's CPUs to
+# others so far (/proc/stat): a run with much of it measured a busy host.
+steal() { awk '/^cpu / {printf "%.1f", $9 / 100}' /proc/stat; }
+
 median() { sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -nE 's/^model name\s*: //p' /proc/cpuinfo | head -n 1); load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3-4)"
 printf '%-6s %-7s %8s %8s %8s %9s %7s %7s %7s\n' trace command wall_s min_s cpu_s peak_MiB MB/s ratio paired
+steal0=$(steal)
+start=$(date +%s)
 for t in mixed busy; do
 	f="$dir/$t.etl"
 	size=$(stat -L -c %s "$f")
@@ -89,3 +96,4 @@ for t in mixed busy; do
 		printf '%-6s %-7s %8s %8s %8s %9s %7s %7s %7.2f\n' "$t" "$c" "$w" "$lo" "$cpu" "$rss" "$mbs" "$ratio" "$paired"
 	done
 done
+echo "steal: $(awk -v a="$steal0" -v b="$(steal)" 'BEGIN {printf "%.1f", b - a}') s of the CPUs' time over $(($(date +%s) - start)) s of runs (0 on a quiet host)"
