@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -159,7 +160,8 @@ type alpcState struct {
 	pendCache [256]alpcQueueSlot
 	convCache [64]*alpcConv
 	// lastBy is the pair last written to lastByProc, so that a client
-	// calling the same server again writes nothing.
+	// calling the same server again writes nothing (lastByProc and
+	// portOwner are never deleted from: the last pair written is there).
 	lastBy struct{ client, server uint32 }
 	// lastOwner is the pair last written to portOwner, likewise for a
 	// server thread waiting on its port again.
@@ -191,8 +193,8 @@ type alpcQueueSlot struct {
 	q *alpcQueue
 }
 
-// queue returns the sends of message id m not yet received; nil when none
-// and !create.
+// queue returns the state of message id m (its sends, requests and
+// replies in flight); nil when none and !create.
 func (a *alpcState) queue(m uint32, create bool) *alpcQueue {
 	s := &a.pendCache[(m*0x9E3779B1)>>24]
 	if s.q != nil && s.m == m {
@@ -390,7 +392,7 @@ func (e *Engine) alpcConv(client, server uint32, port string, t int64) *alpcConv
 		}
 		*slot = c
 	}
-	c.last = t
+	c.last = max(c.last, t) // the end of the trace names calls by their start
 	return c
 }
 
@@ -445,14 +447,18 @@ func (e *Engine) alpcOutstanding() []alpcWaiter {
 		}
 		w := th.wait
 		x := alpcWaiter{tid: tid, w: w}
+		// The request it waits on: of those received from it, the latest.
 		found := false
 		if q := e.a.queue(w.m, false); q != nil {
-			for _, r := range q.reqs {
-				if r.ctid == tid && r.client == w.pid {
-					x.received, x.server, x.stid, x.port = true, r.server, r.stid, e.portOf(&r)
-					found = true
-					break
+			var best *alpcReq
+			for i := range q.reqs {
+				if r := &q.reqs[i]; r.ctid == tid && r.client == w.pid && (best == nil || r.tRecv > best.tRecv) {
+					best = r
 				}
+			}
+			if best != nil {
+				x.received, x.server, x.stid, x.port = true, best.server, best.stid, e.portOf(best)
+				found = true
 			}
 		}
 		if !found {
@@ -482,22 +488,32 @@ func (e *Engine) alpcOutstanding() []alpcWaiter {
 		}
 		out = append(out, x)
 	}
+	// Map order must not reach the model (conversations are made here).
+	slices.SortFunc(out, func(a, b alpcWaiter) int { return cmp.Compare(a.tid, b.tid) })
 	return out
 }
 
-// callerOf is the client of a request that thread tid of server is
-// serving (received, not answered), 0 when none; the smallest client
-// when several, so that the answer does not depend on map order.
+// callerOf is the client of the request that thread tid of server is
+// serving (received, not answered), 0 when none: when several, the one
+// received last (ties to the lower client), so that the answer does not
+// depend on map order.
 func (a *alpcState) callerOf(server, tid uint32) uint32 {
-	var c uint32
+	var best *alpcReq
 	for _, q := range a.pending {
-		for _, r := range q.reqs {
-			if r.stid == tid && r.server == server && (c == 0 || r.client < c) {
-				c = r.client
+		for i := range q.reqs {
+			r := &q.reqs[i]
+			if r.stid != tid || r.server != server {
+				continue
+			}
+			if best == nil || r.tRecv > best.tRecv || r.tRecv == best.tRecv && r.client < best.client {
+				best = r
 			}
 		}
 	}
-	return c
+	if best == nil {
+		return 0
+	}
+	return best.client
 }
 
 func (e *Engine) finishALPC(m *model.Model, end int64, waiters []alpcWaiter) {

@@ -85,18 +85,19 @@ type field[T any] struct {
 
 	// dst and dsz locate a numeric destination inside T (byte offset and
 	// size 1, 2, 4 or 8), computed once by prepare from ref: the hot path
-	// then stores without calling ref. dsz 0 means "go through ref".
+	// then stores without calling ref. dsz 0 means "not an integer
+	// located so" (see located).
 	dst uintptr
 	dsz uint8
-	// at is set when dst locates, instead, the *etw.GUID or *string
+	// located is set when dst locates, instead, the *etw.GUID or *string
 	// destination of a GUID or string field, which decode then writes
 	// without calling ref.
-	at bool
+	located bool
 }
 
 // guidDst is the destination of a kGUID field.
 func (f *field[T]) guidDst(e *T) *etw.GUID {
-	if f.at && !slowOnly {
+	if f.located && !slowOnly {
 		return (*etw.GUID)(unsafe.Add(unsafe.Pointer(e), f.dst))
 	}
 	return f.ref(e).(*etw.GUID)
@@ -104,7 +105,7 @@ func (f *field[T]) guidDst(e *T) *etw.GUID {
 
 // strDst is the destination of a string field.
 func (f *field[T]) strDst(e *T) *string {
-	if f.at && !slowOnly {
+	if f.located && !slowOnly {
 		return (*string)(unsafe.Add(unsafe.Pointer(e), f.dst))
 	}
 	return f.ref(e).(*string)
@@ -166,8 +167,8 @@ func fastConv(ssz, dsz uint8) uint8 {
 }
 
 // prepare finds, for every numeric field whose destination is a fixed-size
-// integer of T, the destination's offset in T, so that decode and encode
-// can store and load it directly.
+// integer of T, and for every GUID and string field, the destination's
+// offset in T, so that decode and encode can store and load it directly.
 func (l *layout[T]) prepare() {
 	var zero T
 	base := uintptr(unsafe.Pointer(&zero))
@@ -231,7 +232,7 @@ func (f *field[T]) locate(zero *T, base, size uintptr) {
 	if p < base || p-base+n > size {
 		panic("decoders: layout field " + f.name + " does not point into its event")
 	}
-	f.dst, f.at = p-base, true
+	f.dst, f.located = p-base, true
 }
 
 // prepareFast builds the fast plans when every field is an integer with a

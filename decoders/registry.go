@@ -293,8 +293,8 @@ func optional[T any](f field[T], has func(*T) *bool) field[T] {
 	return f
 }
 
-// fields builds a layout and locates the destination of each numeric field
-// in T once (see field.dst).
+// fields builds a layout and locates the destination of each numeric,
+// GUID and string field in T once (see field.dst).
 func fields[T any](fs ...field[T]) *layout[T] {
 	l := &layout[T]{fields: fs}
 	l.prepare()

@@ -191,7 +191,8 @@ type keptType struct {
 // store is a batch's arena of values of one kept type.
 type store interface {
 	// reserve appends to dst storage for up to max new values, at least
-	// one, each stale as with next.
+	// one, each stale: the caller overwrites all of a value before use
+	// (Parser.Store).
 	reserve(dst []decoders.Event, max int) []decoders.Event
 	// own returns a copy of ev, of the store's type, held by the store.
 	own(ev decoders.Event) decoders.Event
