@@ -113,6 +113,11 @@ func (b *fakeBackend) Rundown() error            { return b.call("Rundown") }
 func (b *fakeBackend) Snapshot(phase string)     { b.call("Snapshot(" + phase + ")") }
 func (b *fakeBackend) Query() (Properties, error) {
 	b.mu.Lock()
+	if b.outside {
+		// Stopped by someone else: the session is gone, as Stop finds.
+		b.mu.Unlock()
+		return Properties{}, &Error{Op: "ControlTrace(QUERY)", Session: "fake", Errno: ErrnoWMIInstanceAbsent}
+	}
 	b.lastQuery.BuffersWritten++
 	p := b.lastQuery
 	b.mu.Unlock()
@@ -133,7 +138,9 @@ func (b *fakeBackend) Stop() (Properties, error) {
 
 // stopOutside acts as `logman stop NAME -ets`.
 func (b *fakeBackend) stopOutside() {
+	b.mu.Lock()
 	b.running, b.outside = false, true
+	b.mu.Unlock()
 	if b.feed != nil {
 		b.feed.end(nil)
 	}
