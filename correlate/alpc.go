@@ -58,6 +58,16 @@ func (q *alpcQueue) replyOf(client uint32) int {
 	return -1
 }
 
+// put stores r at index i of list, or appends it when i is -1: a later
+// request or reply of the same process and id replaces the earlier one.
+func put(list []alpcReq, i int, r alpcReq) []alpcReq {
+	if i < 0 {
+		return append(list, r)
+	}
+	list[i] = r
+	return list
+}
+
 // procMsg names a request or reply by (process, message id).
 type procMsg struct {
 	pid uint32
@@ -272,11 +282,7 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 			q.reqs = slices.Delete(q.reqs, i, i+1)
 			s.reply = true
 			req.tReply = t
-			if j := q.replyOf(req.client); j >= 0 {
-				q.replies[j] = req
-			} else {
-				q.replies = append(q.replies, req)
-			}
+			q.replies = put(q.replies, q.replyOf(req.client), req)
 		}
 		if len(q.s) >= maxPendingPerID {
 			// Sends nobody received (datagrams, lost events): keep the newest.
@@ -335,11 +341,7 @@ func (e *Engine) alpcMessage(d *decoders.Decoded, ev *decoders.AlpcMessage) {
 			port = e.rpcEndpoint(s.tid)
 		}
 		req := alpcReq{client: s.pid, ctid: s.tid, server: pid, stid: tid, tSend: s.t, tRecv: t, port: port}
-		if j := p.reqOf(pid); j >= 0 {
-			p.reqs[j] = req
-		} else {
-			p.reqs = append(p.reqs, req)
-		}
+		p.reqs = put(p.reqs, p.reqOf(pid), req)
 		if c := e.a.thread(s.tid); c != nil && c.pid == s.pid {
 			c.lastServer = pid
 		}
