@@ -24,16 +24,28 @@ type Parser struct {
 	// Event, without its payload being read (so without decoder errors).
 	// It is asked once per layout; TraceLogging events are always decoded.
 	Want func(*Entry) bool
-	// wanted caches Want by Entry.index: 0 not asked yet, 1 yes, 2 no.
-	wanted []uint8
 
-	// Store, when set, gives the storage to decode an event of e's layout
-	// into, in place of the Parser's own: a value, zero or stale (Decode
-	// overwrites all of it), of the type e.New returns, or nil to use the
-	// Parser's. A caller that keeps events (the pipeline's batches) so
-	// decodes each straight into its place, without a copy. Layouts
-	// decoded by other means (TraceLogging) do not ask.
-	Store func(e *Entry) Event
+	// Reserve, when set, gives the storage to decode events of e's layout
+	// into, in place of the Parser's own: it appends to dst values of the
+	// type e.New returns, at least one, each zero or stale (decoding
+	// overwrites all of a value), which DecodeInto then fills one event at
+	// a time, in order, asking again once it has used them all; or it
+	// returns dst empty, and e's events are decoded in the Parser's
+	// storage, without asking again. A caller that keeps events (the
+	// pipeline's batches) so decodes each straight into its place, without
+	// a copy and with one call per run of values, not per event. Release
+	// forgets what is left of the runs. Layouts decoded by other means
+	// (TraceLogging) do not ask.
+	Reserve func(e *Entry, dst []Event) []Event
+
+	// states holds, by Entry.index, Want's answer and the storage Reserve
+	// gave; held lists the indexes whose run is not empty (Release).
+	states []entryState
+	held   []int32
+	// last is the entry index of the last event DecodeInto decoded (-1:
+	// none), stored whether it went into reserved storage (Placed).
+	last   int32
+	stored bool
 
 	in interner
 
@@ -122,22 +134,86 @@ func (p *Parser) lookup(key *Key) *Entry {
 	return e
 }
 
-// ask asks p.Want about e and keeps the answer (1 yes, 2 no) in
-// p.wanted, where DecodeInto finds it for the entry's later events.
-func (p *Parser) ask(e *Entry) uint8 {
-	if e.index >= len(p.wanted) {
-		p.wanted = append(p.wanted, make([]uint8, len(registry)-len(p.wanted))...)
-	}
-	w := uint8(2)
-	if p.Want(e) {
-		w = 1
-	}
-	p.wanted[e.index] = w
-	return w
+// entryState is what a Parser knows of one layout.
+type entryState struct {
+	want uint8 // 0 not asked yet, wantYes, wantNo
+	own  bool  // Reserve gave nothing: decode in the Parser's storage
+	i    int   // run[i:] is not used yet
+	run  []Event
 }
 
+const (
+	wantYes = 1
+	wantNo  = 2
+)
+
+// state returns e's state, asking p.Want about e the first time.
+func (p *Parser) state(e *Entry) *entryState {
+	if i := uint(e.index); i < uint(len(p.states)) {
+		if st := &p.states[i]; st.want != 0 {
+			return st
+		}
+	}
+	return p.ask(e)
+}
+
+// ask asks p.Want about e and keeps the answer in p.states, where
+// DecodeInto finds it for the entry's later events.
+func (p *Parser) ask(e *Entry) *entryState {
+	if e.index >= len(p.states) {
+		p.states = append(p.states, make([]entryState, max(len(registry), e.index+1)-len(p.states))...)
+	}
+	st := &p.states[e.index]
+	st.want = wantYes
+	if p.Want != nil && !p.Want(e) {
+		st.want = wantNo
+	}
+	return st
+}
+
+// place returns the reserved storage for the next event of e (nil: the
+// Parser's own), asking Reserve for a new run when st's is used up.
+func (p *Parser) place(e *Entry, st *entryState) Event {
+	if st.i == len(st.run) {
+		if p.Reserve == nil || st.own {
+			return nil
+		}
+		if len(st.run) == 0 {
+			// Empty after Release, or new: the run will be held.
+			p.held = append(p.held, int32(e.index))
+		}
+		clear(st.run)
+		st.run, st.i = p.Reserve(e, st.run[:0]), 0
+		if len(st.run) == 0 {
+			st.own = true
+			return nil
+		}
+	}
+	ev := st.run[st.i]
+	st.i++
+	return ev
+}
+
+// Release forgets the storage Reserve gave that is not used yet: the
+// caller is about to hand on what it came from. The next events ask
+// Reserve again.
+func (p *Parser) Release() {
+	for _, i := range p.held {
+		st := &p.states[i]
+		clear(st.run)
+		st.run, st.i = st.run[:0], 0
+	}
+	p.held = p.held[:0]
+}
+
+// Placed reports where the last event DecodeInto decoded went: its
+// layout's Entry index (-1 when it had none, as TraceLogging events, or
+// when its payload was not read), and whether it went into storage that
+// Reserve gave.
+func (p *Parser) Placed() (index int, reserved bool) { return int(p.last), p.stored }
+
 // NewParser returns a Parser.
-func NewParser() *Parser { return &Parser{} }
+func NewParser() *Parser { return &Parser{last: -1} }
 
 // kernelClasses are the GUIDs whose EVENT_HEADER records (real-time or
 // relogged classic kernel events) are keyed by opcode, not id (docs/events.md#conventions).
@@ -214,20 +290,15 @@ func (p *Parser) DecodeInto(rec *etw.Record, d *Decoded) (bool, error) {
 		setRecordKey(&d.Key, rec)
 		e = p.lookup(&d.Key)
 	}
+	p.last, p.stored = -1, false
 	if e != nil {
-		if p.Want != nil {
-			var w uint8
-			if i := uint(e.index); i < uint(len(p.wanted)) {
-				w = p.wanted[i]
-			}
-			if w == 0 {
-				w = p.ask(e)
-			}
-			if w != 1 {
-				return true, nil
-			}
+		st := p.state(e)
+		if st.want != wantYes {
+			return true, nil
 		}
-		ev, err := e.Decode(p, rec.Payload, ptr)
+		dst := p.place(e, st)
+		p.last, p.stored = int32(e.index), dst != nil
+		ev, err := e.decodeTo(p, dst, rec.Payload, ptr)
 		d.Event = ev
 		return true, err
 	}

@@ -106,8 +106,11 @@ type Entry struct {
 	// event is then freshly allocated). The event is returned even with an
 	// error, holding what could be read.
 	Decode func(p *Parser, payload []byte, ptr int) (Event, error)
+	// decodeTo is Decode into dst, an event of the entry's type, when
+	// dst is not nil (Parser.Reserve).
+	decodeTo func(p *Parser, dst Event, payload []byte, ptr int) (Event, error)
 	// index is the registration order, for per-entry tables in the Parser.
-	// It sits beside Decode: DecodeInto reads both for every event, and
+	// It sits beside decodeTo: DecodeInto reads both for every event, and
 	// one cache line then serves.
 	index int
 
@@ -209,29 +212,31 @@ func (d def[T, PT]) add(key Key) {
 		New:           func() Event { return PT(new(T)) },
 		Encode:        d.encoder(key),
 	}
-	ent.Decode = func(p *Parser, payload []byte, ptr int) (Event, error) {
+	// The constants init sets are set once, in the value every decode
+	// starts from.
+	var start T
+	if init != nil {
+		init(&start)
+	}
+	ent.decodeTo = func(p *Parser, dst Event, payload []byte, ptr int) (Event, error) {
 		var e *T
 		var in *interner
-		if p != nil {
-			if p.Store != nil {
-				if ev := p.Store(ent); ev != nil {
-					e = (*T)(ev.(PT)) // another type is the caller's bug
-				}
-			}
-			if e == nil {
-				e = slot(p)
-			}
+		switch {
+		case dst != nil:
+			e = (*T)(dst.(PT)) // another type is the caller's bug
 			in = &p.in
-			var zero T
-			*e = zero
-		} else {
+		case p != nil:
+			e = slot(p)
+			in = &p.in
+		default:
 			e = new(T)
 		}
-		if init != nil {
-			init(e)
-		}
+		*e = start
 		err := l.decode(e, payload, ptr, &key, in)
 		return PT(e), err
+	}
+	ent.Decode = func(p *Parser, payload []byte, ptr int) (Event, error) {
+		return ent.decodeTo(p, nil, payload, ptr)
 	}
 	register(ent)
 }

@@ -262,84 +262,72 @@ func slotOf(e *decoders.Entry) uint8 {
 }
 
 // reserveRun is the number of values of one type slots reserves at once
-// in a batch's store: one interface call per run, not per event.
+// in a batch's store: one call through the store's interface per run, not
+// per event.
 const reserveRun = 32
 
-// slots is a decoding goroutine's Parser.Store: it decodes every event
-// whose type a batch keeps as is straight into the batch being filled.
+// slots is a decoding goroutine's Parser.Reserve: it has every event
+// whose type a batch keeps as is decoded straight into the batch being
+// filled, and routes each event to its consumers.
 type slots struct {
+	p *decoders.Parser
 	b *batch
-	// ready holds, per kept type (kept[i] at ready[i]), storage reserved
-	// in b's store: evs[i:] is not used yet. setBatch empties it.
-	ready  [len(kept)]reserved
-	kinds  []uint8 // by Entry.Index
-	stored bool    // the last event asked for went into b
-	kind   uint8   // and its slot kind
-	// routes caches the route of each slot kind (at slotUnknown: of events
-	// without a value), plus one when known.
-	routes [numSlots]uint16
+	// routes caches, by Entry.Index, the route of the entry's events plus
+	// one when known; nilRoute that of events without a value.
+	routes   []uint16
+	nilRoute uint16
+	kinds    []uint8 // slot kind by Entry.Index (slotUnknown: not known yet)
 }
 
 // route is route(choose, d) for the event just decoded, asked once per
-// slot kind and once for events without a value (counted only); the rare
-// types own copies are asked every time.
+// layout and once for events without a value (counted only); events
+// without a layout (TraceLogging) are asked every time.
 func (s *slots) route(choose []Chooser, d *decoders.Decoded) uint8 {
-	k := uint8(slotUnknown) // d.Event nil: the routes slot no kind uses
-	switch {
+	var r *uint16
+	switch i, _ := s.p.Placed(); {
 	case d.Event == nil:
-	case s.stored:
-		k = s.kind
-	default:
+		r = &s.nilRoute
+	case i < 0:
 		return route(choose, d)
+	default:
+		if i >= len(s.routes) {
+			s.routes = append(s.routes, make([]uint16, i+1-len(s.routes))...)
+		}
+		r = &s.routes[i]
 	}
-	r := s.routes[k]
-	if r == 0 {
-		r = uint16(route(choose, d)) + 1
-		s.routes[k] = r
+	if *r == 0 {
+		*r = uint16(route(choose, d)) + 1
 	}
-	return uint8(r - 1)
+	return uint8(*r - 1)
 }
 
-func (s *slots) store(e *decoders.Entry) decoders.Event {
+// reserve gives storage for events of e in b's store of e's type when
+// that type is kept as is, none otherwise.
+func (s *slots) reserve(e *decoders.Entry, dst []decoders.Event) []decoders.Event {
 	i := e.Index()
 	if i >= len(s.kinds) {
 		s.kinds = append(s.kinds, make([]uint8, i+1-len(s.kinds))...)
 	}
-	k := s.kinds[i]
-	if k == slotUnknown {
-		k = slotOf(e)
-		s.kinds[i] = k
+	if s.kinds[i] == slotUnknown {
+		s.kinds[i] = slotOf(e)
 	}
-	s.kind = k
-	if k < slotDirect {
-		s.stored = false
-		return nil
+	if k := s.kinds[i]; k >= slotDirect {
+		return s.b.stores[k-slotDirect].reserve(dst, reserveRun)
 	}
-	s.stored = true
-	r := &s.ready[k-slotDirect]
-	if r.i == len(r.evs) {
-		r.evs, r.i = s.b.stores[k-slotDirect].reserve(r.evs[:0], reserveRun), 0
-	}
-	ev := r.evs[r.i]
-	r.i++
-	return ev
+	return dst
 }
 
-// reserved is storage reserved in a batch's store for one type.
-type reserved struct {
-	evs []decoders.Event
-	i   int
+// stored reports whether the event just decoded went into b.
+func (s *slots) stored() bool {
+	_, ok := s.p.Placed()
+	return ok
 }
 
 // setBatch makes b the batch that events are decoded into, forgetting the
 // storage reserved in the one before.
 func (s *slots) setBatch(b *batch) {
 	s.b = b
-	for i := range s.ready {
-		r := &s.ready[i]
-		clear(r.evs)
-		r.evs, r.i = r.evs[:0], 0
-	}
+	s.p.Release()
 }
 
 // own replaces c.Event, which points into the Parser, with a copy held by

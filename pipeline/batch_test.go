@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/ipctrace/ipctrace/decoders"
+	"github.com/ipctrace/ipctrace/etw"
 )
 
 // TestArena checks that values stored in an arena keep their addresses and
@@ -118,13 +119,14 @@ func TestDirectTypesHoldNoReferences(t *testing.T) {
 	}
 }
 
-// TestSlotsReserve decodes into a batch through slots past several
-// reserved runs and arena chunks, then switches batches: every value is
-// new, and none reserved in the first batch is handed out for the second.
+// TestSlotsReserve decodes into a batch through a Parser and slots past
+// several reserved runs and arena chunks, then switches batches: every
+// value is new, and none reserved in the first batch is handed out for
+// the second.
 func TestSlotsReserve(t *testing.T) {
 	var ent *decoders.Entry
 	for _, e := range decoders.Entries() {
-		if _, ok := e.New().(*decoders.FileReadWrite); ok {
+		if _, ok := e.New().(*decoders.FileReadWrite); ok && !e.Key.Manifest {
 			ent = e
 			break
 		}
@@ -132,16 +134,31 @@ func TestSlotsReserve(t *testing.T) {
 	if ent == nil {
 		t.Fatal("no FileReadWrite layout")
 	}
-	var st slots
+	payload, err := ent.Encode(nil, &decoders.FileReadWrite{IrpPtr: 7, IoSize: 9}, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &etw.Record{Kind: etw.KindSystem64, Provider: ent.Key.Provider, Opcode: uint8(ent.Key.ID),
+		Version: ent.Key.Version, Payload: payload}
+	p := decoders.NewParser()
+	st := slots{p: p}
+	p.Reserve = st.reserve
 	b1, b2 := newBatch(4), newBatch(4)
 	st.setBatch(b1)
 	seen := map[decoders.Event]bool{}
 	var last decoders.Event
 	take := func(n int) {
 		for range n {
-			ev := st.store(ent)
-			if _, ok := ev.(*decoders.FileReadWrite); !ok || !st.stored || seen[ev] {
-				t.Fatalf("store gave %T %p (stored %v, seen %v)", ev, ev, st.stored, seen[ev])
+			var d decoders.Decoded
+			if _, err := p.DecodeInto(rec, &d); err != nil {
+				t.Fatal(err)
+			}
+			ev := d.Event
+			if fr, ok := ev.(*decoders.FileReadWrite); !ok || fr.IrpPtr != 7 || fr.IoSize != 9 || !st.stored() || seen[ev] {
+				t.Fatalf("decoded %T %+v (stored %v, seen %v)", ev, ev, st.stored(), seen[ev])
+			}
+			if i, _ := p.Placed(); i != ent.Index() {
+				t.Fatalf("Placed gives entry %d, want %d", i, ent.Index())
 			}
 			seen[ev], last = true, ev
 		}

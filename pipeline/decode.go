@@ -40,8 +40,8 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 	br := f.NewBufferReader()
 	p := decoders.NewParser()
 	p.Want = engineUses
-	var st slots
-	p.Store = st.store
+	st := slots{p: p}
+	p.Reserve = st.reserve
 	key := int64(math.MinInt64)
 	b := <-s.free
 	b.reset()
@@ -68,7 +68,6 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 			// Decode in place into the batch's next slot (cap checked above).
 			b.evs = b.evs[:len(b.evs)+1]
 			d := &b.evs[len(b.evs)-1]
-			st.stored = false
 			if _, derr := p.DecodeInto(rec, d); derr != nil {
 				b.warns = append(b.warns, batchWarn{i: len(b.evs) - 1,
 					s: fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", name, rec.BufferOffset, rec.Pos, derr)})
@@ -76,7 +75,7 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 				// the record, do not correlate it.
 				d.Event = nil
 			}
-			if !st.stored || d.Event == nil {
+			if d.Event == nil || !st.stored() {
 				b.own(d) // decoded in the Parser: copy it, or drop it
 			}
 			b.keys = append(b.keys, key)
@@ -301,14 +300,20 @@ func (m *merger) consume(out <-chan *chunk, add func(*decoders.Decoded), warn fu
 		case <-stop:
 			// Stopped: drain, handing every batch back.
 		default:
+			// due is the first event before which a batch goes back or
+			// a warning is reported; the loop checks for them only there.
+			due := dueAt(c, *ri, wi)
 			for i, d := range c.evs {
-				for *ri < len(c.done) && c.done[*ri].after <= i {
-					giveBack(c.done[*ri])
-					*ri++
-				}
-				for wi < len(c.warns) && c.warns[wi].i == i {
-					warn(c.warns[wi].s)
-					wi++
+				if i == due {
+					for *ri < len(c.done) && c.done[*ri].after <= i {
+						giveBack(c.done[*ri])
+						*ri++
+					}
+					for wi < len(c.warns) && c.warns[wi].i == i {
+						warn(c.warns[wi].s)
+						wi++
+					}
+					due = dueAt(c, *ri, wi)
 				}
 				add(d)
 			}
@@ -319,6 +324,19 @@ func (m *merger) consume(out <-chan *chunk, add func(*decoders.Decoded), warn fu
 		*cur = nil
 		m.recycle(c)
 	}
+}
+
+// dueAt is the index in c.evs of the first event before which a release
+// (from ri on) or a warning (from wi on) of c is due, -1 when none is.
+func dueAt(c *chunk, ri, wi int) int {
+	due := -1
+	if ri < len(c.done) {
+		due = c.done[ri].after
+	}
+	if wi < len(c.warns) && (due < 0 || c.warns[wi].i < due) {
+		due = c.warns[wi].i
+	}
+	return due
 }
 
 // decode reads and decodes every processor stream of every source on
