@@ -62,26 +62,108 @@ const (
 	classOther                // the other mechanism events: sections, window messages
 )
 
-func classOf(ev decoders.Event) class {
-	switch ev.(type) {
-	case nil:
-		return classNone
-	case *decoders.Process, *decoders.Thread, *decoders.KernelProcessStart, *decoders.KernelThread:
-		return classTable
-	case *decoders.FileName, *decoders.LostEvent, *decoders.SecuritySnapshot:
-		return classState
-	case *decoders.FileCreate, *decoders.FileSimpleOp, *decoders.FileReadWrite, *decoders.FileInfo,
-		*decoders.FileOpEnd:
-		return classFileIO
-	case *decoders.AlpcMessage, *decoders.AlpcWaitNewMessage, *decoders.AlpcUnwait, *decoders.AlpcRaw,
-		*decoders.RPCCallStart, *decoders.RPCCallStop,
-		*decoders.COMCallDelay, *decoders.COMCliModalLoopDelay:
-		return classMessage
-	case *decoders.MapFile, *decoders.Win32kMessage, *decoders.Win32kMessageStop, *decoders.Win32kUIDelay:
-		return classOther
-	}
-	return classNone
+// kind is the handler of an event type: kindOf is the one type switch an
+// event goes through (dispatch then switches on the kind, a jump table),
+// and its class follows from it.
+type kind uint8
+
+const (
+	kNone kind = iota
+	kProcess
+	kThread
+	kKernelProcessStart
+	kKernelThread
+	kFileName
+	kLostEvent
+	kSecuritySnapshot
+	kFileCreate
+	kFileSimpleOp
+	kFileReadWrite
+	kFileInfo
+	kFileOpEnd
+	kAlpcMessage
+	kAlpcWaitNew
+	kAlpcUnwait
+	kAlpcRaw
+	kRPCCallStart
+	kRPCCallStop
+	kCOMCallDelay
+	kCOMModalLoop
+	kMapFile
+	kWin32kMessage
+	kWin32kStop
+	kWin32kUIDelay
+	numKinds
+)
+
+// classes is the class of each kind.
+var classes = [numKinds]class{
+	kNone:    classNone,
+	kProcess: classTable, kThread: classTable, kKernelProcessStart: classTable, kKernelThread: classTable,
+	kFileName: classState, kLostEvent: classState, kSecuritySnapshot: classState,
+	kFileCreate: classFileIO, kFileSimpleOp: classFileIO, kFileReadWrite: classFileIO, kFileInfo: classFileIO,
+	kFileOpEnd:   classFileIO,
+	kAlpcMessage: classMessage, kAlpcWaitNew: classMessage, kAlpcUnwait: classMessage, kAlpcRaw: classMessage,
+	kRPCCallStart: classMessage, kRPCCallStop: classMessage,
+	kCOMCallDelay: classMessage, kCOMModalLoop: classMessage,
+	kMapFile: classOther, kWin32kMessage: classOther, kWin32kStop: classOther, kWin32kUIDelay: classOther,
 }
+
+func kindOf(ev decoders.Event) kind {
+	switch ev.(type) {
+	case *decoders.Process:
+		return kProcess
+	case *decoders.Thread:
+		return kThread
+	case *decoders.KernelProcessStart:
+		return kKernelProcessStart
+	case *decoders.KernelThread:
+		return kKernelThread
+	case *decoders.FileName:
+		return kFileName
+	case *decoders.LostEvent:
+		return kLostEvent
+	case *decoders.SecuritySnapshot:
+		return kSecuritySnapshot
+	case *decoders.FileCreate:
+		return kFileCreate
+	case *decoders.FileSimpleOp:
+		return kFileSimpleOp
+	case *decoders.FileReadWrite:
+		return kFileReadWrite
+	case *decoders.FileInfo:
+		return kFileInfo
+	case *decoders.FileOpEnd:
+		return kFileOpEnd
+	case *decoders.AlpcMessage:
+		return kAlpcMessage
+	case *decoders.AlpcWaitNewMessage:
+		return kAlpcWaitNew
+	case *decoders.AlpcUnwait:
+		return kAlpcUnwait
+	case *decoders.AlpcRaw:
+		return kAlpcRaw
+	case *decoders.RPCCallStart:
+		return kRPCCallStart
+	case *decoders.RPCCallStop:
+		return kRPCCallStop
+	case *decoders.COMCallDelay:
+		return kCOMCallDelay
+	case *decoders.COMCliModalLoopDelay:
+		return kCOMModalLoop
+	case *decoders.MapFile:
+		return kMapFile
+	case *decoders.Win32kMessage:
+		return kWin32kMessage
+	case *decoders.Win32kMessageStop:
+		return kWin32kStop
+	case *decoders.Win32kUIDelay:
+		return kWin32kUIDelay
+	}
+	return kNone
+}
+
+func classOf(ev decoders.Event) class { return classes[kindOf(ev)] }
 
 // anyPID is the header PID/TID of events logged in arbitrary context (docs/events.md#conventions).
 const anyPID = 0xFFFFFFFF
@@ -145,10 +227,11 @@ type Engine struct {
 	pcache [procCacheSize]*proc
 	tcache [threadCacheSize]threadSlot
 
-	// The provider of the previous event and whether it is an IPC one.
-	lastProv etw.GUID
-	lastIPC  bool
-	lastSrc  fileSource
+	// provs caches what isIPCProvider and sourceOf say of the providers
+	// seen (a trace interleaves a few, whose events alternate); lastSrc
+	// is sourceOf the provider of the event being added.
+	provs   [provCacheSize]provSlot
+	lastSrc fileSource
 
 	// classicFileIo is set once a classic FileIo I/O event was seen; from
 	// then on Microsoft-Windows-Kernel-File I/O events, which report the
@@ -283,37 +366,42 @@ func (e *Engine) Add(d *decoders.Decoded) {
 		return
 	}
 	e.count(d)
-	c := classOf(d.Event)
-	switch c {
+	k := kindOf(d.Event)
+	switch classes[k] {
 	case classNone:
 		return
 	case classTable:
 		e.table(d)
 		return
 	case classState:
-		switch ev := d.Event.(type) {
-		case *decoders.FileName:
-			e.fileName(ev)
-		case *decoders.LostEvent:
+		switch k {
+		case kFileName:
+			e.fileName(d.Event.(*decoders.FileName))
+		case kLostEvent:
 			e.lostRecords++
 			e.l.record(d.Time)
-		case *decoders.SecuritySnapshot:
-			e.snapshot(ev)
+		case kSecuritySnapshot:
+			e.snapshot(d.Event.(*decoders.SecuritySnapshot))
 		}
 		return
-	}
-	if !e.inWindow(d) {
-		return
-	}
-	if c == classFileIO && e.lastSrc != srcOther {
-		if e.lastSrc == srcClassic {
-			e.classicFileIo = true
-		} else if e.classicFileIo {
-			e.kernelFileDropped++
+	case classFileIO:
+		if !e.inWindow(d) {
 			return
 		}
+		if e.lastSrc != srcOther {
+			if e.lastSrc == srcClassic {
+				e.classicFileIo = true
+			} else if e.classicFileIo {
+				e.kernelFileDropped++
+				return
+			}
+		}
+		e.dispatch(d, k)
+		return
 	}
-	e.dispatch(d)
+	if e.inWindow(d) {
+		e.dispatch(d, k)
+	}
 }
 
 // count counts d for the trace: events, time range, IPC events.
@@ -327,15 +415,32 @@ func (e *Engine) count(d *decoders.Decoded) {
 			e.last = d.Time
 		}
 	}
-	if d.Key.Provider != e.lastProv { // the zero GUID is not IPC: lastIPC starts right
-		e.lastProv = d.Key.Provider
-		e.lastIPC = isIPCProvider(d.Key.Provider)
-		e.lastSrc = sourceOf(d.Key.Provider)
+	ps := &e.provs[provSlotOf(&d.Key.Provider)]
+	if !ps.ok || ps.g != d.Key.Provider {
+		*ps = provSlot{g: d.Key.Provider, ok: true, ipc: isIPCProvider(d.Key.Provider), src: sourceOf(d.Key.Provider)}
 	}
-	if e.lastIPC {
+	e.lastSrc = ps.src
+	if ps.ipc {
 		e.ipcEvents++
 	}
 }
+
+// provCacheSize is the number of slots of Engine.provs.
+const provCacheSize = 32
+
+// provSlot is what a provider is, for count.
+type provSlot struct {
+	g   etw.GUID
+	ok  bool
+	ipc bool
+	src fileSource
+}
+
+// provSlotOf is g's slot in Engine.provs: the top bits of a product of
+// Data1, which spreads the providers of a usual trace over distinct slots
+// (kernel classes such as Process and Thread differ only in Data1's low
+// bits).
+func provSlotOf(g *etw.GUID) uint32 { return g.Data1 * 0x165667B1 >> 27 }
 
 // table handles the events that build the process and thread tables
 // (classTable), always used, whatever the time window.
@@ -372,46 +477,50 @@ func (e *Engine) inWindow(d *decoders.Decoded) bool {
 }
 
 // dispatch hands a mechanism event to its handler.
-func (e *Engine) dispatch(d *decoders.Decoded) {
-	switch ev := d.Event.(type) {
-	case *decoders.FileCreate:
+func (e *Engine) dispatch(d *decoders.Decoded, k kind) {
+	switch k {
+	case kFileCreate:
+		ev := d.Event.(*decoders.FileCreate)
 		e.mailslotCreate(d, ev)
 		e.fileCreate(d, ev)
-	case *decoders.FileSimpleOp:
-		e.fileSimple(d, ev)
-	case *decoders.FileReadWrite:
+	case kFileSimpleOp:
+		e.fileSimple(d, d.Event.(*decoders.FileSimpleOp))
+	case kFileReadWrite:
+		ev := d.Event.(*decoders.FileReadWrite)
 		e.mailslotReadWrite(d, ev)
 		e.fileReadWrite(d, ev)
-	case *decoders.FileInfo:
-		e.fileInfo(d, ev)
-	case *decoders.FileOpEnd:
+	case kFileInfo:
+		e.fileInfo(d, d.Event.(*decoders.FileInfo))
+	case kFileOpEnd:
+		ev := d.Event.(*decoders.FileOpEnd)
 		e.mailslotOpEnd(d, ev)
 		e.fileOpEnd(d, ev)
-	case *decoders.MapFile:
-		e.mapFile(d, ev)
-	case *decoders.AlpcMessage:
-		e.alpcMessage(d, ev)
-	case *decoders.AlpcWaitNewMessage:
-		e.alpcWaitNew(d, ev)
-	case *decoders.AlpcUnwait:
-		e.alpcUnwait(d, ev)
-	case *decoders.AlpcRaw:
+	case kMapFile:
+		e.mapFile(d, d.Event.(*decoders.MapFile))
+	case kAlpcMessage:
+		e.alpcMessage(d, d.Event.(*decoders.AlpcMessage))
+	case kAlpcWaitNew:
+		e.alpcWaitNew(d, d.Event.(*decoders.AlpcWaitNewMessage))
+	case kAlpcUnwait:
+		e.alpcUnwait(d, d.Event.(*decoders.AlpcUnwait))
+	case kAlpcRaw:
 		e.touch(d.PID, d.TID, d.Time)
-	case *decoders.RPCCallStart:
-		e.rpcStart(d, ev)
-	case *decoders.RPCCallStop:
+	case kRPCCallStart:
+		e.rpcStart(d, d.Event.(*decoders.RPCCallStart))
+	case kRPCCallStop:
+		ev := d.Event.(*decoders.RPCCallStop)
 		e.comNoteRPC(d, ev)
 		e.rpcStop(d, ev)
-	case *decoders.Win32kMessage:
-		e.win32kMessage(d, ev)
-	case *decoders.Win32kMessageStop:
-		e.win32kStop(d, ev)
-	case *decoders.Win32kUIDelay:
-		e.win32kDelay(d, ev)
-	case *decoders.COMCallDelay:
-		e.comCallDelay(d, ev)
-	case *decoders.COMCliModalLoopDelay:
-		e.comModalLoop(d, ev)
+	case kWin32kMessage:
+		e.win32kMessage(d, d.Event.(*decoders.Win32kMessage))
+	case kWin32kStop:
+		e.win32kStop(d, d.Event.(*decoders.Win32kMessageStop))
+	case kWin32kUIDelay:
+		e.win32kDelay(d, d.Event.(*decoders.Win32kUIDelay))
+	case kCOMCallDelay:
+		e.comCallDelay(d, d.Event.(*decoders.COMCallDelay))
+	case kCOMModalLoop:
+		e.comModalLoop(d, d.Event.(*decoders.COMCliModalLoopDelay))
 	}
 }
 

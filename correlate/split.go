@@ -53,7 +53,8 @@ func (e *Engine) Wants(d *decoders.Decoded) bool {
 // and the message family, whose events it also counts for the trace (the
 // file engine counts the rest).
 func (e *Engine) addMessages(d *decoders.Decoded) {
-	switch classOf(d.Event) {
+	k := kindOf(d.Event)
+	switch classes[k] {
 	case classTable:
 		e.table(d)
 		return
@@ -63,7 +64,7 @@ func (e *Engine) addMessages(d *decoders.Decoded) {
 	}
 	e.count(d)
 	if e.inWindow(d) {
-		e.dispatch(d)
+		e.dispatch(d, k)
 	}
 }
 
