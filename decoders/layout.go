@@ -137,6 +137,7 @@ type fastOp struct {
 	ssz  uint8  // payload size: 1, 2, 4, 8
 	dsz  uint8  // destination size
 	conv uint8  // the common (ssz, dsz) pairs, one case each; convOther: both switches
+	n    uint16 // convCopy: bytes copied
 	dst  uintptr
 }
 
@@ -148,7 +149,18 @@ const (
 	conv4     // 4 to 4
 	conv8     // 8 to 8
 	conv4to8  // 4 to 8 (a 32-bit pointer into a uint64)
+	convCopy  // n bytes as they are: integers of the same size, one after the other in both
 )
+
+// littleEndian reports whether the host is little-endian, where an
+// integer's payload bytes are its bytes in memory, so that consecutive
+// integers of the same sizes on both sides copy as one run (convCopy). A
+// function, not a variable: layouts are prepared while package variables
+// are initialised.
+func littleEndian() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}
 
 func fastConv(ssz, dsz uint8) uint8 {
 	switch {
@@ -256,8 +268,37 @@ func (l *layout[T]) prepareFast() {
 				l.optHas = f.has
 			}
 		}
+		if littleEndian() {
+			plan.join()
+		}
 	}
 	l.fast = &plans
+}
+
+// join merges runs of required ops that copy integers of the same size
+// on both sides, each right after the one before in the payload and in
+// the event, into one convCopy op each; an op alone keeps its conversion.
+func (p *fastPlan) join() {
+	var ops []fastOp
+	for i := 0; i < p.req; {
+		j, end, dend := i+1, int(p.ops[i].src)+int(p.ops[i].ssz), p.ops[i].dst+uintptr(p.ops[i].dsz)
+		for p.ops[i].ssz == p.ops[i].dsz && j < p.req {
+			o := p.ops[j]
+			if o.ssz != o.dsz || int(o.src) != end || o.dst != dend {
+				break
+			}
+			end, dend = end+int(o.ssz), dend+uintptr(o.dsz)
+			j++
+		}
+		o := p.ops[i]
+		if j > i+1 {
+			o.conv, o.n = convCopy, uint16(end-int(o.src))
+		}
+		ops = append(ops, o)
+		i = j
+	}
+	req := len(ops)
+	p.ops, p.req = append(ops, p.ops[p.req:]...), req
 }
 
 // decodeFast runs the fast plan; it reports false when the payload is too
@@ -284,6 +325,8 @@ func (l *layout[T]) decodeFast(e *T, b []byte, ptr int) bool {
 		s := unsafe.Add(src, o.src)
 		d := unsafe.Add(unsafe.Pointer(e), o.dst)
 		switch o.conv {
+		case convCopy:
+			copy(unsafe.Slice((*byte)(d), o.n), unsafe.Slice((*byte)(s), o.n))
 		case conv8:
 			*(*uint64)(d) = binary.LittleEndian.Uint64(unsafe.Slice((*byte)(s), 8))
 		case conv4:
