@@ -216,6 +216,7 @@ type BufferReader struct {
 	f *File
 	l bufferLoader
 	r Record
+	c cursor // the buffer Start began
 }
 
 // NewBufferReader returns a BufferReader for f.
@@ -226,36 +227,51 @@ func (f *File) NewBufferReader() *BufferReader {
 // Records yields the records of buffer b in order, with the same meaning
 // and lifetime as those of File.Records: the *Record and its slices are
 // valid until the loop continues, and, as the buffer's storage is reused,
-// no longer than the next call of Records. Errors are recorded in the
-// File's Warnings and yielded with a nil record.
+// no longer than the next call of Records or Start. Errors are recorded
+// in the File's Warnings and yielded with a nil record.
 func (br *BufferReader) Records(b BufferInfo) iter.Seq2[*Record, error] {
 	return func(yield func(*Record, error) bool) {
-		f := br.f
-		img, err := br.l.load(&b)
-		if err != nil {
-			f.warn(err)
-			if !yield(nil, err) {
-				return
-			}
+		if err := br.Start(b); err != nil && !yield(nil, err) {
+			return
 		}
-		c := cursor{b: b, img: img, pos: BufferHeaderSize}
 		for {
-			ok, err := c.next(f, &br.r)
-			if err != nil {
-				f.warn(err)
-				if !yield(nil, err) {
-					return
-				}
-				continue
-			}
-			if !ok {
+			r, err := br.Next()
+			if r == nil && err == nil {
 				return
 			}
-			if !yield(&br.r, nil) {
+			if !yield(r, err) {
 				return
 			}
 		}
 	}
+}
+
+// Start begins reading buffer b, record by record, with Next: the pull
+// form of Records, for a loop hot enough that the call per record of an
+// iterator shows. An error loading the buffer is recorded in the File's
+// Warnings and returned; Next then has no records.
+func (br *BufferReader) Start(b BufferInfo) error {
+	img, err := br.l.load(&b)
+	if err != nil {
+		br.f.warn(err)
+	}
+	br.c = cursor{b: b, img: img, pos: BufferHeaderSize}
+	return err
+}
+
+// Next returns the next record of the buffer Start began, valid as those
+// Records yields, or nil at its end. An error is recorded in the File's
+// Warnings and returned with a nil record; reading goes on after it.
+func (br *BufferReader) Next() (*Record, error) {
+	ok, err := br.c.next(br.f, &br.r)
+	if err != nil {
+		br.f.warn(err)
+		return nil, err
+	}
+	if !ok {
+		return nil, nil
+	}
+	return &br.r, nil
 }
 
 // MergeKey is the key by which records of several processor streams are

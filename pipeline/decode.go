@@ -52,9 +52,14 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 			return
 		case sem <- struct{}{}:
 		}
-		for rec, err := range br.Records(buf) {
-			if err != nil {
-				continue // the File keeps every skipped range
+		br.Start(buf) // an error is in the File's warnings
+		for {
+			rec, err := br.Next()
+			if rec == nil {
+				if err != nil {
+					continue // the File keeps every skipped range
+				}
+				break
 			}
 			if len(b.evs) == cap(b.evs) {
 				<-sem
@@ -66,10 +71,11 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 			}
 			key = etw.MergeKey(key, rec)
 			// Decode in place into the batch's next slot (cap checked above).
-			b.evs = b.evs[:len(b.evs)+1]
-			d := &b.evs[len(b.evs)-1]
+			n := len(b.evs)
+			b.evs = b.evs[:n+1]
+			d := &b.evs[n]
 			if _, derr := p.DecodeInto(rec, d); derr != nil {
-				b.warns = append(b.warns, batchWarn{i: len(b.evs) - 1,
+				b.warns = append(b.warns, batchWarn{i: n,
 					s: fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", name, rec.BufferOffset, rec.Pos, derr)})
 				// The event holds the fields read before the error: count
 				// the record, do not correlate it.
@@ -230,32 +236,21 @@ func (m *merger) flushAll() bool {
 	return true
 }
 
-// add appends s's current event to the chunks of the consumers that take
-// it, and the warnings met before it to the first consumer's.
-func (m *merger) add(s *decodedStream) bool {
-	if m.stopped {
-		return false
-	}
+// warnings appends the warnings met before s's current event to the
+// first consumer's chunk.
+func (m *merger) warnings(s *decodedStream) {
 	b := s.cur
 	for s.wi < len(b.warns) && b.warns[s.wi].i == s.i {
 		c := m.cur[0]
 		c.warns = append(c.warns, batchWarn{i: len(c.evs), s: b.warns[s.wi].s})
 		s.wi++
 	}
-	d := &b.evs[s.i]
-	for mask := b.masks[s.i]; mask != 0; mask &= mask - 1 {
-		k := bits.TrailingZeros8(mask)
-		c := m.cur[k]
-		c.evs = append(c.evs, d)
-		if len(c.evs) == chunkSize && !m.flush(k) {
-			return false
-		}
-	}
-	return true
 }
 
 // merge adds the events of every stream of all in time order
-// (kmerge.Heap), until the end or a stop.
+// (kmerge.Heap) to the chunks of the consumers that take them (and the
+// warnings met before each to the first consumer's), until the end or a
+// stop.
 func (m *merger) merge(all []*decodedStream) {
 	var h kmerge.Heap
 	for i, s := range all {
@@ -265,15 +260,28 @@ func (m *merger) merge(all []*decodedStream) {
 	}
 	for h.Len() > 0 {
 		s := all[h.Min()]
-		if !m.add(s) {
-			return
+		b, i := s.cur, s.i
+		if s.wi < len(b.warns) {
+			m.warnings(s)
 		}
-		s.i++
+		d := &b.evs[i]
+		for mask := b.masks[i]; mask != 0; mask &= mask - 1 {
+			k := bits.TrailingZeros8(mask)
+			c := m.cur[k]
+			c.evs = append(c.evs, d)
+			if len(c.evs) == chunkSize && !m.flush(k) {
+				return
+			}
+		}
+		i++
+		s.i = i
 		switch {
-		case s.i < len(s.cur.evs):
-			h.Fix(s.cur.keys[s.i])
+		case i < len(b.evs):
+			h.Fix(b.keys[i])
 		case s.next():
 			h.Fix(s.key)
+		case m.stopped:
+			return
 		default:
 			h.Pop()
 		}
