@@ -228,10 +228,9 @@ type Engine struct {
 	tcache [threadCacheSize]threadSlot
 
 	// provs caches what isIPCProvider and sourceOf say of the providers
-	// seen (a trace interleaves a few, whose events alternate); lastSrc
-	// is sourceOf the provider of the event being added.
-	provs   [provCacheSize]provSlot
-	lastSrc fileSource
+	// seen (a trace interleaves a few, whose events alternate), for the
+	// events whose kind does not tell.
+	provs [provCacheSize]provSlot
 
 	// classicFileIo is set once a classic FileIo I/O event was seen; from
 	// then on Microsoft-Windows-Kernel-File I/O events, which report the
@@ -365,8 +364,8 @@ func (e *Engine) Add(d *decoders.Decoded) {
 		e.addMessages(d)
 		return
 	}
-	e.count(d)
 	k := kindOf(d.Event)
+	e.count(d, k)
 	switch classes[k] {
 	case classNone:
 		return
@@ -388,8 +387,8 @@ func (e *Engine) Add(d *decoders.Decoded) {
 		if !e.inWindow(d) {
 			return
 		}
-		if e.lastSrc != srcOther {
-			if e.lastSrc == srcClassic {
+		if src := e.provider(&d.Key.Provider).src; src != srcOther {
+			if src == srcClassic {
 				e.classicFileIo = true
 			} else if e.classicFileIo {
 				e.kernelFileDropped++
@@ -404,8 +403,11 @@ func (e *Engine) Add(d *decoders.Decoded) {
 	}
 }
 
-// count counts d for the trace: events, time range, IPC events.
-func (e *Engine) count(d *decoders.Decoded) {
+// count counts d, of kind k, for the trace: events, time range, IPC
+// events. The events of the process and thread tables are not IPC, those
+// of the other kinds are (TestKindsTellIPC holds the kinds to
+// isIPCProvider); events of no kind are by their provider.
+func (e *Engine) count(d *decoders.Decoded, k kind) {
 	e.events++
 	if d.Time != 0 {
 		if e.first == 0 || d.Time < e.first {
@@ -415,14 +417,24 @@ func (e *Engine) count(d *decoders.Decoded) {
 			e.last = d.Time
 		}
 	}
-	ps := &e.provs[provSlotOf(&d.Key.Provider)]
-	if !ps.ok || ps.g != d.Key.Provider {
-		*ps = provSlot{g: d.Key.Provider, ok: true, ipc: isIPCProvider(d.Key.Provider), src: sourceOf(d.Key.Provider)}
-	}
-	e.lastSrc = ps.src
-	if ps.ipc {
+	switch classes[k] {
+	case classTable:
+	case classNone:
+		if e.provider(&d.Key.Provider).ipc {
+			e.ipcEvents++
+		}
+	default:
 		e.ipcEvents++
 	}
+}
+
+// provider is what g is, through e.provs.
+func (e *Engine) provider(g *etw.GUID) *provSlot {
+	ps := &e.provs[provSlotOf(g)]
+	if !ps.ok || ps.g != *g {
+		*ps = provSlot{g: *g, ok: true, ipc: isIPCProvider(*g), src: sourceOf(*g)}
+	}
+	return ps
 }
 
 // provCacheSize is the number of slots of Engine.provs.

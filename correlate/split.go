@@ -62,7 +62,7 @@ func (e *Engine) addMessages(d *decoders.Decoded) {
 	default:
 		return
 	}
-	e.count(d)
+	e.count(d, k)
 	if e.inWindow(d) {
 		e.dispatch(d, k)
 	}
