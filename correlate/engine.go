@@ -28,25 +28,6 @@ func isIPCProvider(g etw.GUID) bool {
 	return true
 }
 
-// fileSource tells which provider reported a FileIo-family event.
-type fileSource uint8
-
-const (
-	srcOther      fileSource = iota
-	srcClassic               // kernel FileIo class (docs/events.md#fileio)
-	srcKernelFile            // Microsoft-Windows-Kernel-File (docs/events.md#kernel-file)
-)
-
-func sourceOf(g etw.GUID) fileSource {
-	switch g {
-	case decoders.FileIoGUID:
-		return srcClassic
-	case decoders.KernelFileGUID:
-		return srcKernelFile
-	}
-	return srcOther
-}
-
 // class sorts events for Add and for splitting a namespace (split.go):
 // classOf is the one type switch an event goes through before its handler,
 // and the one list of the event types the engine reads (Uses), which
@@ -227,7 +208,7 @@ type Engine struct {
 	pcache [procCacheSize]*proc
 	tcache [threadCacheSize]threadSlot
 
-	// provs caches what isIPCProvider and sourceOf say of the providers
+	// provs caches what isIPCProvider says of the providers
 	// seen (a trace interleaves a few, whose events alternate), for the
 	// events whose kind does not tell.
 	provs [provCacheSize]provSlot
@@ -387,13 +368,13 @@ func (e *Engine) Add(d *decoders.Decoded) {
 		if !e.inWindow(d) {
 			return
 		}
-		if src := e.provider(&d.Key.Provider).src; src != srcOther {
-			if src == srcClassic {
-				e.classicFileIo = true
-			} else if e.classicFileIo {
-				e.kernelFileDropped++
-				return
-			}
+		// Classic FileIo events are keyed by opcode, Kernel-File ones by
+		// event id (TestFileIOSourceByKey).
+		if !d.Key.Manifest {
+			e.classicFileIo = true
+		} else if e.classicFileIo {
+			e.kernelFileDropped++
+			return
 		}
 		e.dispatch(d, k)
 		return
@@ -432,7 +413,7 @@ func (e *Engine) count(d *decoders.Decoded, k kind) {
 func (e *Engine) provider(g *etw.GUID) *provSlot {
 	ps := &e.provs[provSlotOf(g)]
 	if !ps.ok || ps.g != *g {
-		*ps = provSlot{g: *g, ok: true, ipc: isIPCProvider(*g), src: sourceOf(*g)}
+		*ps = provSlot{g: *g, ok: true, ipc: isIPCProvider(*g)}
 	}
 	return ps
 }
@@ -445,7 +426,6 @@ type provSlot struct {
 	g   etw.GUID
 	ok  bool
 	ipc bool
-	src fileSource
 }
 
 // provSlotOf is g's slot in Engine.provs: the top bits of a product of

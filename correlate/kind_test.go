@@ -29,3 +29,26 @@ func TestKindsTellIPC(t *testing.T) {
 		t.Error("security snapshots: no kind, or ipctrace's provider is not IPC")
 	}
 }
+
+// TestFileIOSourceByKey holds Add's test of which provider reported a
+// file I/O event: classic FileIo events are keyed by opcode (Manifest
+// false), Microsoft-Windows-Kernel-File ones by event id.
+func TestFileIOSourceByKey(t *testing.T) {
+	n := 0
+	for _, e := range decoders.Entries() {
+		if classes[kindOf(e.New())] != classFileIO {
+			continue
+		}
+		n++
+		want := decoders.FileIoGUID
+		if e.Key.Manifest {
+			want = decoders.KernelFileGUID
+		}
+		if e.Key.Provider != want {
+			t.Errorf("%s (%s): a file I/O event keyed so must come from %v", e.Name, e.Key, want)
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d file I/O layouts", n)
+	}
+}
