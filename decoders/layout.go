@@ -123,6 +123,19 @@ type layout[T any] struct {
 	fast *[2]fastPlan
 	// optHas is the presence flag of the optional last field of a fast layout.
 	optHas func(*T) *bool
+	// segs, for a layout that is not fast but holds runs of two or more
+	// integer or GUID fields between its variable ones (RPC call starts,
+	// FileIo creates), cuts its fields into segments: the runs copy by a
+	// plan, the other fields decode one by one. nil for the others.
+	segs []segment
+}
+
+// segment is a stretch of a layout's fields, fields[first:end]: a run
+// copied by plans (per pointer size, index ptr>>3; src offsets from the
+// segment's start), or one field decoded on its own (plans nil).
+type segment struct {
+	first, end int
+	plans      *[2]fastPlan
 }
 
 // fastPlan copies integers from payload offsets to event offsets.
@@ -226,6 +239,9 @@ func (l *layout[T]) prepare() {
 		f.dst, f.dsz = off, n
 	}
 	l.prepareFast()
+	if l.fast == nil {
+		l.prepareSegments()
+	}
 }
 
 // locate finds the offset in T of the destination of a GUID or string
@@ -275,6 +291,64 @@ func (l *layout[T]) prepareFast() {
 	l.fast = &plans
 }
 
+// copyable reports whether f can be part of a copied run: an integer
+// with a located destination, or, on little-endian hosts (where its
+// bytes in the payload are its bytes in memory), a located GUID.
+func (f *field[T]) copyable() bool {
+	return f.has == nil && (f.dsz != 0 || f.kind == kGUID && f.located && littleEndian())
+}
+
+// prepareSegments builds l.segs when some run of two or more fields can be
+// copied (copyable) and nothing depends on the fields read before: no
+// optional fields, no length taken from the field before (kSizedBytes).
+func (l *layout[T]) prepareSegments() {
+	for i := range l.fields {
+		if f := &l.fields[i]; f.has != nil || f.kind == kSizedBytes {
+			return
+		}
+	}
+	var segs []segment
+	runs := false
+	for i := 0; i < len(l.fields); {
+		j := i
+		for j < len(l.fields) && l.fields[j].copyable() {
+			j++
+		}
+		if j-i < 2 {
+			segs = append(segs, segment{first: i, end: i + 1})
+			i++
+			continue
+		}
+		var plans [2]fastPlan
+		for pi, ptr := range []int{4, 8} {
+			plan := &plans[pi]
+			off := 0
+			for k := i; k < j; k++ {
+				f := &l.fields[k]
+				n := f.fixedSize(ptr)
+				o := fastOp{src: uint16(off), ssz: uint8(n), dsz: f.dsz, dst: f.dst}
+				if f.kind == kGUID {
+					o.dsz, o.conv, o.n = uint8(n), convCopy, uint16(n)
+				} else {
+					o.conv = fastConv(uint8(n), f.dsz)
+				}
+				plan.ops = append(plan.ops, o)
+				off += n
+			}
+			plan.req, plan.min = len(plan.ops), off
+			if littleEndian() {
+				plan.join()
+			}
+		}
+		segs = append(segs, segment{first: i, end: j, plans: &plans})
+		runs = true
+		i = j
+	}
+	if runs {
+		l.segs = segs
+	}
+}
+
 // join merges runs of required ops that copy integers of the same size
 // on both sides, each right after the one before in the payload and in
 // the event, into one convCopy op each; an op alone keeps its conversion.
@@ -319,11 +393,17 @@ func (l *layout[T]) decodeFast(e *T, b []byte, ptr int) bool {
 			*l.optHas(e) = true
 		}
 	}
-	src := unsafe.Pointer(unsafe.SliceData(b))
+	runOps(ops, unsafe.Pointer(unsafe.SliceData(b)), unsafe.Pointer(e))
+	return true
+}
+
+// runOps runs ops from the payload bytes at src into the event at dst;
+// the caller has checked that the payload holds every op.
+func runOps(ops []fastOp, src, dst unsafe.Pointer) {
 	for i := range ops {
 		o := &ops[i]
 		s := unsafe.Add(src, o.src)
-		d := unsafe.Add(unsafe.Pointer(e), o.dst)
+		d := unsafe.Add(dst, o.dst)
 		switch o.conv {
 		case convCopy:
 			copy(unsafe.Slice((*byte)(d), o.n), unsafe.Slice((*byte)(s), o.n))
@@ -361,7 +441,6 @@ func (l *layout[T]) decodeFast(e *T, b []byte, ptr int) bool {
 			}
 		}
 	}
-	return true
 }
 
 // store writes v, truncated to the destination size, at byte offset f.dst of e.
@@ -476,15 +555,38 @@ func (l *layout[T]) decode(e *T, b []byte, ptr int, key *Key, in *interner) erro
 		return nil
 	}
 	d := dec{b: b, ptr: ptr, key: key, in: in}
-	for i := range l.fields {
+	if l.segs != nil && !slowOnly {
+		for si := range l.segs {
+			sg := &l.segs[si]
+			if sg.plans == nil {
+				if err := l.fields[sg.first].decode(e, &d); err != nil {
+					return err
+				}
+				continue
+			}
+			plan := &sg.plans[ptr>>3]
+			if len(b)-d.off < plan.min {
+				return l.decodeFrom(e, &d, sg.first) // names the missing field
+			}
+			runOps(plan.ops, unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), d.off), unsafe.Pointer(e))
+			d.off += plan.min
+		}
+		return nil
+	}
+	return l.decodeFrom(e, &d, 0)
+}
+
+// decodeFrom decodes the fields from index first on, field by field.
+func (l *layout[T]) decodeFrom(e *T, d *dec, first int) error {
+	for i := first; i < len(l.fields); i++ {
 		f := &l.fields[i]
 		if f.has != nil {
-			if d.off+f.fixedSize(ptr) > len(b) || d.off >= len(b) {
+			if d.off+f.fixedSize(d.ptr) > len(d.b) || d.off >= len(d.b) {
 				return nil
 			}
 			*f.has(e) = true
 		}
-		if err := f.decode(e, &d); err != nil {
+		if err := f.decode(e, d); err != nil {
 			return err
 		}
 	}
