@@ -300,7 +300,7 @@ func (m *merger) recycle(c *chunk) {
 // warn (nil: none come), and each batch back once past it. cur and ri say,
 // for a cleanup after a panic of add, which chunk was being consumed and
 // how many of its releases were done.
-func (m *merger) consume(out <-chan *chunk, add func(*decoders.Decoded), warn func(string), cur **chunk, ri *int, stop <-chan struct{}) {
+func (m *merger) consume(out <-chan *chunk, to adder, warn func(string), cur **chunk, ri *int, stop <-chan struct{}) {
 	for c := range out {
 		*cur, *ri = c, 0
 		wi := 0
@@ -323,7 +323,11 @@ func (m *merger) consume(out <-chan *chunk, add func(*decoders.Decoded), warn fu
 					}
 					due = dueAt(c, *ri, wi)
 				}
-				add(d)
+				to.Add(d)
+			}
+			// Warnings met after this consumer's last event of the chunk.
+			for ; wi < len(c.warns); wi++ {
+				warn(c.warns[wi].s)
 			}
 		}
 		for ; *ri < len(c.done); *ri++ {
@@ -347,6 +351,17 @@ func dueAt(c *chunk, ri, wi int) int {
 	return due
 }
 
+// adder is what a consumer of decode is: a Sink's Add, called through the
+// interface (a method value would add a call per event).
+type adder interface {
+	Add(d *decoders.Decoded)
+}
+
+// addFunc makes a function an adder.
+type addFunc func(*decoders.Decoded)
+
+func (f addFunc) Add(d *decoders.Decoded) { f(d) }
+
 // decode reads and decodes every processor stream of every source on
 // worker goroutines, merges them on another, and passes the events, in one
 // time order (etw.MergeKey; ties to the earlier source, then the lower
@@ -355,7 +370,7 @@ func dueAt(c *chunk, ri, wi int) int {
 // choose: every add gets every event). Decoder problems go to warn, here,
 // each before the event it names. A panic of any add stops everything;
 // decode then panics with it here.
-func decode(srcs []Source, warn func(string), choose []Chooser, adds ...func(*decoders.Decoded)) {
+func decode(srcs []Source, warn func(string), choose []Chooser, adds ...adder) {
 	if len(adds) > maxConsumers {
 		panic("pipeline: too many consumers")
 	}

@@ -56,6 +56,7 @@ func TestDecodeParallelOrder(t *testing.T) {
 		copy(dmg[off:], bytes.Repeat([]byte{0xA5}, 40))
 	}
 	ins = append(ins, input{"mixed-damaged", dmg[:len(dmg)-1000]})
+	ins = append(ins, input{"truncated-payloads", truncatedPayloads(t)})
 	if _, ok := shared.Dir(); ok {
 		for _, p := range shared.CorpusFiles(t) {
 			data, err := os.ReadFile(p)
@@ -65,6 +66,7 @@ func TestDecodeParallelOrder(t *testing.T) {
 			ins = append(ins, input{p, data})
 		}
 	}
+	warned := 0
 	for _, in := range ins {
 		f, err := etw.NewFile(bytes.NewReader(in.data), int64(len(in.data)))
 		if err != nil {
@@ -145,6 +147,15 @@ func TestDecodeParallelOrder(t *testing.T) {
 		if !slices.Equal(chosenWarn, wantWarn) {
 			t.Errorf("%s: with choosers, warnings\n%q\nwant\n%q", in.name, chosenWarn, wantWarn)
 		}
+		// The warnings reach the first consumer even when it takes none
+		// of the events they name.
+		var alpcWarn []string
+		pipeline.DecodeChosen([]pipeline.Source{{Name: in.name, File: f}}, func(s string) { alpcWarn = append(alpcWarn, s) },
+			[]pipeline.Chooser{chooseFunc(isALPC)}, func(*decoders.Decoded) {})
+		if !slices.Equal(alpcWarn, wantWarn) {
+			t.Errorf("%s: first consumer taking ALPC only: warnings\n%q\nwant\n%q", in.name, alpcWarn, wantWarn)
+		}
+		warned += len(wantWarn)
 		if len(got) != len(want) {
 			t.Errorf("%s: %d events, want %d", in.name, len(got), len(want))
 		}
@@ -160,6 +171,9 @@ func TestDecodeParallelOrder(t *testing.T) {
 		if len(want) == 0 {
 			t.Errorf("%s: no events", in.name)
 		}
+	}
+	if warned == 0 {
+		t.Error("no decoder warnings met: the damaged input no longer tests them")
 	}
 }
 
@@ -217,3 +231,43 @@ func TestDecodeParallelPanic(t *testing.T) {
 type chooseFunc func(*decoders.Decoded) bool
 
 func (f chooseFunc) Wants(d *decoders.Decoded) bool { return f(d) }
+
+// truncatedPayloads is a trace on two processors of ALPC sends and FileIo
+// reads whose payloads are cut short every third record, so that the
+// decoder warns about those; the last record of the trace is one of them.
+func truncatedPayloads(t *testing.T) []byte {
+	t.Helper()
+	var buf memfile.File
+	w, err := etw.NewWriter(&buf, etw.WriterOptions{BufferSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := decoders.Encode(decoders.KernelKey(decoders.FileIoGUID, uint8(decoders.OpRead), 3),
+		&decoders.FileReadWrite{IrpPtr: 1, IoSize: 8}, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send, err := decoders.Encode(decoders.KernelKey(decoders.ALPCGUID, 33, 2), &decoders.AlpcMessage{MessageID: 5}, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 600
+	for i := range n {
+		r := etw.Record{Kind: etw.KindSystem64, Group: 0x04, Opcode: uint8(decoders.OpRead), Version: 3,
+			Provider: decoders.FileIoGUID, ProcessID: 4, ThreadID: 8, Processor: uint16(i % 2),
+			Time: etw.DefaultStartTime + int64(i)*10, Payload: read}
+		if i%2 == 1 {
+			r.Group, r.Opcode, r.Version, r.Provider, r.Payload = 0x1a, 33, 2, decoders.ALPCGUID, send
+		}
+		if i%3 == 2 || i == n-1 {
+			r.Payload = r.Payload[:2]
+		}
+		if err := w.WriteRecord(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

@@ -5,11 +5,17 @@ import "github.com/ipctrace/ipctrace/decoders"
 // Decode exposes decode, every consumer taking every event, to the
 // external tests.
 func Decode(srcs []Source, warn func(string), adds ...func(*decoders.Decoded)) {
-	decode(srcs, warn, nil, adds...)
+	DecodeChosen(srcs, warn, nil, adds...)
 }
 
 // DecodeChosen is decode with choosers.
-var DecodeChosen = decode
+func DecodeChosen(srcs []Source, warn func(string), choose []Chooser, adds ...func(*decoders.Decoded)) {
+	as := make([]adder, len(adds))
+	for i, a := range adds {
+		as[i] = addFunc(a)
+	}
+	decode(srcs, warn, choose, as...)
+}
 
 // EngineUses exposes engineUses to the external tests.
 var EngineUses = engineUses

@@ -121,7 +121,7 @@ func RunSplit(srcs []Source, sink Sink, others []Sink, warn func(string)) {
 		}
 		lossy <- bs
 	}()
-	adds := []func(*decoders.Decoded){sink.Add}
+	adds := []adder{sink}
 	var choose []Chooser
 	chooser := func(s Sink) Chooser {
 		if c, ok := s.(Chooser); ok {
@@ -137,7 +137,7 @@ func RunSplit(srcs []Source, sink Sink, others []Sink, warn func(string)) {
 		for _, src := range srcs {
 			o.Begin(src)
 		}
-		adds = append(adds, o.Add)
+		adds = append(adds, o)
 		choose = append(choose, chooser(o))
 	}
 	decode(srcs, warn, choose, adds...)
