@@ -23,14 +23,23 @@ const ExactLimit = 256
 // Larger samples are clamped to it for percentiles (max stays exact).
 const highest = 24 * 3600 * 10_000_000
 
-// Hist accumulates latency samples. The zero value is ready to use.
+// Hist accumulates latency samples. The zero value is ready to use; a
+// Hist in use must not be copied (copies would share its histogram).
 type Hist struct {
 	n     int64
 	sum   int64
 	max   int64
 	exact []int64
 	h     *hdrhistogram.Histogram
+	// pend holds, once h is in use, the samples not yet recorded in it,
+	// at most pendSize: they go in together and sorted (flush), so that
+	// a batch makes one pass over the histogram's counts (tens of KiB,
+	// one histogram per conversation) instead of a cache miss per sample.
+	pend []int64
 }
+
+// pendSize is the most samples a Hist holds back from its histogram.
+const pendSize = 64
 
 // Record adds one sample of d ticks (100 ns). Negative samples count as 0.
 func (l *Hist) Record(d int64) {
@@ -47,20 +56,44 @@ func (l *Hist) Record(d int64) {
 		return
 	}
 	if l.h == nil {
-		l.h = hdrhistogram.New(1, highest, 2)
-		for _, v := range l.exact {
-			l.recordHist(v)
-		}
-		l.exact = nil
+		l.start()
 	}
-	l.recordHist(d)
+	l.pend = append(l.pend, d)
+	if len(l.pend) == pendSize {
+		l.flush()
+	}
 }
 
-func (l *Hist) recordHist(v int64) {
+// start moves the exact samples into a new histogram.
+func (l *Hist) start() {
+	l.h = hdrhistogram.New(1, highest, 2)
+	for _, v := range l.exact {
+		l.recordHist(v, 1)
+	}
+	l.exact = nil
+	l.pend = make([]int64, 0, pendSize)
+}
+
+// flush records the pending samples in the histogram, in order, each
+// value once with its count.
+func (l *Hist) flush() {
+	slices.Sort(l.pend)
+	for i := 0; i < len(l.pend); {
+		j := i + 1
+		for j < len(l.pend) && l.pend[j] == l.pend[i] {
+			j++
+		}
+		l.recordHist(l.pend[i], int64(j-i))
+		i = j
+	}
+	l.pend = l.pend[:0]
+}
+
+func (l *Hist) recordHist(v, n int64) {
 	if v > highest {
 		v = highest
 	}
-	_ = l.h.RecordValue(v) // cannot fail: v is within [0, highest]
+	_ = l.h.RecordValues(v, n) // cannot fail: v is within [0, highest]
 }
 
 // Merge adds every sample of o to l.
@@ -72,12 +105,10 @@ func (l *Hist) Merge(o *Hist) {
 		return
 	}
 	if l.h == nil {
-		l.h = hdrhistogram.New(1, highest, 2)
-		for _, v := range l.exact {
-			l.recordHist(v)
-		}
-		l.exact = nil
+		l.start()
 	}
+	o.flush()
+	l.flush()
 	l.h.Merge(o.h)
 	l.n += o.n
 	l.sum += o.sum
@@ -111,6 +142,7 @@ func (l *Hist) Summary() Summary {
 		Mean:  math.Round(float64(l.sum)/float64(l.n)) / 10,
 	}
 	if l.h != nil {
+		l.flush()
 		s.Approx = true
 		s.P50 = us(min(l.h.ValueAtQuantile(50), l.max))
 		s.P90 = us(min(l.h.ValueAtQuantile(90), l.max))
