@@ -1,6 +1,10 @@
 package latency
 
-import "testing"
+import (
+	"testing"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
 
 func TestExactPercentiles(t *testing.T) {
 	var h Hist
@@ -55,5 +59,46 @@ func TestEmptyAndNegative(t *testing.T) {
 	h.Record(-5)
 	if s := h.Summary(); s.Count != 1 || s.Max != 0 {
 		t.Fatalf("negative sample: %+v", s)
+	}
+}
+
+// TestPendingSamples holds the batched recording to a histogram fed one
+// sample at a time: percentiles agree whatever the number of samples
+// still pending when Summary or Merge is called, and Summary can be
+// called again after more samples.
+func TestPendingSamples(t *testing.T) {
+	for _, n := range []int{ExactLimit + 1, ExactLimit + pendSize - 1, ExactLimit + pendSize, ExactLimit + 5*pendSize + 17} {
+		var l, a, b Hist
+		ref := hdrhistogram.New(1, highest, 2)
+		for i := range n {
+			v := int64((i*7919)%5000 + i%3)
+			l.Record(v)
+			if i%2 == 0 {
+				a.Record(v)
+			} else {
+				b.Record(v)
+			}
+			_ = ref.RecordValue(v)
+		}
+		a.Merge(&b)
+		for _, h := range []*Hist{&l, &a} {
+			s := h.Summary()
+			for _, q := range []struct {
+				got float64
+				p   float64
+			}{{s.P50, 50}, {s.P90, 90}, {s.P99, 99}} {
+				if want := us(min(ref.ValueAtQuantile(q.p), h.max)); q.got != want {
+					t.Errorf("%d samples: p%v %v, want %v", n, q.p, q.got, want)
+				}
+			}
+			if s.Count != int64(n) {
+				t.Errorf("%d samples: count %d", n, s.Count)
+			}
+		}
+		l.Record(1 << 20)
+		_ = ref.RecordValue(1 << 20)
+		if got, want := l.Summary().P99, us(min(ref.ValueAtQuantile(99), l.max)); got != want {
+			t.Errorf("%d samples and one more: p99 %v, want %v", n, got, want)
+		}
 	}
 }
