@@ -135,7 +135,7 @@ func engineUses(e *decoders.Entry) bool { return Keeps(e.New()) }
 // consumers (the engines, and packages fleet and verify, which read a few
 // more): every other event is kept for counting only (Event nil). A direct
 // type is decoded straight into its arena in the batch
-// (decoders.Parser.Store), so it must hold nothing that points into the
+// (decoders.Parser.Reserve), so it must hold nothing that points into the
 // payload (TestDirectTypesHoldNoReferences); the others are decoded in
 // the Parser's storage and copied, with cut applied to the copy where it
 // aliases the payload.
@@ -192,7 +192,7 @@ type keptType struct {
 type store interface {
 	// reserve appends to dst storage for up to max new values, at least
 	// one, each stale: the caller overwrites all of a value before use
-	// (Parser.Store).
+	// (Parser.Reserve).
 	reserve(dst []decoders.Event, max int) []decoders.Event
 	// own returns a copy of ev, of the store's type, held by the store.
 	own(ev decoders.Event) decoders.Event
