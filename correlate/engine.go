@@ -28,10 +28,10 @@ func isIPCProvider(g etw.GUID) bool {
 	return true
 }
 
-// class sorts events for Add and for splitting a namespace (split.go):
-// classOf is the one type switch an event goes through before its handler,
-// and the one list of the event types the engine reads (Uses), which
-// pipeline batches must keep.
+// class sorts events for Add and for splitting a namespace (split.go).
+// An event's class follows from its kind (classes; kindOf is the one type
+// switch an event goes through before its handler, and the one list of the
+// event types the engine reads, which pipeline batches must keep).
 type class uint8
 
 const (
@@ -336,7 +336,10 @@ func New(opt Options) *Engine {
 }
 
 // Add consumes one event. Events must arrive in time order. d.Event is
-// only read during the call: what the engine keeps, it copies.
+// only read during the call: what the engine keeps, it copies. d.Key must
+// be the key the decoder gave the event (decoders.Parser, and so the
+// pipeline, set it): whether an event counts as IPC, and which FileIo
+// provider reported it, follow from its kind and key.
 func (e *Engine) Add(d *decoders.Decoded) {
 	if d == nil {
 		return

@@ -52,3 +52,13 @@ func TestFileIOSourceByKey(t *testing.T) {
 		t.Fatalf("only %d file I/O layouts", n)
 	}
 }
+
+// TestEveryKindHasAClass: a kind left out of classes would be classNone,
+// and its handler would never run.
+func TestEveryKindHasAClass(t *testing.T) {
+	for k := kNone + 1; k < numKinds; k++ {
+		if classes[k] == classNone {
+			t.Errorf("kind %d has no class", k)
+		}
+	}
+}

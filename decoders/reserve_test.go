@@ -1,6 +1,9 @@
 package decoders
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/ipctrace/ipctrace/etw"
@@ -92,5 +95,75 @@ func TestParserReserve(t *testing.T) {
 	}
 	if i, _ := q.Placed(); i != -1 {
 		t.Fatalf("Placed after a refused layout: %d, want -1", i)
+	}
+}
+
+// TestReservedStaleValues decodes random payloads of every registered
+// layout, at lengths around its minimum and both pointer sizes, into
+// reserved values left stale by earlier events (every field set): each
+// must come out as a fresh decode does, event and error alike.
+func TestReservedStaleValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	n := 0
+	for _, e := range Entries() {
+		p := NewParser()
+		p.PointerSize = 8
+		p.Reserve = func(e *Entry, dst []Event) []Event {
+			ev := e.New()
+			stale(reflect.ValueOf(ev).Elem())
+			return append(dst, ev)
+		}
+		for _, ptr := range []int{4, 8} {
+			p.PointerSize = ptr
+			for size := max(e.MinSize(ptr)-2, 0); size <= e.MinSize(ptr)+12; size++ {
+				payload := make([]byte, size)
+				for i := range payload {
+					payload[i] = byte(r.Uint32())
+				}
+				want, werr := e.Decode(nil, payload, ptr)
+				got, gerr := e.decodeTo(p, p.place(e, p.state(e)), payload, ptr)
+				if !reflect.DeepEqual(got, want) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+					t.Fatalf("%s ptr %d size %d:\ninto a stale value %+v (%v)\nfresh %+v (%v)", e.Key, ptr, size, got, gerr, want, werr)
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no layouts")
+	}
+}
+
+// stale sets every field of v to a value no decode starts from.
+func stale(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(-5)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		v.SetUint(0xA5)
+	case reflect.String:
+		v.SetString("stale")
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 2, 2)
+		for i := range 2 {
+			stale(s.Index(i))
+		}
+		v.Set(s)
+	case reflect.Array:
+		for i := range v.Len() {
+			stale(v.Index(i))
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() || v.Field(i).CanSet() {
+				stale(v.Field(i))
+			}
+		}
+	case reflect.Pointer:
+		if v.IsNil() && v.CanSet() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
 	}
 }

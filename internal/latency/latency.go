@@ -32,9 +32,10 @@ type Hist struct {
 	exact []int64
 	h     *hdrhistogram.Histogram
 	// pend holds, once h is in use, the samples not yet recorded in it,
-	// at most pendSize: they go in together (flush), so that the counts
-	// they touch (a histogram holds tens of KiB, and there is one per
-	// conversation) are fetched once per batch, not once per sample.
+	// at most pendSize. Recorded back to back (flush), they fetch each
+	// line of the histogram's counts they touch once (a histogram holds
+	// tens of KiB, and there is one per conversation), where samples
+	// recorded one by one, between other work, fetch it each time.
 	pend []int64
 }
 
@@ -68,7 +69,7 @@ func (l *Hist) Record(d int64) {
 func (l *Hist) start() {
 	l.h = hdrhistogram.New(1, highest, 2)
 	for _, v := range l.exact {
-		l.recordHist(v, 1)
+		l.recordHist(v)
 	}
 	l.exact = nil
 	l.pend = make([]int64, 0, pendSize)
@@ -77,16 +78,16 @@ func (l *Hist) start() {
 // flush records the pending samples in the histogram.
 func (l *Hist) flush() {
 	for _, v := range l.pend {
-		l.recordHist(v, 1)
+		l.recordHist(v)
 	}
 	l.pend = l.pend[:0]
 }
 
-func (l *Hist) recordHist(v, n int64) {
+func (l *Hist) recordHist(v int64) {
 	if v > highest {
 		v = highest
 	}
-	_ = l.h.RecordValues(v, n) // cannot fail: v is within [0, highest]
+	_ = l.h.RecordValue(v) // cannot fail: v is within [0, highest]
 }
 
 // Merge adds every sample of o to l.
