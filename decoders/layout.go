@@ -275,9 +275,8 @@ func (l *layout[T]) prepareFast() {
 			if f.dsz == 0 || (f.has != nil && i != len(l.fields)-1) {
 				return
 			}
-			n := f.fixedSize(ptr)
-			plan.ops = append(plan.ops, fastOp{src: uint16(off), ssz: uint8(n), dsz: f.dsz, conv: fastConv(uint8(n), f.dsz), dst: f.dst})
-			off += n
+			plan.ops = append(plan.ops, f.op(off, ptr))
+			off += f.fixedSize(ptr)
 			if f.has == nil {
 				plan.req, plan.min = len(plan.ops), off
 			} else {
@@ -289,6 +288,16 @@ func (l *layout[T]) prepareFast() {
 		}
 	}
 	l.fast = &plans
+}
+
+// op is the plan op of f, an integer with a located destination or a
+// copyable GUID, at payload offset off for pointer size ptr.
+func (f *field[T]) op(off, ptr int) fastOp {
+	n := f.fixedSize(ptr)
+	if f.kind == kGUID {
+		return fastOp{src: uint16(off), ssz: uint8(n), dsz: uint8(n), conv: convCopy, n: uint16(n), dst: f.dst}
+	}
+	return fastOp{src: uint16(off), ssz: uint8(n), dsz: f.dsz, conv: fastConv(uint8(n), f.dsz), dst: f.dst}
 }
 
 // copyable reports whether f can be part of a copied run: an integer
@@ -325,15 +334,8 @@ func (l *layout[T]) prepareSegments() {
 			off := 0
 			for k := i; k < j; k++ {
 				f := &l.fields[k]
-				n := f.fixedSize(ptr)
-				o := fastOp{src: uint16(off), ssz: uint8(n), dsz: f.dsz, dst: f.dst}
-				if f.kind == kGUID {
-					o.dsz, o.conv, o.n = uint8(n), convCopy, uint16(n)
-				} else {
-					o.conv = fastConv(uint8(n), f.dsz)
-				}
-				plan.ops = append(plan.ops, o)
-				off += n
+				plan.ops = append(plan.ops, f.op(off, ptr))
+				off += f.fixedSize(ptr)
 			}
 			plan.req, plan.min = len(plan.ops), off
 			if littleEndian() {

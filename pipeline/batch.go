@@ -250,7 +250,6 @@ const (
 	slotUnknown = iota // not asked yet
 	slotOwn
 	slotDirect
-	numSlots = slotDirect + len(kept)
 )
 
 // slotOf is the slot kind of e's event type.

@@ -357,11 +357,6 @@ type adder interface {
 	Add(d *decoders.Decoded)
 }
 
-// addFunc makes a function an adder.
-type addFunc func(*decoders.Decoded)
-
-func (f addFunc) Add(d *decoders.Decoded) { f(d) }
-
 // decode reads and decodes every processor stream of every source on
 // worker goroutines, merges them on another, and passes the events, in one
 // time order (etw.MergeKey; ties to the earlier source, then the lower

@@ -19,3 +19,8 @@ func DecodeChosen(srcs []Source, warn func(string), choose []Chooser, adds ...fu
 
 // EngineUses exposes engineUses to the external tests.
 var EngineUses = engineUses
+
+// addFunc makes a function an adder.
+type addFunc func(*decoders.Decoded)
+
+func (f addFunc) Add(d *decoders.Decoded) { f(d) }
