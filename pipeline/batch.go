@@ -29,8 +29,9 @@ type batch struct {
 	// decoder warnings, each before the event it names.
 	keys  []int64
 	warns []batchWarn
-	// masks routes every event to its consumers (bit k: consumer k).
-	masks []uint8
+	// sel holds, per consumer, the indexes in evs of the events it
+	// takes, in order (warnOnly: only the event's warnings).
+	sel [][]uint16
 	// refs counts the consumers not yet past the batch once it is merged.
 	refs atomic.Int32
 
@@ -101,9 +102,13 @@ type batchWarn struct {
 	s string
 }
 
-// newBatch returns a batch of up to n events.
-func newBatch(n int) *batch {
-	b := &batch{evs: make([]decoders.Decoded, 0, n), keys: make([]int64, 0, n), masks: make([]uint8, 0, n)}
+// newBatch returns a batch of up to n events for the given number of
+// consumers.
+func newBatch(n, consumers int) *batch {
+	b := &batch{evs: make([]decoders.Decoded, 0, n), keys: make([]int64, 0, n), sel: make([][]uint16, consumers)}
+	for k := range b.sel {
+		b.sel[k] = make([]uint16, 0, n)
+	}
 	for i, k := range kept {
 		b.stores[i] = k.store()
 	}
@@ -111,7 +116,10 @@ func newBatch(n int) *batch {
 }
 
 func (b *batch) reset() {
-	b.evs, b.keys, b.masks = b.evs[:0], b.keys[:0], b.masks[:0]
+	b.evs, b.keys = b.evs[:0], b.keys[:0]
+	for k := range b.sel {
+		b.sel[k] = b.sel[k][:0]
+	}
 	clear(b.warns)
 	b.warns = b.warns[:0]
 	for _, s := range b.stores {

@@ -40,7 +40,7 @@ func TestArena(t *testing.T) {
 // is copied into the batch, unchanged but for what aliases the payload;
 // direct types get their storage from the batch; others are dropped.
 func TestKeptTypes(t *testing.T) {
-	b := newBatch(4)
+	b := newBatch(4, 1)
 	for i, k := range kept {
 		ev := reflect.New(k.typ.Elem()).Interface().(decoders.Event)
 		c := decoders.Decoded{Event: ev}
@@ -143,7 +143,7 @@ func TestSlotsReserve(t *testing.T) {
 	p := decoders.NewParser()
 	st := slots{p: p}
 	p.Reserve = st.reserve
-	b1, b2 := newBatch(4), newBatch(4)
+	b1, b2 := newBatch(4, 1), newBatch(4, 1)
 	st.setBatch(b1)
 	seen := map[decoders.Event]bool{}
 	var last decoders.Event

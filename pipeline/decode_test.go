@@ -57,6 +57,9 @@ func TestDecodeParallelOrder(t *testing.T) {
 	}
 	ins = append(ins, input{"mixed-damaged", dmg[:len(dmg)-1000]})
 	ins = append(ins, input{"truncated-payloads", truncatedPayloads(t)})
+	// Each processor's events for one consumer alone, over many batches:
+	// two consumers each need a stream whose batches wait for the other.
+	ins = append(ins, input{"one-consumer-per-processor", twoProcessors(t, 20000, 0)})
 	if _, ok := shared.Dir(); ok {
 		for _, p := range shared.CorpusFiles(t) {
 			data, err := os.ReadFile(p)
@@ -88,7 +91,7 @@ func TestDecodeParallelOrder(t *testing.T) {
 			}
 			return false
 		}
-		var want, wantFiles, wantNotALPC []seenEvent
+		var want, wantFiles, wantNotALPC, wantALPC []seenEvent
 		var wantWarn []string
 		p := decoders.NewParser()
 		p.Want = pipeline.EngineUses
@@ -110,6 +113,8 @@ func TestDecodeParallelOrder(t *testing.T) {
 			}
 			if !isALPC(&d) {
 				wantNotALPC = append(wantNotALPC, seen(&d))
+			} else {
+				wantALPC = append(wantALPC, seen(&d))
 			}
 		}
 		// One consumer, then three (the split engine's case): each sees
@@ -146,6 +151,17 @@ func TestDecodeParallelOrder(t *testing.T) {
 		}
 		if !slices.Equal(chosenWarn, wantWarn) {
 			t.Errorf("%s: with choosers, warnings\n%q\nwant\n%q", in.name, chosenWarn, wantWarn)
+		}
+		// Two consumers taking disjoint events.
+		var apart [2][]seenEvent
+		pipeline.DecodeChosen([]pipeline.Source{{Name: in.name, File: f}}, func(string) {},
+			[]pipeline.Chooser{files, chooseFunc(isALPC)},
+			func(d *decoders.Decoded) { apart[0] = append(apart[0], seen(d)) },
+			func(d *decoders.Decoded) { apart[1] = append(apart[1], seen(d)) })
+		for k, w := range [][]seenEvent{wantFiles, wantALPC} {
+			if !slices.Equal(apart[k], w) {
+				t.Errorf("%s: disjoint chooser %d: %d events, want %d in order", in.name, k, len(apart[k]), len(w))
+			}
 		}
 		// The warnings reach the first consumer even when it takes none
 		// of the events they name.
@@ -237,6 +253,14 @@ func (f chooseFunc) Wants(d *decoders.Decoded) bool { return f(d) }
 // decoder warns about those; the last record of the trace is one of them.
 func truncatedPayloads(t *testing.T) []byte {
 	t.Helper()
+	return twoProcessors(t, 600, 3)
+}
+
+// twoProcessors is a trace of n records, FileIo reads on processor 0 and
+// ALPC sends on processor 1, alternating in time; with cut > 0 the payload
+// of every cut-th record and of the last is cut short.
+func twoProcessors(t *testing.T, n, cut int) []byte {
+	t.Helper()
 	var buf memfile.File
 	w, err := etw.NewWriter(&buf, etw.WriterOptions{BufferSize: 4096})
 	if err != nil {
@@ -251,7 +275,6 @@ func truncatedPayloads(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 600
 	for i := range n {
 		r := etw.Record{Kind: etw.KindSystem64, Group: 0x04, Opcode: uint8(decoders.OpRead), Version: 3,
 			Provider: decoders.FileIoGUID, ProcessID: 4, ThreadID: 8, Processor: uint16(i % 2),
@@ -259,7 +282,7 @@ func truncatedPayloads(t *testing.T) []byte {
 		if i%2 == 1 {
 			r.Group, r.Opcode, r.Version, r.Provider, r.Payload = 0x1a, 33, 2, decoders.ALPCGUID, send
 		}
-		if i%3 == 2 || i == n-1 {
+		if cut > 0 && (i%cut == cut-1 || i == n-1) {
 			r.Payload = r.Payload[:2]
 		}
 		if err := w.WriteRecord(&r); err != nil {

@@ -79,6 +79,30 @@ func (h *Heap) Len() int { return len(h.h) }
 // The heap must not be empty.
 func (h *Heap) Min() int { return h.h[0].i }
 
+// Bound is the smallest (key, order) of the streams other than Min; ok is
+// false when Min is the only one. Stream Min may go on emitting while its
+// items come before Bound (Before), without a Fix per item.
+func (h *Heap) Bound() (key int64, ord int, ok bool) {
+	s := h.h
+	switch len(s) {
+	case 0, 1:
+		return 0, 0, false
+	case 2:
+		return s[1].key, s[1].ord, true
+	}
+	m := &s[1]
+	if less(&s[2], m) {
+		m = &s[2]
+	}
+	return m.key, m.ord, true
+}
+
+// Before reports whether an item of key key and order ord comes before one
+// of bkey and bord.
+func Before(key int64, ord int, bkey int64, bord int) bool {
+	return key < bkey || key == bkey && ord < bord
+}
+
 // Fix records that stream Min has moved to an item of key key.
 func (h *Heap) Fix(key int64) {
 	h.h[0].key = key

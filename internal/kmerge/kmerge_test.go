@@ -89,5 +89,33 @@ func TestHeapMergesRandomStreams(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("n=%d: got %v\nwant %v", n, got, want)
 		}
+		// In runs, as the pipeline's consumers merge: the stream Min goes
+		// on while it comes before Bound.
+		got = got[:0]
+		clear(pos)
+		for i := range keys {
+			if len(keys[i]) > 0 {
+				h.Push(i, n-i, keys[i][0])
+			}
+		}
+		for h.Len() > 0 {
+			i := h.Min()
+			bk, bo, ok := h.Bound()
+			for {
+				got = append(got, it{keys[i][pos[i]], n - i})
+				pos[i]++
+				if pos[i] == len(keys[i]) || ok && !Before(keys[i][pos[i]], n-i, bk, bo) {
+					break
+				}
+			}
+			if pos[i] < len(keys[i]) {
+				h.Fix(keys[i][pos[i]])
+			} else {
+				h.Pop()
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d, in runs: got %v\nwant %v", n, got, want)
+		}
 	}
 }
