@@ -240,7 +240,7 @@ func (p *place) done() {
 	}
 }
 
-// move is what consume does with stream i after a fetch: Fix at the
+// move is what consume does with p's stream after a fetch: Fix it at the
 // next event or, between batches, at p.last (to wait for the next batch
 // once the stream comes first), or Pop it at its end; false on a stop.
 func move(h *kmerge.Heap, p *place, f fetched) bool {

@@ -194,7 +194,7 @@ func TestDecodeParallelOrder(t *testing.T) {
 }
 
 // TestDecodeParallelPanic checks that a panic while correlating, early,
-// mid-way or late, stops the merging and decoding goroutines instead of
+// mid-way or late, stops the other consumers and the decoding goroutines instead of
 // leaving the call blocked or goroutines behind.
 func TestDecodeParallelPanic(t *testing.T) {
 	var buf memfile.File
