@@ -32,7 +32,7 @@ type batch struct {
 	// sel holds, per consumer, the indexes in evs of the events it
 	// takes, in order (warnOnly: only the event's warnings).
 	sel [][]uint16
-	// refs counts the consumers not yet past the batch once it is merged.
+	// refs counts the consumers not yet past the batch once it is sent.
 	refs atomic.Int32
 
 	// stores holds the values of kept[i] at stores[i].

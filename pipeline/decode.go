@@ -43,7 +43,7 @@ const warnOnly = 1 << 15
 var _ [warnOnly - batchSize]struct{} // batchSize <= warnOnly
 
 // decodeStream reads and decodes bufs in order and hands each batch to
-// the consumers that take some of its events.
+// every consumer (send), noting in it which events each one takes.
 func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStream, choose []Chooser, sem chan struct{}, stop <-chan struct{}) {
 	defer func() {
 		for _, c := range s.full {

@@ -52,12 +52,7 @@ type item struct {
 	i   int
 }
 
-func less(a, b *item) bool {
-	if a.key != b.key {
-		return a.key < b.key
-	}
-	return a.ord < b.ord
-}
+func less(a, b *item) bool { return Before(a.key, a.ord, b.key, b.ord) }
 
 // Push adds stream i, of tie order ord, positioned on an item of key key.
 func (h *Heap) Push(i, ord int, key int64) {
@@ -98,7 +93,7 @@ func (h *Heap) Bound() (key int64, ord int, ok bool) {
 }
 
 // Before reports whether an item of key key and order ord comes before one
-// of bkey and bord.
+// of bkey and bord: the merge order, ties to the lower order.
 func Before(key int64, ord int, bkey int64, bord int) bool {
 	return key < bkey || key == bkey && ord < bord
 }
