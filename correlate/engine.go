@@ -146,6 +146,25 @@ func kindOf(ev decoders.Event) kind {
 
 func classOf(ev decoders.Event) class { return classes[kindOf(ev)] }
 
+// kindOfDecoded is kindOf(d.Event), learnt once per layout (d.Layout) in
+// e.kinds: a type switch over every kind costs mispredicted branches on
+// every event, a table one load.
+func (e *Engine) kindOfDecoded(d *decoders.Decoded) kind {
+	if k := e.kinds[d.Layout]; k != 0 {
+		return k - 1
+	}
+	return e.learnKind(d)
+}
+
+// learnKind is kindOfDecoded for a layout not learnt yet.
+func (e *Engine) learnKind(d *decoders.Decoded) kind {
+	k := kindOf(d.Event)
+	if d.Layout != 0 && d.Event != nil {
+		e.kinds[d.Layout] = k + 1
+	}
+	return k
+}
+
 // anyPID is the header PID/TID of events logged in arbitrary context (docs/events.md#conventions).
 const anyPID = 0xFFFFFFFF
 
@@ -212,6 +231,9 @@ type Engine struct {
 	// seen (a trace interleaves a few, whose events alternate), for the
 	// events whose kind does not tell.
 	provs [provCacheSize]provSlot
+	// kinds holds, by decoders.Decoded.Layout, the kind of that layout's
+	// events plus one, 0 when not learnt yet (kindOfDecoded).
+	kinds *[1 << 16]kind
 
 	// classicFileIo is set once a classic FileIo I/O event was seen; from
 	// then on Microsoft-Windows-Kernel-File I/O events, which report the
@@ -309,6 +331,7 @@ func New(opt Options) *Engine {
 		procs:   make(map[uint32]*proc),
 		threads: make(map[uint32]uint32),
 		names:   make(map[uint64]string),
+		kinds:   new([1 << 16]kind),
 	}
 	if !opt.Since.IsZero() {
 		e.since = etw.TimeToFiletime(opt.Since)
@@ -348,7 +371,7 @@ func (e *Engine) Add(d *decoders.Decoded) {
 		e.addMessages(d)
 		return
 	}
-	k := kindOf(d.Event)
+	k := e.kindOfDecoded(d)
 	e.count(d, k)
 	switch classes[k] {
 	case classNone:

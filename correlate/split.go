@@ -53,7 +53,7 @@ func (e *Engine) Wants(d *decoders.Decoded) bool {
 // and the message family, whose events it also counts for the trace (the
 // file engine counts the rest).
 func (e *Engine) addMessages(d *decoders.Decoded) {
-	k := kindOf(d.Event)
+	k := e.kindOfDecoded(d)
 	switch classes[k] {
 	case classTable:
 		e.table(d)

@@ -51,7 +51,15 @@ func TestCorpusDecodes(t *testing.T) {
 				}
 				e, registered := Lookup(d.Key)
 				if !registered {
+					if d.Layout != 0 {
+						t.Errorf("%s: TraceLogging event with Layout %d, want 0", d.Key, d.Layout)
+					}
 					return // TraceLogging: decoded from the record's own metadata
+				}
+				if int(d.Layout) != e.Index()+1 {
+					if bad++; bad <= 5 {
+						t.Errorf("%s: Layout %d, want %d (Index+1)", d.Key, d.Layout, e.Index()+1)
+					}
 				}
 				enc, err := e.Encode(nil, d.Event, rec.PointerSize())
 				if err != nil || !bytes.Equal(enc, rec.Payload) {

@@ -22,6 +22,12 @@ type Decoded struct {
 	Time       int64  // FILETIME (100 ns since 1601-01-01 UTC)
 	PID, TID   uint32 // record header; 0xFFFFFFFF when logged in arbitrary context
 	Processor  uint16
+	// Layout is the Index plus one of the Entry that decoded Event, 0 when
+	// not known (no Parser, no Event, or an Event without a layout, as
+	// TraceLogging ones). Whoever replaces Event with one of another type
+	// sets Layout to 0. It lets a consumer tell the type from a table
+	// instead of a type switch.
+	Layout     uint16
 	ActivityID etw.GUID
 	Event      Event
 }

@@ -269,6 +269,7 @@ func (p *Parser) DecodeInto(rec *etw.Record, d *Decoded) (bool, error) {
 	d.TID = rec.ThreadID
 	d.Processor = rec.Processor
 	d.ActivityID = rec.ActivityID
+	d.Layout = 0
 	d.Event = nil
 	ptr := p.PointerSize
 	if ptr != 4 && ptr != 8 {
@@ -299,7 +300,7 @@ func (p *Parser) DecodeInto(rec *etw.Record, d *Decoded) (bool, error) {
 		dst := p.place(e, st)
 		p.last, p.stored = int32(e.index), dst != nil
 		ev, err := e.decodeTo(p, dst, rec.Payload, ptr)
-		d.Event = ev
+		d.Event, d.Layout = ev, uint16(e.index+1)
 		return true, err
 	}
 	if rec.Kind.IsEventHeader() {

@@ -346,7 +346,7 @@ func (b *batch) own(c *decoders.Decoded) {
 	}
 	i, ok := keptIndex[reflect.TypeOf(c.Event)]
 	if !ok {
-		c.Event = nil
+		c.Event, c.Layout = nil, 0
 		return
 	}
 	c.Event = b.stores[i].own(c.Event)

@@ -100,7 +100,7 @@ func decodeStream(f *etw.File, name string, bufs []etw.BufferInfo, s *decodedStr
 					s: fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", name, rec.BufferOffset, rec.Pos, derr)})
 				// The event holds the fields read before the error: count
 				// the record, do not correlate it.
-				d.Event = nil
+				d.Event, d.Layout = nil, 0
 				mask = 1 // the first consumer reports the warning there
 			}
 			if d.Event == nil || !st.stored() {

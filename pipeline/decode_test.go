@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
 	"testing"
@@ -33,8 +34,20 @@ func seen(d *decoders.Decoded) seenEvent {
 	if d.Event != nil {
 		s.name = d.Event.EventName()
 	}
+	if d.Layout != 0 && (d.Event == nil || reflect.TypeOf(d.Event) != layoutTypes[d.Layout]) {
+		s.name += " (Layout does not match the event)"
+	}
 	return s
 }
+
+// layoutTypes is the event type of each Decoded.Layout.
+var layoutTypes = func() map[uint16]reflect.Type {
+	m := map[uint16]reflect.Type{}
+	for _, e := range decoders.Entries() {
+		m[uint16(e.Index()+1)] = reflect.TypeOf(e.New())
+	}
+	return m
+}()
 
 // TestDecodeParallelOrder checks that the parallel decoding hands the engine the
 // same events, in the same order and with the same decoder warnings, as
@@ -102,10 +115,10 @@ func TestDecodeParallelOrder(t *testing.T) {
 			d, _, derr := p.Decode(rec)
 			if derr != nil {
 				wantWarn = append(wantWarn, fmt.Sprintf("%s: buffer at offset %#x, record at %#x: %v", in.name, rec.BufferOffset, rec.Pos, derr))
-				d.Event = nil
+				d.Event, d.Layout = nil, 0
 			}
 			if d.Event != nil && !pipeline.Keeps(d.Event) {
-				d.Event = nil // counted only
+				d.Event, d.Layout = nil, 0 // counted only
 			}
 			want = append(want, seen(&d))
 			if isFile(&d) {
