@@ -180,7 +180,14 @@ type place struct {
 	// batch before: the stream's next event for the consumer comes no
 	// earlier.
 	last int64
+	// touched sums what consume loads of events ahead (touchAhead), so
+	// that the loads are kept.
+	touched uint16
 }
+
+// touchAhead is how many of a stream's events ahead of the one being
+// handed over consume loads early.
+const touchAhead = 2
 
 // key is the merge key of p's next event; last between batches.
 func (p *place) key() int64 {
@@ -287,9 +294,16 @@ func consume(k int, all []*decodedStream, to adder, warn func(string), stop <-ch
 		bk, bo, bounded := h.Bound()
 		ord := p.s.ord
 		b, sel, j := p.b, p.sel, p.j
+		touched := p.touched
 		for {
 			e := sel[j]
 			n := int(e &^ warnOnly)
+			if ahead := j + touchAhead; ahead < len(sel) {
+				// Load an event to come, so that its line, written on
+				// the decoder's core, is on its way here while this one
+				// is correlated (a prefetch; the value is not used).
+				touched += b.evs[sel[ahead]&^warnOnly].Layout
+			}
 			if warn != nil {
 				for p.wi < len(b.warns) && b.warns[p.wi].i <= n {
 					warn(b.warns[p.wi].s)
@@ -304,6 +318,7 @@ func consume(k int, all []*decodedStream, to adder, warn func(string), stop <-ch
 				break
 			}
 		}
+		p.touched = touched
 		if j < len(sel) {
 			p.j = j
 			h.Fix(p.key())
