@@ -18,10 +18,10 @@ type Key struct {
 
 // Decoded is one typed event together with the record facts correlation needs.
 type Decoded struct {
-	Key        Key
-	Time       int64  // FILETIME (100 ns since 1601-01-01 UTC)
-	PID, TID   uint32 // record header; 0xFFFFFFFF when logged in arbitrary context
-	Processor  uint16
+	Key       Key
+	Time      int64  // FILETIME (100 ns since 1601-01-01 UTC)
+	PID, TID  uint32 // record header; 0xFFFFFFFF when logged in arbitrary context
+	Processor uint16
 	// Layout is the Index plus one of the Entry that decoded Event, 0 when
 	// not known (no Parser, no Event, or an Event without a layout, as
 	// TraceLogging ones). Whoever replaces Event with one of another type
