@@ -2,6 +2,7 @@ package decoders
 
 import (
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/ipctrace/ipctrace/etw"
@@ -139,6 +140,9 @@ func register(e *Entry) {
 		panic("decoders: duplicate key " + e.Key.String())
 	}
 	e.index = len(registry)
+	if e.index+1 > math.MaxUint16 {
+		panic("decoders: more layouts than Decoded.Layout can number")
+	}
 	registry[e.Key] = e
 }
 
