@@ -68,6 +68,12 @@ func fuzzFamily(f *testing.F, keys []Key, seeds [][]byte) {
 			t.Fatalf("%s: Parser and DecodePayload disagree: %v\n%+v\n%+v", key, err, ev, fresh)
 		}
 		enc, err := Encode(key, ev, ptr)
+		if errors.Is(err, ErrAmbiguous) {
+			// The payload decoded with no classic UserSID, and the
+			// fields after it would read as one once re-encoded (the
+			// original payload was too short for that reading).
+			return
+		}
 		if err != nil {
 			t.Fatalf("%s: re-encode: %v (%+v)", key, err, ev)
 		}

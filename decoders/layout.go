@@ -22,6 +22,11 @@ var (
 	ErrEventType = errors.New("event type does not match key")
 	// ErrPointerSize: the pointer size is neither 4 nor 8.
 	ErrPointerSize = errors.New("pointer size must be 4 or 8")
+	// ErrAmbiguous: Encode was given an event whose payload would decode
+	// as another event. A classic UserSID without a SID is a u32 0, and a
+	// zero word followed by what reads as a SID is decoded as a TOKEN_USER
+	// (decodeTokenSID), so the fields after it must not read as one.
+	ErrAmbiguous = errors.New("payload would decode as another event")
 )
 
 // DecodeError reports a payload that does not fit its layout. Off is the
@@ -884,6 +889,7 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 	start := len(dst)
 	le := binary.LittleEndian
 	var last uint32
+	noSID := -1 // offset of a classic UserSID written as "no SID"
 	for i := range l.fields {
 		f := &l.fields[i]
 		if f.has != nil && !*f.has(e) {
@@ -934,6 +940,7 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 				return dst[:start], fmt.Errorf("%s: %w", f.name, err)
 			}
 			if raw == nil {
+				noSID = len(dst) - start
 				dst = le.AppendUint32(dst, 0)
 				break
 			}
@@ -982,6 +989,9 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 				}
 			}
 		}
+	}
+	if b := dst[start:]; noSID >= 0 && len(b)-noSID >= 2*ptr && looksLikeSID(b[noSID+2*ptr:]) {
+		return dst[:start], fmt.Errorf("UserSID: none, but what follows reads as TOKEN_USER and a SID: %w", ErrAmbiguous)
 	}
 	return dst, nil
 }

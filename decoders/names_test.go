@@ -278,3 +278,33 @@ func TestProbeMarkerRoundTrip(t *testing.T) {
 		t.Errorf("wrong InType: %v", err)
 	}
 }
+
+// TestEncodeNoSIDAmbiguous: a classic Process event without a UserSID is
+// encoded as a u32 0; when the fields after it would read as a TOKEN_USER
+// and a SID (decodeTokenSID's rule for zero PSIDs), Encode refuses with
+// ErrAmbiguous rather than write a payload that decodes as another event.
+// The event is the one FuzzProcessThreadImage found (testdata/fuzz).
+func TestEncodeNoSIDAmbiguous(t *testing.T) {
+	key := KernelKey(ProcessGUID, uint8(OpProcessDCStart), 4)
+	for _, c := range []struct {
+		cmdline string
+		want    error
+	}{
+		{"〰\x01", ErrAmbiguous}, // "0\x00" then U+3030 U+0001: 01 00 00 00 00 00 00 00 at PSID+8
+		{"cmd.exe", nil},
+	} {
+		ev := &Process{Op: OpProcessDCStart, ImageFileName: "0", CommandLine: c.cmdline}
+		enc, err := Encode(key, ev, 4)
+		if !errors.Is(err, c.want) {
+			t.Errorf("command line %q: Encode error %v, want %v", c.cmdline, err, c.want)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		got, err := DecodePayload(key, enc, 4)
+		if err != nil || got.(*Process).CommandLine != c.cmdline || got.(*Process).SID.HasToken {
+			t.Errorf("command line %q: decoded %+v, %v", c.cmdline, got, err)
+		}
+	}
+}
