@@ -765,6 +765,15 @@ func (f *field[T]) decode(e *T, d *dec) error {
 	return nil
 }
 
+// nullPSIDToken reports whether a classic UserSID at b[off:] whose first
+// word is 0 reads as a TOKEN_USER with a null PSID: when a well-formed SID
+// header follows at the TOKEN_USER's size (decodeTokenSID; the encoder
+// refuses a "no SID" that would read so, ErrAmbiguous).
+func nullPSIDToken(b []byte, off, ptr int) bool {
+	tok := 2 * ptr
+	return len(b)-off >= tok && looksLikeSID(b[off+tok:])
+}
+
 // decodeTokenSID reads the classic UserSID field (docs/events.md#process): a u32 0
 // means no SID (4 bytes); otherwise TOKEN_USER (8 bytes on x86, 16 on x64)
 // followed by an inline SID.
@@ -777,7 +786,7 @@ func decodeTokenSID(d *dec, s *SIDField, what string) error {
 	// PerfView's SkipSID rule: a zero first word means no SID (4 bytes).
 	// Some x86 traces carry a zero PSID followed by a SID all the same, so
 	// a zero word followed by a well-formed SID header is read as TOKEN_USER.
-	if le.Uint32(d.b[d.off:]) == 0 && (len(d.b)-d.off < tok || !looksLikeSID(d.b[d.off+tok:])) {
+	if le.Uint32(d.b[d.off:]) == 0 && !nullPSIDToken(d.b, d.off, d.ptr) {
 		*s = SIDField{}
 		d.off += 4
 		return nil
@@ -890,6 +899,7 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 	le := binary.LittleEndian
 	var last uint32
 	noSID := -1 // offset of a classic UserSID written as "no SID"
+	var noSIDName string
 	for i := range l.fields {
 		f := &l.fields[i]
 		if f.has != nil && !*f.has(e) {
@@ -940,7 +950,7 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 				return dst[:start], fmt.Errorf("%s: %w", f.name, err)
 			}
 			if raw == nil {
-				noSID = len(dst) - start
+				noSID, noSIDName = len(dst)-start, f.name
 				dst = le.AppendUint32(dst, 0)
 				break
 			}
@@ -990,8 +1000,8 @@ func (l *layout[T]) encode(dst []byte, e *T, ptr int) ([]byte, error) {
 			}
 		}
 	}
-	if b := dst[start:]; noSID >= 0 && len(b)-noSID >= 2*ptr && looksLikeSID(b[noSID+2*ptr:]) {
-		return dst[:start], fmt.Errorf("UserSID: none, but what follows reads as TOKEN_USER and a SID: %w", ErrAmbiguous)
+	if noSID >= 0 && nullPSIDToken(dst[start:], noSID, ptr) {
+		return dst[:start], fmt.Errorf("%s: none, but what follows reads as TOKEN_USER and a SID: %w", noSIDName, ErrAmbiguous)
 	}
 	return dst, nil
 }

@@ -12,7 +12,9 @@
 //
 // The runs' output is discarded. Wall time is measured around each run,
 // CPU time (user and system) is the run's own, from the operating system.
-// Both builds must exit alike; a run that fails stops abtest.
+// Both builds must exit with the same code, printed when it is not 0 (the
+// times are then those of a failing command); a run that cannot start or
+// is killed stops abtest.
 package main
 
 import (
@@ -41,6 +43,7 @@ func main() {
 	}
 	a, b, args := flag.Arg(0), flag.Arg(1), flag.Args()[2:]
 	var wall, cpu, wallA, wallB []float64
+	exit := 0
 	for i := range *n {
 		first, second := a, b
 		if i%2 == 1 {
@@ -61,11 +64,16 @@ func main() {
 		if ra.exit != rb.exit {
 			fail(fmt.Errorf("round %d: %s exited %d, %s exited %d", i+1, a, ra.exit, b, rb.exit))
 		}
+		exit = ra.exit
 		wall = append(wall, rb.wall/ra.wall)
 		cpu = append(cpu, rb.cpu/ra.cpu)
 		wallA, wallB = append(wallA, ra.wall), append(wallB, rb.wall)
 	}
-	fmt.Printf("rounds %d; wall A %.3f s, B %.3f s (medians)\n", *n, quartiles(wallA)[1], quartiles(wallB)[1])
+	fmt.Printf("rounds %d; wall A %.3f s, B %.3f s (medians)", *n, quartiles(wallA)[1], quartiles(wallB)[1])
+	if exit != 0 {
+		fmt.Printf("; both exited %d", exit)
+	}
+	fmt.Println()
 	for _, r := range []struct {
 		name string
 		v    []float64
@@ -96,6 +104,9 @@ func run(bin string, args []string) (result, error) {
 	case errors.As(err, &ee) && ee.Exited():
 		r.exit = ee.ExitCode()
 	default:
+		if stderr.Len() == 0 {
+			return r, fmt.Errorf("%s: %v", bin, err)
+		}
 		return r, fmt.Errorf("%s: %v\n%s", bin, err, termsafe.Text(stderr.String()))
 	}
 	r.cpu = (c.ProcessState.UserTime() + c.ProcessState.SystemTime()).Seconds()
